@@ -1,0 +1,166 @@
+"""Cell-level reading shared by the rule path: a row's text segment → atoms → exactly n cells.
+
+A *segment* is the text between one row label and the next. It is cut at the separators the
+source prints (tab, pipe, newline); a blank cell is one that stands between two inline
+separators (``\t\t``, ``| |``), so layout whitespace at line ends is never mistaken for data.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Final, Literal
+
+from .models import CellValue
+from .normalise import SPAN
+from .splitting import NUMBER_TOKEN, Token, parse_token, split_tokens
+
+MARKERS: Final = frozenset({"/", "-", "--", "—", "——", "–", "无", "\\", "/ ", "-/-"})
+_SEPARATORS: Final = re.compile(r"([\t|\n])")
+_MD_RULE: Final = re.compile(r"^[ \t]*\|?(?:[ \t]*:?-{3,}:?[ \t]*\|)+[ \t]*(?::?-{3,}:?)?[ \t]*$", re.M)
+_NOISE: Final = re.compile(
+    r"数据\s*\d+|第\s*\d+\s*(?:项|条|页)|保留\s*\d+\s*位小数|共\s*\d+\s*页|\d{4}\s*年\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?"
+)
+# Parenthesised annotations that contain Chinese text (units, explanations, Hubei-style notes).
+_ANNOTATION: Final = re.compile(r"[（(][^（）()\n]*[\u3400-\u9fff][^（）()\n]*[）)]")
+# A sub-item ordinal ("2." before 其他法律…) glued to the previous row's digits.
+_LABEL_NUMBER: Final = re.compile(r"(?<![\d.])[1-9][.．、,，](?=[ \t]*[\u3400-\u9fff])")
+
+AtomKind = Literal["num", "blank", "marker"]
+
+
+@dataclass(frozen=True)
+class Atom:
+    kind: AtomKind
+    text: str
+    token: Token | None = None
+
+
+def clean_segment(seg: str) -> str:
+    seg = _MD_RULE.sub(" ", seg)
+    seg = _ANNOTATION.sub(" ", seg)
+    seg = _NOISE.sub(" ", seg)
+    return _LABEL_NUMBER.sub(" ", seg)
+
+
+def atoms_of(segment: str) -> list[Atom]:
+    """Numbers, markers and positioned blanks in a segment, in order."""
+    parts = _SEPARATORS.split(clean_segment(segment))
+    atoms: list[Atom] = []
+    # parts = [piece, sep, piece, sep, ..., piece]
+    for i in range(0, len(parts), 2):
+        piece = parts[i]
+        before = parts[i - 1] if i > 0 else None
+        after = parts[i + 1] if i + 1 < len(parts) else None
+        stripped = piece.replace(SPAN, "").strip()
+        if not stripped and SPAN in piece:
+            continue  # a cell covered by a rowspan/colspan: no cell of its own
+        if not stripped:
+            if before in ("\t", "|") and after in ("\t", "|"):
+                atoms.append(Atom("blank", ""))
+            continue
+        if stripped in MARKERS:
+            atoms.append(Atom("marker", stripped))
+            continue
+        for tok in NUMBER_TOKEN.findall(piece):
+            atoms.append(Atom("num", tok, parse_token(tok)))
+    return atoms
+
+
+@dataclass
+class Fit:
+    """The outcome of fitting a segment's atoms to ``n`` cells.
+
+    ``candidates`` holds cell texts ("" blank, a marker, or a number as printed). ``how`` is
+    ``positional`` (the source printed exactly n cells), ``split`` (run-together digits were
+    cut; see ``raw_count``), or ``none`` (``problem`` says why nothing fits).
+    """
+
+    candidates: list[tuple[str, ...]]
+    how: Literal["positional", "split", "none"]
+    problem: str = ""
+    raw_count: int = 0
+    printed: str = ""
+
+
+def fit(
+    atoms: Sequence[Atom],
+    n: int,
+    accept: Callable[[tuple[str, ...]], bool] | None = None,
+    *,
+    blank_row_ok: bool = False,
+) -> Fit:
+    """Fit atoms to ``n`` cells. ``blank_row_ok``: exactly n blank cells form a valid row."""
+    items = list(atoms)
+    while len(items) > n and items and items[0].kind == "blank":
+        items.pop(0)
+    while len(items) > n and items and items[-1].kind == "blank":
+        items.pop()
+    printed = " ".join(a.text or "□" for a in items)
+    nums = [a for a in items if a.kind == "num"]
+    if not items:
+        return Fit([], "none", "no value printed", printed=printed)
+    if not nums and all(a.kind == "blank" for a in items):
+        if blank_row_ok and len(items) == n:
+            return Fit([("",) * n], "positional", raw_count=1, printed=printed)
+        return Fit([], "none", f"all {len(items)} cells are blank", printed=printed)
+    if len(items) == n and all(a.token is None or a.token.valid_single for a in items):
+        return Fit([tuple(a.text for a in items)], "positional", raw_count=1, printed=printed)
+    if len(nums) != len(items):
+        return Fit(
+            [],
+            "none",
+            f"found {len(nums)} numbers and {len(items) - len(nums)} blank/marker cells "
+            f"where {n} cells are expected; their positions cannot be told",
+            printed=printed,
+        )
+    if len(nums) > n:
+        return Fit([], "none", f"found {len(nums)} numbers where {n} are expected", printed=printed)
+    tokens = [a.token for a in nums if a.token is not None]
+    cands, total, complete = split_tokens(tokens, n, accept)
+    if not complete:
+        return Fit([], "none", f"run-together digits '{printed}' allow too many splits", printed=printed)
+    if total == 0:
+        return Fit(
+            [], "none", f"'{printed}' cannot be cut into {n} cells without leading zeros", printed=printed
+        )
+    if not cands:
+        return Fit(
+            [],
+            "none",
+            f"no way to cut '{printed}' into {n} cells satisfies the row's identity "
+            f"({total} cuts tried)",
+            raw_count=total,
+            printed=printed,
+        )
+    how: Literal["positional", "split"] = "positional" if len(tokens) == n else "split"
+    return Fit(cands, how, raw_count=total, printed=printed)
+
+
+def to_value(text: str, *, money_yuan: bool = False) -> CellValue:
+    """A cell text → its value: int/float as printed, a marker string, or None for blank."""
+    t = text.strip()
+    if not t:
+        return None
+    if t in MARKERS:
+        return t
+    m = re.fullmatch(r"([+\-]?)(\d+)(\.\d+)?(万元|元|万|件|个|项|次|条|宗)?", t)
+    if m is None:
+        return None
+    sign, digits, frac, unit = m.groups()
+    number: int | float = float(f"{digits}{frac}") if frac else int(digits)
+    if money_yuan and unit in ("万元", "万"):
+        number = round(float(number) * 10000, 6)
+        if number == int(number):
+            number = int(number)
+    return -number if sign == "-" else number
+
+
+def as_int(text: str) -> int | None:
+    v = to_value(text)
+    if v is None:
+        return 0 if not text.strip() else None
+    if isinstance(v, str):
+        return 0
+    return int(v) if isinstance(v, int) or float(v).is_integer() else None

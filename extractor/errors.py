@@ -1,0 +1,75 @@
+"""The one error hierarchy. Every error the package raises on purpose derives from
+:class:`ExtractorError`; the CLI is the only place that turns them into messages and exit codes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class ExtractorError(Exception):
+    """Base of every deliberate error raised by ``extractor``."""
+
+
+class InputError(ExtractorError):
+    """A file could not be turned into report text. Carries the file and the reason."""
+
+    kind = "input"
+
+    def __init__(self, path: str | Path, problem: str) -> None:
+        self.path = str(path)
+        self.problem = problem
+        super().__init__(f"{self.path}: {problem}")
+
+
+class EmptyInputError(InputError):
+    kind = "empty"
+
+
+class BinaryInputError(InputError):
+    kind = "binary"
+
+
+class UnsupportedFormatError(InputError):
+    kind = "unsupported_format"
+
+
+class DecodeError(InputError):
+    kind = "decode"
+
+
+class InputTooLargeError(InputError):
+    kind = "too_large"
+
+
+class ResultsFileError(ExtractorError):
+    """A results JSONL (for ``verify`` or ``regress``) is missing or malformed."""
+
+    def __init__(self, path: str | Path, problem: str) -> None:
+        self.path = str(path)
+        self.problem = problem
+        super().__init__(f"{self.path}: {problem}")
+
+
+class GoldenError(ExtractorError):
+    """The golden set is missing, unreadable, or a case has no source."""
+
+
+class ConfigError(ExtractorError):
+    """A configuration value (model, base URL, prompt file, …) is invalid."""
+
+
+class PromptError(ConfigError):
+    """A prompt file under ``prompts/`` is missing or does not match the prompt model."""
+
+
+class LLMError(ExtractorError):
+    """The LLM path failed for a table after its retries (transport or validation)."""
+
+
+class TransportError(LLMError):
+    """Network-level failure talking to the model endpoint (after tenacity gave up)."""
+
+
+class ModelAnswerError(LLMError):
+    """The model's answer could not be parsed into the schema (after re-asks)."""

@@ -1,0 +1,236 @@
+"""The output contract: templates, stable keys and the printed labels that map onto them.
+
+Everything here comes from ``shared/spec/TEMPLATES.md``. Label patterns are matched against
+*squeezed* text (see :func:`extractor.normalise.squeeze_for_match`): whitespace removed,
+brackets/commas/quotes folded to one form, traditional characters simplified.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Final, Literal
+
+TemplateId = Literal["2019", "2021"]
+TableKey = Literal["active_disclosure", "applications", "review_litigation"]
+
+TABLE_KEYS: Final[tuple[TableKey, ...]] = ("active_disclosure", "applications", "review_litigation")
+TABLE_NAMES: Final[dict[str, str]] = {
+    "active_disclosure": "表二 主动公开政府信息情况",
+    "applications": "表三 收到和处理政府信息公开申请情况",
+    "review_litigation": "表四 行政复议、行政诉讼情况",
+}
+
+
+@dataclass(frozen=True)
+class RowSpec:
+    """One canonical row: its key, the label as the template prints it, and match patterns.
+
+    ``patterns`` are tried in order; the first is the canonical (exact) form, later ones are
+    tolerated variants (typos, abbreviations) and count as a *fuzzy* label match.
+    ``number`` is the sub-item ordinal printed before the label ("1." …), if any.
+    """
+
+    key: str
+    label: str
+    patterns: tuple[str, ...]
+    number: str = ""
+    columns: tuple[str, ...] = ()
+    signed: frozenset[str] = field(default_factory=frozenset)
+
+
+# ---------------------------------------------------------------- table 二
+_T2_2021: Final[tuple[RowSpec, ...]] = (
+    RowSpec("regulations", "规章", ("规章",), columns=("issued", "repealed", "in_force")),
+    RowSpec(
+        "normative_documents",
+        "行政规范性文件",
+        ("行政规范性文件", "规范性文件"),
+        columns=("issued", "repealed", "in_force"),
+    ),
+    RowSpec("licensing", "行政许可", ("行政许可",), columns=("decisions",)),
+    RowSpec("punishment", "行政处罚", ("行政处罚",), columns=("decisions",)),
+    RowSpec("coercion", "行政强制", ("行政强制",), columns=("decisions",)),
+    RowSpec("fees", "行政事业性收费", ("行政事业性收费",), columns=("amount_wan_yuan",)),
+)
+
+_T2_2019_SERVICE_COLS = ("prev_items", "change", "decisions")
+_T2_2019: Final[tuple[RowSpec, ...]] = (
+    RowSpec(
+        "regulations", "规章", ("规章",), columns=("new_made", "new_published", "total_published")
+    ),
+    RowSpec(
+        "normative_documents",
+        "规范性文件",
+        ("规范性文件",),
+        columns=("new_made", "new_published", "total_published"),
+    ),
+    RowSpec(
+        "licensing",
+        "行政许可",
+        ("行政许可",),
+        columns=_T2_2019_SERVICE_COLS,
+        signed=frozenset({"change"}),
+    ),
+    RowSpec(
+        "other_services",
+        "其他对外管理服务事项",
+        ("其他对外管理服务事项", "对外管理服务事项"),
+        columns=_T2_2019_SERVICE_COLS,
+        signed=frozenset({"change"}),
+    ),
+    RowSpec(
+        "punishment",
+        "行政处罚",
+        ("行政处罚",),
+        columns=_T2_2019_SERVICE_COLS,
+        signed=frozenset({"change"}),
+    ),
+    RowSpec(
+        "coercion",
+        "行政强制",
+        ("行政强制",),
+        columns=_T2_2019_SERVICE_COLS,
+        signed=frozenset({"change"}),
+    ),
+    RowSpec(
+        "fees",
+        "行政事业性收费",
+        ("行政事业性收费",),
+        columns=("prev_items", "change"),
+        signed=frozenset({"change"}),
+    ),
+    RowSpec("procurement", "政府集中采购", ("政府集中采购",), columns=("projects", "amount")),
+)
+
+ACTIVE_ROWS: Final[dict[str, tuple[RowSpec, ...]]] = {"2021": _T2_2021, "2019": _T2_2019}
+
+# ---------------------------------------------------------------- table 三
+APPLICANT_COLUMNS: Final[tuple[str, ...]] = (
+    "natural_person",
+    "commercial",
+    "research",
+    "social_welfare",
+    "legal_service",
+    "other_org",
+    "total",
+)
+APPLICANT_COLUMN_LABELS: Final[dict[str, str]] = {
+    "natural_person": "自然人",
+    "commercial": "商业企业",
+    "research": "科研机构",
+    "social_welfare": "社会公益组织",
+    "legal_service": "法律服务机构",
+    "other_org": "其他",
+    "total": "总计",
+}
+
+
+def _r(key: str, label: str, *alts: str, number: str = "") -> RowSpec:
+    return RowSpec(key, label, (label, *alts), number=number, columns=APPLICANT_COLUMNS)
+
+
+_T3_HEAD: Final[tuple[RowSpec, ...]] = (
+    _r("new_received", "本年新收政府信息公开申请数量", "本年新收"),
+    _r("carried_over", "上年结转政府信息公开申请数量", "上年结转"),
+    _r("granted", "予以公开"),
+    _r("partially_granted", "部分公开"),
+    _r("denied_state_secret", "属于国家秘密", "国家秘密", number="1"),
+    _r("denied_prohibited", "其他法律行政法规禁止公开", "法律行政法规禁止公开", "禁止公开", number="2"),
+    _r("denied_security_stability", '危及"三安全一稳定"', "三安全一稳定", number="3"),
+    _r("denied_third_party", "保护第三方合法权益", "第三方合法权益", number="4"),
+    _r("denied_internal_affairs", "属于三类内部事务信息", "三类内部事务", "三类内容事务", "内部事务信息", number="5"),
+    _r("denied_process_info", "属于四类过程性信息", "四类过程性", "过程性信息", number="6"),
+    _r("denied_enforcement_files", "属于行政执法案卷", "行政执法案卷", "执法案卷", number="7"),
+    _r("denied_inquiry_matters", "属于行政查询事项", "行政查询事项", "查询事项", number="8"),
+    _r("unable_not_held", "本机关不掌握相关政府信息", "不掌握相关政府信息", "不掌握", number="1"),
+    _r("unable_needs_creation", "没有现成信息需要另行制作", "需要另行制作", "没有现成信息", number="2"),
+    _r("unable_unclear", "补正后申请内容仍不明确", "仍不明确", number="3"),
+    _r("rejected_petition", "信访举报投诉类申请", "信访举报投诉", number="1"),
+    _r("rejected_repeated", "重复申请", number="2"),
+    _r("rejected_publication", "要求提供公开出版物", "公开出版物", number="3"),
+    _r("rejected_excessive", "无正当理由大量反复申请", "大量反复申请", number="4"),
+    _r(
+        "rejected_confirmation",
+        "要求行政机关确认或重新出具已获取信息",
+        "确认或重新出具",
+        "重新出具已获取信息",
+        number="5",
+    ),
+)
+_T3_OTHER_2021: Final[tuple[RowSpec, ...]] = (
+    _r(
+        "other_no_correction",
+        "申请人无正当理由逾期不补正,行政机关不再处理其政府信息公开申请",
+        "逾期不补正",
+        number="1",
+    ),
+    _r(
+        "other_unpaid_fee",
+        "申请人逾期未按收费通知要求缴纳费用,行政机关不再处理其政府信息公开申请",
+        "未按收费通知要求缴纳费用",
+        "缴纳费用",
+        number="2",
+    ),
+    _r("other_other", "3.其他", "3其他"),
+)
+_T3_OTHER_2019: Final[tuple[RowSpec, ...]] = (_r("other", "(六)其他处理", "(六)其他"),)
+_T3_TAIL: Final[tuple[RowSpec, ...]] = (
+    _r("total_processed", "(七)总计", "(七)合计"),
+    _r("carried_forward", "结转下年度继续办理", "结转下年度"),
+)
+
+APPLICATION_ROWS: Final[dict[str, tuple[RowSpec, ...]]] = {
+    "2021": _T3_HEAD + _T3_OTHER_2021 + _T3_TAIL,
+    "2019": _T3_HEAD + _T3_OTHER_2019 + _T3_TAIL,
+}
+#: H2: rows whose sum is ``total_processed``.
+OUTCOME_ROWS: Final[dict[str, tuple[str, ...]]] = {
+    t: tuple(r.key for r in rows[2:-2]) for t, rows in APPLICATION_ROWS.items()
+}
+#: Group headers inside table 三: text, never rows (in 2021, (六) is a group header).
+APPLICATION_GROUP_HEADERS: Final[tuple[str, ...]] = (
+    "三、本年度办理结果",
+    "(三)不予公开",
+    "(四)无法提供",
+    "(五)不予处理",
+    "(六)其他处理",
+)
+
+# ---------------------------------------------------------------- table 四
+REVIEW_GROUPS: Final[tuple[str, ...]] = ("review", "litigation_direct", "litigation_after_review")
+REVIEW_GROUP_LABELS: Final[dict[str, str]] = {
+    "review": "行政复议",
+    "litigation_direct": "行政诉讼/未经复议直接起诉",
+    "litigation_after_review": "行政诉讼/复议后起诉",
+}
+REVIEW_COLUMNS: Final[tuple[str, ...]] = ("upheld", "corrected", "other", "pending", "total")
+REVIEW_COLUMN_LABELS: Final[dict[str, str]] = {
+    "upheld": "结果维持",
+    "corrected": "结果纠正",
+    "other": "其他结果",
+    "pending": "尚未审结",
+    "total": "总计",
+}
+
+# ---------------------------------------------------------------- template detection
+TEMPLATE_MARKERS: Final[dict[str, tuple[str, ...]]] = {
+    "2021": ("本年制发件数", "本年废止件数", "现行有效件数", "本年收费金额", "逾期不补正"),
+    "2019": (
+        "本年新制作数量",
+        "本年新公开数量",
+        "对外公开总数量",
+        "上一年项目数量",
+        "本年增/减",
+        "其他对外管理服务事项",
+        "政府集中采购",
+    ),
+}
+
+
+def active_columns(template: str) -> dict[str, tuple[str, ...]]:
+    """Row key → column keys of table 二 for a template."""
+    return {r.key: r.columns for r in ACTIVE_ROWS[template]}
+
+
+def application_row_keys(template: str) -> tuple[str, ...]:
+    return tuple(r.key for r in APPLICATION_ROWS[template])

@@ -1,0 +1,316 @@
+"""Stage 1 — loading: bytes on disk → report text.
+
+Text (UTF-8 with or without BOM, UTF-16 with BOM, GB18030/GBK detected from the bytes), HTML
+(tables kept as grids: rowspan/colspan expanded, emitted as ``| a | b |`` rows so blank cells
+stay positioned), and JSON or JavaScript files that carry the report as a string. The format is
+sniffed from the content as well as the extension: a ``.txt`` that holds an escaped HTML string
+is read as HTML.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Final
+
+from .errors import (
+    BinaryInputError,
+    DecodeError,
+    EmptyInputError,
+    InputError,
+    InputTooLargeError,
+    UnsupportedFormatError,
+)
+from .normalise import SPAN, has_cjk, normalise_text
+
+MAX_BYTES: Final = 64 * 1024 * 1024
+TEXT_SUFFIXES: Final = {".txt", ".md", ".markdown", ".text", ".csv", ".tsv", ""}
+HTML_SUFFIXES: Final = {".html", ".htm", ".xhtml", ".shtml"}
+SCRIPT_SUFFIXES: Final = {".json", ".js", ".jsonl"}
+UNSUPPORTED: Final = {
+    ".doc": "Word 97-2003 (.doc)",
+    ".wps": "WPS document (.wps)",
+    ".xls": "Excel 97-2003 (.xls)",
+    ".xlsx": "Excel workbook (.xlsx)",
+    ".ppt": "PowerPoint (.ppt)",
+    ".rtf": "RTF",
+    ".ofd": "OFD",
+}
+
+
+@dataclass
+class Document:
+    """Report text ready for normalisation and location."""
+
+    path: str
+    sha256: str
+    text: str
+    source_format: str
+    notes: list[str] = field(default_factory=list)
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def load_path(path: str | Path, *, display_path: str | None = None) -> Document:
+    """Read ``path`` and return its :class:`Document`; raise an :class:`InputError` otherwise."""
+    p = Path(path)
+    shown = display_path or str(path)
+    try:
+        size = p.stat().st_size
+    except OSError as exc:
+        raise InputError(shown, f"cannot read file: {exc.strerror or exc}") from exc
+    if size > MAX_BYTES:
+        raise InputTooLargeError(shown, f"file is {size} bytes, over the {MAX_BYTES}-byte limit")
+    try:
+        data = p.read_bytes()
+    except OSError as exc:
+        raise InputError(shown, f"cannot read file: {exc.strerror or exc}") from exc
+    return load_bytes(data, shown, suffix=p.suffix.lower())
+
+
+def load_bytes(data: bytes, path: str, *, suffix: str = "") -> Document:
+    digest = sha256_bytes(data)
+    if not data.strip():
+        raise EmptyInputError(path, "file is empty")
+    if suffix in UNSUPPORTED:
+        raise UnsupportedFormatError(
+            path, f"unsupported format: {UNSUPPORTED[suffix]}; convert it to DOCX, PDF or HTML"
+        )
+    if data.startswith(b"%PDF") or suffix == ".pdf":
+        raise UnsupportedFormatError(path, "unsupported format: PDF is not read by this version")
+    if data.startswith(b"PK\x03\x04"):
+        raise UnsupportedFormatError(path, "unsupported format: zip container (DOCX/XLSX/zip)")
+    text, notes = decode_bytes(data, path)
+    fmt, text = _unwrap(text, suffix, path)
+    if fmt == "html":
+        text = html_to_text(text)
+    text = normalise_text(text)
+    if not text.strip():
+        raise EmptyInputError(path, "file holds no text")
+    return Document(path=path, sha256=digest, text=text, source_format=fmt, notes=notes)
+
+
+_BOMS: Final = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"))
+
+
+def decode_bytes(data: bytes, path: str) -> tuple[str, list[str]]:
+    """Decode report bytes: BOM, then strict UTF-8, then GB18030 (a superset of GBK/GB2312)."""
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data[len(bom) :].decode(codec.replace("-sig", "")), [f"decoded as {codec}"]
+            except UnicodeDecodeError as exc:
+                raise DecodeError(path, f"has a {codec} byte-order mark but {exc.reason}") from exc
+    head = data[:65536]
+    if b"\x00" in head:
+        raise BinaryInputError(path, "binary file (NUL bytes), not a text report")
+    try:
+        return data.decode("utf-8"), []
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = data.decode("gb18030")
+    except UnicodeDecodeError as exc:
+        raise DecodeError(
+            path, f"not valid UTF-8 or GB18030 text (byte {exc.start}: {exc.reason})"
+        ) from exc
+    controls = sum(1 for ch in text[:4096] if ord(ch) < 32 and ch not in "\t\n\r\f")
+    if controls > 8 or not has_cjk(text):
+        raise BinaryInputError(path, "does not look like text in any supported encoding")
+    return text, ["decoded as GB18030"]
+
+
+_TAG = re.compile(r"<\s*(?:table|tr|td|th|p|div|span|br|body|html)\b", re.I)
+_ESCAPED_QUOTE = re.compile(r'\\"')
+_JS_STRING = re.compile(r'"((?:[^"\\\n]|\\.)*)"|\'((?:[^\'\\\n]|\\.)*)\'|`((?:[^`\\]|\\.)*)`', re.S)
+
+
+def _unwrap(text: str, suffix: str, path: str) -> tuple[str, str]:
+    """Find the report inside ``text``: HTML, a JSON/JS string, or plain text."""
+    if suffix in SCRIPT_SUFFIXES or (suffix not in HTML_SUFFIXES and _looks_like_script(text)):
+        inner = _string_payload(text, suffix)
+        if inner is not None:
+            text = inner
+        elif suffix in SCRIPT_SUFFIXES:
+            raise UnsupportedFormatError(path, "no report text found inside the JSON/JS file")
+    if len(_ESCAPED_QUOTE.findall(text[:20000])) >= 5 and _TAG.search(text):
+        text = _js_unescape(text)
+    if suffix in HTML_SUFFIXES or len(_TAG.findall(text[:50000])) >= 3:
+        return "html", text
+    return "text", text
+
+
+def _looks_like_script(text: str) -> bool:
+    head = text.lstrip()[:200]
+    return head.startswith(("{", "[")) or bool(re.match(r"(var|let|const)\s+\w+\s*=", head))
+
+
+def _string_payload(text: str, suffix: str) -> str | None:
+    stripped = text.strip()
+    if stripped.startswith(("{", "[", '"')):
+        try:
+            obj = json.loads(stripped)
+        except ValueError:
+            obj = None
+        if obj is not None:
+            strings = list(_walk_strings(obj))
+            best = max(strings, key=len, default=None)
+            if best is not None and has_cjk(best):
+                return best
+    literals = []
+    for m in _JS_STRING.finditer(text):
+        body = next(g for g in m.groups() if g is not None)
+        if has_cjk(body) or "\\u" in body:
+            literals.append(body)
+    if not literals:
+        return None
+    return _js_unescape(max(literals, key=len))
+
+
+def _walk_strings(obj: object) -> list[str]:
+    out: list[str] = []
+    stack = [obj]
+    while stack:
+        cur = stack.pop()
+        if isinstance(cur, str):
+            out.append(cur)
+        elif isinstance(cur, dict):
+            stack.extend(cur.values())
+        elif isinstance(cur, list):
+            stack.extend(cur)
+    return out
+
+
+_JS_ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|x[0-9a-fA-F]{2}|.)", re.S)
+_SIMPLE_ESCAPES: Final = {"n": "\n", "t": "\t", "r": "\n", "b": "", "f": "\n", "v": "", "0": ""}
+
+
+def _js_unescape(s: str) -> str:
+    def repl(m: re.Match[str]) -> str:
+        e = m.group(1)
+        if e[0] in "ux" and len(e) > 1:
+            return chr(int(e[1:], 16))
+        return _SIMPLE_ESCAPES.get(e, e)
+
+    return _JS_ESCAPE.sub(repl, s)
+
+
+# ------------------------------------------------------------------ HTML → text with grids
+_BLOCK: Final = {
+    "p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "section",
+    "article", "header", "footer", "blockquote", "pre", "hr", "caption", "title",
+}  # fmt: skip
+_SKIP: Final = {"script", "style", "head", "noscript", "template"}
+
+
+class _Cell:
+    __slots__ = ("parts", "rowspan", "colspan")
+
+    def __init__(self, rowspan: int, colspan: int) -> None:
+        self.parts: list[str] = []
+        self.rowspan = rowspan
+        self.colspan = colspan
+
+
+class _Table:
+    def __init__(self) -> None:
+        self.rows: list[list[_Cell]] = []
+
+
+class _GridParser(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.out: list[str] = []
+        self.tables: list[_Table] = []
+        self.cell: _Cell | None = None
+        self.skip = 0
+
+    def _emit(self, s: str) -> None:
+        if self.cell is not None:
+            self.cell.parts.append(s)
+        else:
+            self.out.append(s)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _SKIP:
+            self.skip += 1
+        elif tag == "table":
+            if self.tables and self.cell is not None:
+                return  # nested table: its text flows into the enclosing cell
+            self.tables.append(_Table())
+        elif tag == "tr" and self.tables and self.cell is None:
+            self.tables[-1].rows.append([])
+        elif tag in ("td", "th") and self.tables:
+            if self.cell is not None:
+                return
+            a = dict(attrs)
+            cell = _Cell(_span(a.get("rowspan")), _span(a.get("colspan")))
+            if not self.tables[-1].rows:
+                self.tables[-1].rows.append([])
+            self.tables[-1].rows[-1].append(cell)
+            self.cell = cell
+        elif tag in _BLOCK:
+            self._emit("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _SKIP:
+            self.skip = max(0, self.skip - 1)
+        elif tag in ("td", "th"):
+            self.cell = None
+        elif tag == "table" and self.tables and self.cell is None:
+            self.out.append("\n" + _render(self.tables.pop()) + "\n")
+        elif tag in _BLOCK:
+            self._emit("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self.skip:
+            self._emit(data)
+
+    def close(self) -> None:
+        super().close()
+        while self.tables:
+            self.out.append("\n" + _render(self.tables.pop()) + "\n")
+
+
+def _span(v: str | None) -> int:
+    try:
+        return max(1, min(int(str(v).strip().strip('"')), 200))
+    except (TypeError, ValueError):
+        return 1
+
+
+def _render(table: _Table) -> str:
+    """Expand row/col spans into a grid; render rows as ``| a | b |`` with blank span copies."""
+    grid: dict[tuple[int, int], str] = {}
+    width = 0
+    for r, row in enumerate(table.rows):
+        c = 0
+        for cell in row:
+            while (r, c) in grid:
+                c += 1
+            text = " ".join("".join(cell.parts).split()).replace("|", "/")
+            for dr in range(cell.rowspan):
+                for dc in range(cell.colspan):
+                    grid[(r + dr, c + dc)] = text if dr == 0 and dc == 0 else SPAN
+            c += cell.colspan
+            width = max(width, c)
+    nrows = max((r for r, _ in grid), default=-1) + 1
+    lines = []
+    for r in range(nrows):
+        cells = [grid.get((r, c), SPAN) for c in range(width)]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def html_to_text(html: str) -> str:
+    parser = _GridParser()
+    parser.feed(html)
+    parser.close()
+    text = "".join(parser.out)
+    return re.sub(r"\n[ \t]*\n(?:[ \t]*\n)+", "\n\n", text)

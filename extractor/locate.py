@@ -1,0 +1,218 @@
+"""Stage 3 — locate: report metadata, the template, and the text region of each table.
+
+Regions are anchored on strings the national format prints inside the tables (第二十条,
+本列数据的勾稽关系, 结转下年度继续办理, …), not on section numbers, which reports renumber.
+The template is told from header strings, never from the year.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Final
+
+from .keys import TEMPLATE_MARKERS
+from .normalise import fold_for_match, squeeze_for_match
+
+
+@dataclass
+class Region:
+    start: int
+    end: int
+
+    def text(self, doc: str) -> str:
+        return doc[self.start : self.end]
+
+
+@dataclass
+class Located:
+    agency: str | None
+    year: int | None
+    template: str | None
+    template_evidence: dict[str, list[str]]
+    regions: dict[str, Region]
+    prose: str
+    meta: dict[str, object] = field(default_factory=dict)
+    pre_2019: bool = False
+
+
+_JUNK_PREFIX: Final = re.compile(r"^(?:正文|标题|首页|当前位置|原标题|文章标题)+")
+_TITLE_A: Final = re.compile(
+    r"(?P<agency>[\u4e00-\u9fff()]{2,48}?)(?P<year>(?:19|20)\d{2})年度?"
+    r"(?:的)?(?:政府信息公开|政务公开|信息公开)(?:工作)?(?:年度)?报告"
+)
+_TITLE_B: Final = re.compile(
+    r"(?P<year>(?:19|20)\d{2})年度?(?P<agency>[\u4e00-\u9fff()]{2,48}?)"
+    r"(?:政府信息公开|政务公开|信息公开)(?:工作)?(?:年度)?报告"
+)
+_PERIOD: Final = re.compile(
+    r"(?:统计|数据)[^.]{0,24}?(?P<year>(?:19|20)\d{2})年(?:\d{1,2})月(?:\d{1,2})日"
+)
+_CRAWLER_HEAD: Final = re.compile(r"^标题:(?P<title>[^\n]+)", re.M)
+
+
+def _clean_agency(s: str) -> str | None:
+    s = _JUNK_PREFIX.sub("", s)
+    if s.count("(") != s.count(")"):
+        s = s.strip("()")
+    s = re.sub(r"^[一二三四五六七八九十]+,", "", s)
+    return s if len(s) >= 2 else None
+
+
+def find_title(text: str) -> tuple[str | None, int | None]:
+    """Agency and year from the title (``XX2021年政府信息公开工作年度报告`` or year-first)."""
+    m0 = _CRAWLER_HEAD.search(text[:2000])
+    heads = [m0.group("title")] if m0 else []
+    heads.append(text[:3000])
+    for head in heads:
+        sq, _ = squeeze_for_match(head)
+        sq = sq[:600]
+        best: tuple[int, str | None, int] | None = None
+        for rx in (_TITLE_A, _TITLE_B):
+            for m in rx.finditer(sq):
+                agency = _clean_agency(m.group("agency"))
+                if agency is None:
+                    continue
+                cand = (m.start(), agency, int(m.group("year")))
+                if best is None or cand[0] < best[0]:
+                    best = cand
+                break
+        if best is not None:
+            return best[1], best[2]
+    return None, None
+
+
+def find_year(text: str, title_year: int | None) -> int | None:
+    if title_year is not None:
+        return title_year
+    sq, _ = squeeze_for_match(text[:8000])
+    m = _PERIOD.search(sq)
+    return int(m.group("year")) if m else None
+
+
+def detect_template(table_text: str) -> tuple[str | None, dict[str, list[str]]]:
+    sq = fold_for_match(table_text)
+    evidence = {t: [m for m in marks if fold_for_match(m) in sq] for t, marks in TEMPLATE_MARKERS.items()}
+    n21, n19 = len(evidence["2021"]), len(evidence["2019"])
+    if n21 == 0 and n19 == 0:
+        return None, evidence
+    return ("2021" if n21 >= n19 else "2019"), evidence
+
+
+class _Finder:
+    """Search folded patterns in the squeezed document and map hits back to text offsets."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.sq, self.pos = squeeze_for_match(text)
+
+    def find(self, pattern: str, start: int = 0) -> int:
+        """Text offset of the first hit at or after text offset ``start``; -1 if none."""
+        i = self.sq.find(fold_for_match(pattern), self._sq_index(start))
+        return self.pos[i] if i >= 0 else -1
+
+    def find_any(self, patterns: tuple[str, ...], start: int = 0) -> int:
+        hits = [h for h in (self.find(p, start) for p in patterns) if h >= 0]
+        return min(hits) if hits else -1
+
+    def _sq_index(self, offset: int) -> int:
+        # first squeezed index whose text offset >= offset (binary search)
+        lo, hi = 0, len(self.pos)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if self.pos[mid] < offset:
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo
+
+
+T2_ANCHORS: Final = ("第二十条第(一)项", "第二十条第(五)项", "第二十条", "信息内容本年")
+T3_ANCHORS: Final = ("本列数据的勾稽关系", "本年新收政府信息公开申请数量", "申请人情况")
+T4_ANCHORS: Final = ("行政复议", "结果维持")
+END_ANCHORS: Final = ("存在的主要问题", "主要问题", "改进情况", "其他需要报告", "五,政府信息公开工作")
+_FOOTER: Final = re.compile(r"^[ \t]*[-—–][ \t]*\d{1,3}[ \t]*[-—–][ \t]*$", re.M)
+
+
+def strip_page_furniture(text: str) -> str:
+    """Remove page footers like ``- 4 -`` (same length, so offsets stay valid)."""
+    return _FOOTER.sub(lambda m: " " * len(m.group(0)), text)
+
+
+def locate(text: str) -> Located:
+    agency, title_year = find_title(text)
+    year = find_year(text, title_year)
+    f = _Finder(text)
+    regions: dict[str, Region] = {}
+
+    t2 = f.find_any(T2_ANCHORS[:3])
+    t3 = f.find("本列数据的勾稽关系", max(t2, 0))
+    if t3 < 0:
+        first_row = f.find("本年新收政府信息公开申请数量", max(t2, 0))
+        if first_row >= 0:
+            head = text.rfind("申请情况", max(0, first_row - 400), first_row)
+            t3 = head if head >= 0 else first_row
+    t3_rows_end = f.find("结转下年度继续办理", t3) if t3 >= 0 else -1
+    if t3_rows_end < 0 and t3 >= 0:
+        t3_rows_end = f.find("(七)总计", t3)
+    t4 = -1
+    if t3_rows_end >= 0:
+        t4 = f.find_any(T4_ANCHORS, t3_rows_end)
+        if t4 >= 0:
+            # back up to the heading that introduces table 四, if it is close
+            head = text.rfind("\n", max(t3_rows_end, t4 - 60), t4)
+            t4 = head + 1 if head >= 0 else t4
+    if t2 >= 0:
+        end2 = t3 if t3 > t2 else f.find_any(("收到和处理政府信息公开申请情况",), t2)
+        regions["active_disclosure"] = Region(t2, end2 if end2 > t2 else min(len(text), t2 + 4000))
+    if t3 >= 0:
+        end3 = t4 if t4 > t3 else f.find_any(END_ANCHORS, t3)
+        regions["applications"] = Region(t3, end3 if end3 > t3 else min(len(text), t3 + 12000))
+    if t4 >= 0:
+        end4 = f.find_any(END_ANCHORS, t4 + 1)
+        end4 = end4 if end4 > t4 else len(text)
+        regions["review_litigation"] = Region(t4, min(end4, t4 + 6000))
+
+    table_text = "".join(r.text(text) for r in regions.values())
+    template, evidence = detect_template(table_text)
+    prose = _prose(text, regions)
+    pre_2019 = template is None and year is not None and year < 2019
+    meta = describe_agency(agency, text)
+    return Located(agency, year, template, evidence, regions, prose, meta, pre_2019)
+
+
+def _prose(text: str, regions: dict[str, Region]) -> str:
+    if not regions:
+        return text
+    spans = sorted((r.start, r.end) for r in regions.values())
+    out, cur = [], 0
+    for s, e in spans:
+        if s > cur:
+            out.append(text[cur:s])
+        cur = max(cur, e)
+    out.append(text[cur:])
+    return "\n".join(out)
+
+
+_LEVELS: Final = (
+    ("国务院部门", re.compile(r"^(?:国家|中国|国务院|海关总署|.*?部$)")),
+    ("乡镇街道", re.compile(r"(?:乡|镇|街道|街道办事处)(?:人民政府)?$|街道")),
+    ("县", re.compile(r"县|旗|区(?!域)")),
+    ("市", re.compile(r"市|州|盟")),
+    ("省", re.compile(r"省|自治区")),
+)
+_GOVERNMENT: Final = re.compile(r"(?:人民政府|人民政府办公室|人民政府办公厅|管委会|管理委员会|实验区|行政公署)$")
+_AGGREGATE: Final = re.compile(r"全(?:省|市|区|县|旗|州|镇|乡)(?:[^。\n]{0,12})(?:共|收到|主动公开|汇总)")
+
+
+def describe_agency(agency: str | None, text: str) -> dict[str, object]:
+    meta: dict[str, object] = {"level": None, "kind": None, "aggregate": False}
+    if agency:
+        for level, rx in _LEVELS:
+            if rx.search(agency):
+                meta["level"] = level
+                break
+        meta["kind"] = "government" if _GOVERNMENT.search(agency) else "department"
+    sq, _ = squeeze_for_match(text[:20000])
+    meta["aggregate"] = bool(_AGGREGATE.search(sq))
+    return meta

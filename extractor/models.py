@@ -1,0 +1,69 @@
+"""Pydantic models of the output record (one JSON object per report) and its findings."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Status = Literal["verified", "source_inconsistent", "needs_review", "unsupported_template", "error"]
+Severity = Literal["error", "warning", "info"]
+Method = Literal["rules", "llm", "rules+llm", "none"]
+
+#: A cell: a number as printed; a marker string kept as printed ("/", "-", "—", "无"); or
+#: ``None`` when it could not be read (never silently zero).
+CellValue = int | float | str | None
+RowValues = dict[str, CellValue]
+TableValues = dict[str, RowValues]
+
+STATUSES: tuple[Status, ...] = (
+    "verified",
+    "source_inconsistent",
+    "needs_review",
+    "unsupported_template",
+    "error",
+)
+
+
+class Finding(BaseModel):
+    """One observation of the pipeline about one report.
+
+    ``severity``: ``error`` blocks ``verified`` (an unread, ambiguous or ungrounded value, or a
+    missing label); ``warning`` is a soft check or a report-level problem that does not block on
+    its own; ``info`` documents how something was read (e.g. how run-together digits were split).
+    Identity failures (H1–H4) have ``severity="error"`` and ``check`` starting with ``H``.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    check: str
+    severity: Severity
+    table: str | None = None
+    row: str | None = None
+    column: str | None = None
+    expected: Any = None
+    actual: Any = None
+    message: str
+
+
+class Record(BaseModel):
+    """The JSONL record for one input file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    path: str
+    sha256: str | None = None
+    agency: str | None = None
+    year: int | None = None
+    template: str | None = None
+    status: Status
+    method: Method = "rules"
+    table_methods: dict[str, str] = Field(default_factory=dict)
+    findings: list[Finding] = Field(default_factory=list)
+    tables: dict[str, TableValues] = Field(default_factory=dict)
+    meta: dict[str, Any] = Field(default_factory=dict)
+    error: str | None = None
+    extractor_version: str = ""
+
+    def to_json(self) -> str:
+        return self.model_dump_json(exclude_none=False)

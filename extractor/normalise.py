@@ -1,0 +1,112 @@
+"""Stage 2 — normalisation of report text.
+
+Two levels:
+
+* :func:`normalise_text` rewrites the text itself (full-width digits and signs, exotic spaces,
+  thousands separators, traditional characters, zero-width junk). Digits are never moved or
+  merged: cell boundaries survive.
+* :func:`squeeze_for_match` builds the string that labels are matched against: no whitespace,
+  one form for brackets, commas, colons and quotes — with a map back to positions in the text,
+  so a label broken over lines (``（五）不`` / ``予处理``) still matches.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+#: Written by the HTML/DOCX loaders into grid cells a rowspan/colspan covers: not a cell, not blank.
+SPAN: Final = "\ue000"
+
+_FULLWIDTH = {chr(0xFF10 + i): str(i) for i in range(10)}
+_SPACES = dict.fromkeys(
+    ["\u00a0", "\u3000", "\u2002", "\u2003", "\u2009", "\u200a", "\u202f", "\u205f", "\u2007"], " "
+)
+_DROP = dict.fromkeys(["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad"], "")
+_SIGNS = {"＋": "+", "－": "-", "﹣": "-", "−": "-", "．": ".", "／": "/", "｜": "|", "％": "%"}
+
+# Traditional → simplified, for characters that occur in the table labels and headings (mirrors
+# of the national portal publish traditional pages). Not a general converter.
+_TRAD = (
+    "開开 許许 處处 罰罚 強强 規规 範范 請请 數数 結结 轉转 總总 計计 複复 議议 訟讼 訴诉 "
+    "維维 糾纠 審审 資资 國国 機机 關关 務务 類类 權权 過过 現现 製制 補补 確确 繳缴 費费 "
+    "為为 發发 廢废 項项 決决 並并 與与 業业 構构 會会 織织 團团 報报 據据 執执 詢询 護护 "
+    "險险 穩稳 內内 實实 區区 縣县 鄉乡 鎮镇 況况 門门 網网 單单 萬万 採采 購购 條条 覆复 "
+    "讓让 勾勾 稽稽 為为 數数 組组 織织 屬属 靜静 庫库 視视 這这 們们 種种 從从 應应 當当 "
+    "舉举 訪访 訴诉 獲获 與与 歸归 檔档 辦办 證证 負负 責责 產产 統统 處处 傳传 進进 "
+    "還还 無无 錄录 經经 濟济 體体 對对 將将 後后 時时 間间 點点 頁页 說说 問问 題题 "
+    "歷历 張张 紀纪 館馆 價价 級级 隊队 劃划 戰战 幣币 額额 圓圆 壹壹"
+)
+_TRAD_MAP: Final[dict[str, str]] = {
+    pair[0]: pair[1] for pair in _TRAD.split() if len(pair) == 2 and pair[0] != pair[1]
+}
+
+_TABLE: Final = str.maketrans({**_FULLWIDTH, **_SPACES, **_DROP, **_SIGNS, **_TRAD_MAP})
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?:\D|$))")
+_CRLF = re.compile(r"\r\n?")
+
+
+def normalise_text(text: str) -> str:
+    """Return ``text`` with the spec's character-level noise removed (lengths may change)."""
+    text = _CRLF.sub("\n", text).translate(_TABLE)
+    # "1,234" → "1234" only where the comma groups exactly three digits.
+    return _THOUSANDS.sub("", text)
+
+
+_MATCH_FOLD: Final = str.maketrans(
+    {
+        "（": "(",
+        "）": ")",
+        "【": "(",
+        "】": ")",
+        "〔": "(",
+        "〕": ")",
+        "［": "(",
+        "］": ")",
+        "，": ",",
+        "、": ",",
+        "：": ":",
+        "；": ";",
+        "“": '"',
+        "”": '"',
+        "‘": '"',
+        "’": '"',
+        "「": '"',
+        "」": '"',
+        "『": '"',
+        "』": '"',
+        "'": '"',
+        "＂": '"',
+        "。": ".",
+    }
+)
+
+
+def fold_for_match(s: str) -> str:
+    """Fold a label or pattern the same way :func:`squeeze_for_match` folds text."""
+    return "".join(s.split()).translate(_MATCH_FOLD)
+
+
+def squeeze_for_match(text: str, start: int = 0, end: int | None = None) -> tuple[str, list[int]]:
+    """Squeeze ``text[start:end]`` for label matching.
+
+    Returns the squeezed string and, for each of its characters, the index in ``text`` it came
+    from. Whitespace is removed, punctuation folded (see ``_MATCH_FOLD``).
+    """
+    end = len(text) if end is None else end
+    out: list[str] = []
+    pos: list[int] = []
+    for i in range(start, end):
+        ch = text[i]
+        if ch.isspace():
+            continue
+        out.append(ch)
+        pos.append(i)
+    return "".join(out).translate(_MATCH_FOLD), pos
+
+
+CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+def has_cjk(s: str) -> bool:
+    return CJK.search(s) is not None

@@ -1,0 +1,97 @@
+"""The thin orchestrator: load → normalise → locate → rules → verify → record."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .errors import InputError
+from .load import Document, load_path, sha256_bytes
+from .locate import Located, locate, strip_page_furniture
+from .models import Finding, Record, TableValues
+from .record import build_record, error_record, unsupported_record
+from .rules import TableRead, read_active, read_applications, read_review
+from .verify import VerifyInput, verify
+
+
+def extract_path(path: str | Path, *, display_path: str | None = None) -> Record:
+    """Extract one file. Never raises for bad input: returns an ``error`` record instead."""
+    shown = display_path or str(path)
+    try:
+        doc = load_path(path, display_path=shown)
+    except InputError as exc:
+        digest = None
+        try:
+            digest = sha256_bytes(Path(path).read_bytes())
+        except OSError:
+            pass
+        return error_record(shown, exc, digest)
+    try:
+        return extract_document(doc)
+    except RecursionError as exc:  # pathological nesting in a hostile file
+        return error_record(shown, exc, doc.sha256)
+
+
+def read_tables(text: str, located: Located) -> dict[str, TableRead]:
+    """Run the rule path over the located regions."""
+    reads: dict[str, TableRead] = {}
+    regions = located.regions
+    if located.template is not None and "active_disclosure" in regions:
+        reads["active_disclosure"] = read_active(regions["active_disclosure"].text(text), located.template)
+    if "applications" in regions:
+        reads["applications"] = read_applications(regions["applications"].text(text), located.template)
+    if "review_litigation" in regions:
+        reads["review_litigation"] = read_review(regions["review_litigation"].text(text))
+    return reads
+
+
+def verify_reads(text: str, located: Located, reads: dict[str, TableRead]) -> list[Finding]:
+    apps = reads.get("applications")
+    return verify(
+        VerifyInput(
+            template=located.template,
+            tables={k: r.values for k, r in reads.items()},
+            labels={
+                k: {row: (h.match, h.printed) for row, h in r.labels.items()} for k, r in reads.items()
+            },
+            sources={k: r.source for k, r in reads.items()},
+            prose=located.prose,
+            meta=located.meta,
+            application_variant=apps.variant if apps else None,
+        )
+    )
+
+
+def extract_document(doc: Document) -> Record:
+    text = strip_page_furniture(doc.text)
+    located = locate(text)
+    if located.template is None and (located.pre_2019 or not located.regions):
+        reason = (
+            f"report year {located.year} predates the 2019 national format"
+            if located.pre_2019
+            else "no table of the 2019/2021 national format was found"
+        )
+        if located.pre_2019:
+            return unsupported_record(doc.path, doc.sha256, located, reason)
+    reads = read_tables(text, located)
+    findings: list[Finding] = []
+    if located.template is None:
+        findings.append(
+            Finding(
+                check="template",
+                severity="error",
+                message="template not recognised: no header of the 2019 or 2021 format found",
+            )
+        )
+    for r in reads.values():
+        findings.extend(r.findings)
+    findings.extend(verify_reads(text, located, reads))
+    tables: dict[str, TableValues] = {k: r.values for k, r in reads.items()}
+    return build_record(
+        path=doc.path,
+        sha256=doc.sha256,
+        located=located,
+        tables=tables,
+        table_methods=dict.fromkeys(tables, "rules"),
+        findings=findings,
+        notes=doc.notes,
+    )

@@ -1,0 +1,71 @@
+"""Stage 6 — record: assemble the JSONL record (status, findings, tables) for one report."""
+
+from __future__ import annotations
+
+from . import __version__
+from .errors import InputError
+from .locate import Located
+from .models import Finding, Record, TableValues
+from .verify import status_of
+
+
+def build_record(
+    *,
+    path: str,
+    sha256: str,
+    located: Located,
+    tables: dict[str, TableValues],
+    table_methods: dict[str, str],
+    findings: list[Finding],
+    notes: list[str] | None = None,
+) -> Record:
+    meta = dict(located.meta)
+    if notes:
+        meta["notes"] = notes
+    methods = set(table_methods.values())
+    method = "rules+llm" if methods == {"rules", "llm"} else ("llm" if methods == {"llm"} else "rules")
+    return Record(
+        path=path,
+        sha256=sha256,
+        agency=located.agency,
+        year=located.year,
+        template=located.template,
+        status=status_of(findings),
+        method=method,  # type: ignore[arg-type]
+        table_methods=table_methods,
+        findings=findings,
+        tables=tables,
+        meta=meta,
+        extractor_version=__version__,
+    )
+
+
+def unsupported_record(path: str, sha256: str, located: Located, reason: str) -> Record:
+    return Record(
+        path=path,
+        sha256=sha256,
+        agency=located.agency,
+        year=located.year,
+        template=None,
+        status="unsupported_template",
+        method="none",
+        findings=[Finding(check="template", severity="error", message=reason)],
+        meta=dict(located.meta),
+        extractor_version=__version__,
+    )
+
+
+def error_record(path: str, exc: Exception, sha256: str | None = None) -> Record:
+    if isinstance(exc, InputError):
+        message, kind = exc.problem, exc.kind
+    else:
+        message, kind = f"internal error: {type(exc).__name__}: {exc}", "internal"
+    return Record(
+        path=path,
+        sha256=sha256,
+        status="error",
+        method="none",
+        error=message,
+        findings=[Finding(check=f"input.{kind}", severity="error", message=f"{path}: {message}")],
+        extractor_version=__version__,
+    )

@@ -1,0 +1,365 @@
+"""Stage 5 — verification. Pure: no I/O, no network, no LLM or cache imports (a test enforces it).
+
+Every path (rules, LLM, a re-check of saved JSONL) goes through :func:`verify`. It checks row
+labels (found / fuzzily matched / missing), completeness, the identities H1–H5, that every
+non-zero number is grounded in the table's source text, and the soft checks S3–S5.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Final
+
+from .keys import (
+    ACTIVE_ROWS,
+    APPLICANT_COLUMN_LABELS,
+    APPLICANT_COLUMNS,
+    APPLICATION_ROWS,
+    OUTCOME_ROWS,
+    REVIEW_COLUMNS,
+    REVIEW_GROUPS,
+    TABLE_KEYS,
+)
+from .models import CellValue, Finding, Status, TableValues
+
+LabelMatch = tuple[str, str]  # (match kind: exact|fuzzy|missing, label as printed)
+
+
+@dataclass
+class VerifyInput:
+    template: str | None
+    tables: Mapping[str, TableValues]
+    labels: Mapping[str, Mapping[str, LabelMatch]] = field(default_factory=dict)
+    sources: Mapping[str, str] = field(default_factory=dict)
+    prose: str = ""
+    meta: Mapping[str, object] = field(default_factory=dict)
+    application_variant: str | None = None
+
+
+def _f(check: str, severity: str, message: str, **kw: object) -> Finding:
+    return Finding(check=check, severity=severity, message=message, **kw)  # type: ignore[arg-type]
+
+
+def _num(v: CellValue) -> int | float | None:
+    """Arithmetic value of a cell: markers count as 0 (not applicable), None is unknown."""
+    if v is None:
+        return None
+    if isinstance(v, str):
+        return 0
+    return v
+
+
+def verify(inp: VerifyInput) -> list[Finding]:
+    out: list[Finding] = []
+    if inp.template is None:
+        return out
+    variant = inp.application_variant or inp.template
+    out += _check_labels(inp)
+    out += _check_complete(inp, variant)
+    apps = inp.tables.get("applications")
+    if apps:
+        out += _check_h1_h2(apps, variant)
+        out += _check_h3(apps)
+    rev = inp.tables.get("review_litigation")
+    if rev:
+        out += _check_h4(rev)
+    out += _check_h5(inp)
+    out += _check_grounding(inp)
+    out += _soft_checks(inp)
+    return out
+
+
+def _check_labels(inp: VerifyInput) -> list[Finding]:
+    out = []
+    for table, rows in inp.labels.items():
+        for row, (kind, printed) in rows.items():
+            if kind == "missing":
+                out.append(
+                    _f("label", "error", f"row label for '{row}' not found in the table", table=table, row=row)
+                )
+            elif kind == "fuzzy":
+                out.append(
+                    _f(
+                        "label",
+                        "info",
+                        f"row '{row}' matched a variant label: '{printed}'",
+                        table=table,
+                        row=row,
+                        actual=printed,
+                    )
+                )
+    return out
+
+
+def _expected_rows(table: str, template: str, variant: str) -> dict[str, tuple[str, ...]]:
+    if table == "active_disclosure":
+        return {r.key: r.columns for r in ACTIVE_ROWS[template]}
+    if table == "applications":
+        return {r.key: APPLICANT_COLUMNS for r in APPLICATION_ROWS[variant]}
+    return dict.fromkeys(REVIEW_GROUPS, REVIEW_COLUMNS)
+
+
+def _check_complete(inp: VerifyInput, variant: str) -> list[Finding]:
+    out = []
+    for table in TABLE_KEYS:
+        values = inp.tables.get(table)
+        if not values:
+            out.append(_f("missing_table", "error", f"{table}: table not found in the report", table=table))
+            continue
+        unread = [
+            f"{row}.{col}"
+            for row, cols in _expected_rows(table, inp.template or "2021", variant).items()
+            for col in cols
+            if values.get(row, {}).get(col) is None
+        ]
+        if unread:
+            shown = ", ".join(unread[:10]) + (" …" if len(unread) > 10 else "")
+            out.append(
+                _f(
+                    "complete",
+                    "error",
+                    f"{table}: {len(unread)} cell(s) unread: {shown}",
+                    table=table,
+                    actual=len(unread),
+                )
+            )
+    return out
+
+
+def _check_h1_h2(apps: TableValues, variant: str) -> list[Finding]:
+    out = []
+    outcome = OUTCOME_ROWS[variant]
+    for col in APPLICANT_COLUMNS:
+        def g(row: str) -> int | float | None:
+            return _num(apps.get(row, {}).get(col))
+
+        a, b, t, f = g("new_received"), g("carried_over"), g("total_processed"), g("carried_forward")
+        if a is not None and b is not None and t is not None and f is not None and a + b != t + f:
+            out.append(
+                _f(
+                    "H1",
+                    "error",
+                    f"H1 fails for {APPLICANT_COLUMN_LABELS[col]}: 一+二 = {a}+{b} = {a + b} but "
+                    f"（七）总计+四 = {t}+{f} = {t + f}",
+                    table="applications",
+                    column=col,
+                    expected=a + b,
+                    actual=t + f,
+                )
+            )
+        parts = [g(k) for k in outcome]
+        if t is not None and all(p is not None for p in parts):
+            s = sum(p for p in parts if p is not None)
+            if s != t:
+                out.append(
+                    _f(
+                        "H2",
+                        "error",
+                        f"H2 fails for {APPLICANT_COLUMN_LABELS[col]}: the outcome rows sum to {s} "
+                        f"but （七）总计 is {t}",
+                        table="applications",
+                        row="total_processed",
+                        column=col,
+                        expected=s,
+                        actual=t,
+                    )
+                )
+    return out
+
+
+def _check_h3(apps: TableValues) -> list[Finding]:
+    out = []
+    for row, cols in apps.items():
+        vals = [_num(cols.get(c)) for c in APPLICANT_COLUMNS]
+        if any(v is None for v in vals):
+            continue
+        s = sum(v for v in vals[:6] if v is not None)
+        if s != vals[6]:
+            out.append(
+                _f(
+                    "H3",
+                    "error",
+                    f"H3 fails for row {row}: the six applicant columns sum to {s} but 总计 is {vals[6]}",
+                    table="applications",
+                    row=row,
+                    column="total",
+                    expected=s,
+                    actual=vals[6],
+                )
+            )
+    return out
+
+
+def _check_h4(rev: TableValues) -> list[Finding]:
+    out = []
+    for g in REVIEW_GROUPS:
+        cols = rev.get(g, {})
+        vals = [_num(cols.get(c)) for c in REVIEW_COLUMNS]
+        if any(v is None for v in vals):
+            continue
+        s = sum(v for v in vals[:4] if v is not None)
+        if s != vals[4]:
+            out.append(
+                _f(
+                    "H4",
+                    "error",
+                    f"H4 fails for {g}: 维持+纠正+其他+尚未审结 = {s} but 总计 is {vals[4]}",
+                    table="review_litigation",
+                    row=g,
+                    column="total",
+                    expected=s,
+                    actual=vals[4],
+                )
+            )
+    return out
+
+
+_DECIMAL_COLS: Final = {"amount_wan_yuan", "amount"}
+_SIGNED_COLS: Final = {"change"}
+
+
+def _check_h5(inp: VerifyInput) -> list[Finding]:
+    out = []
+    for table, rows in inp.tables.items():
+        for row, cols in rows.items():
+            for col, v in cols.items():
+                if col == "amount_text" or v is None or isinstance(v, str):
+                    continue
+                bad = ""
+                if col not in _SIGNED_COLS and v < 0:
+                    bad = "is negative"
+                elif col not in _DECIMAL_COLS and not float(v).is_integer():
+                    bad = "is not a whole number"
+                if bad:
+                    out.append(
+                        _f("H5", "error", f"{table}.{row}.{col} = {v} {bad}", table=table, row=row, column=col, actual=v)
+                    )
+    return out
+
+
+_WS: Final = re.compile(r"\s+")
+
+
+def _grounding_text(source: str) -> str:
+    return _WS.sub("", source).replace(",", "")
+
+
+def _printed_forms(v: int | float) -> list[str]:
+    if isinstance(v, int) or float(v).is_integer():
+        return [str(abs(int(v)))]
+    r = repr(abs(float(v)))
+    return [r, r.rstrip("0").rstrip(".")]
+
+
+def _check_grounding(inp: VerifyInput) -> list[Finding]:
+    out = []
+    for table, rows in inp.tables.items():
+        src = inp.sources.get(table)
+        if src is None:
+            continue
+        ground = _grounding_text(src)
+        for row, cols in rows.items():
+            for col, v in cols.items():
+                if col == "amount" and isinstance(cols.get("amount_text"), str):
+                    text = str(cols["amount_text"])
+                    if text and _grounding_text(text) not in ground:
+                        out.append(_ungrounded(table, row, col, text))
+                    continue
+                if col == "amount_text" or v is None or isinstance(v, str) or v == 0:
+                    continue
+                if not any(form in ground for form in _printed_forms(v)):
+                    out.append(_ungrounded(table, row, col, v))
+    return out
+
+
+def _ungrounded(table: str, row: str, col: str, v: object) -> Finding:
+    return _f(
+        "grounding",
+        "error",
+        f"{table}.{row}.{col} = {v} does not occur in the table's source text",
+        table=table,
+        row=row,
+        column=col,
+        actual=v,
+    )
+
+
+# ------------------------------------------------------------------ soft checks
+_S4_PATTERNS: Final = (
+    (
+        re.compile(r"(?:共|全年|累计)?(?:新)?收到(?:各类)?(?:政府信息公开|信息公开|依申请公开)?申请(?:共)?(\d+)(?:件|个|条)"),
+        "applications",
+        "new_received",
+        "total",
+    ),
+    (re.compile(r"行政复议(?:案件)?(?:共)?(\d+)件"), "review_litigation", "review", "total"),
+)
+
+
+def _soft_checks(inp: VerifyInput) -> list[Finding]:
+    out: list[Finding] = []
+    act = inp.tables.get("active_disclosure", {})
+    regs = act.get("regulations", {})
+    if any(isinstance(v, (int, float)) and v > 0 for k, v in regs.items() if k in ("issued", "new_made")):
+        kind, level = inp.meta.get("kind"), inp.meta.get("level")
+        if kind == "department" or level in ("县", "乡镇街道"):
+            out.append(
+                _f(
+                    "S3",
+                    "warning",
+                    f"规章 is non-zero for a body that cannot make 规章 (level {level}, {kind})",
+                    table="active_disclosure",
+                    row="regulations",
+                )
+            )
+    prose = _WS.sub("", inp.prose)
+    for rx, table, row, col in _S4_PATTERNS:
+        cell = inp.tables.get(table, {}).get(row, {}).get(col)
+        if not isinstance(cell, (int, float)):
+            continue
+        for m in rx.finditer(prose):
+            said = int(m.group(1))
+            if said != cell:
+                s = max(0, m.start() - 10)
+                out.append(
+                    _f(
+                        "S4",
+                        "warning",
+                        f"the text says '{prose[s : m.end()]}' but {table}.{row}.{col} is {cell}",
+                        table=table,
+                        row=row,
+                        column=col,
+                        expected=said,
+                        actual=cell,
+                    )
+                )
+            break
+    fees = act.get("fees", {})
+    amount = fees.get("amount_wan_yuan")
+    if isinstance(amount, (int, float)) and amount > 1_000_000:
+        out.append(
+            _f(
+                "S5",
+                "warning",
+                f"fees of {amount} 万元 is implausibly large; is the cell in 元?",
+                table="active_disclosure",
+                row="fees",
+                column="amount_wan_yuan",
+                actual=amount,
+            )
+        )
+    return out
+
+
+def status_of(findings: list[Finding]) -> Status:
+    """verified / source_inconsistent / needs_review from the findings of a readable report."""
+    blocking = [f for f in findings if f.severity == "error" and not f.check.startswith("H")]
+    if blocking:
+        return "needs_review"
+    if any(f.severity == "error" and f.check in ("H1", "H2", "H3", "H4") for f in findings):
+        return "source_inconsistent"
+    if any(f.severity == "error" for f in findings):  # H5: a value outside its domain
+        return "needs_review"
+    return "verified"
