@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .errors import InputError
-from .load import Document, load_path, sha256_bytes
+from .load import Document, load_bytes, load_path, sha256_bytes
 from .locate import Located, locate, strip_page_furniture
 from .models import Finding, Record, TableValues
 from .record import build_record, error_record, unsupported_record
@@ -13,7 +16,24 @@ from .rules import TableRead, read_active, read_applications, read_review
 from .verify import VerifyInput, verify
 
 
-def extract_path(path: str | Path, *, display_path: str | None = None) -> Record:
+@dataclass
+class HookResult:
+    """What a table hook (the LLM path) hands back to the orchestrator."""
+
+    reads: dict[str, TableRead]
+    table_methods: dict[str, str]
+    findings: list[Finding] = field(default_factory=list)
+    usage: dict[str, Any] = field(default_factory=dict)
+
+
+#: Called after the rule path with (text, located, rule reads, rule findings by table);
+#: may replace reads of tables the rules could not verify. The LLM path plugs in here.
+TableHook = Callable[[str, Located, dict[str, TableRead], dict[str, list[Finding]]], HookResult]
+
+
+def extract_path(
+    path: str | Path, *, display_path: str | None = None, hook: TableHook | None = None
+) -> Record:
     """Extract one file. Never raises for bad input: returns an ``error`` record instead."""
     shown = display_path or str(path)
     try:
@@ -25,10 +45,25 @@ def extract_path(path: str | Path, *, display_path: str | None = None) -> Record
         except OSError:
             pass
         return error_record(shown, exc, digest)
+    return _guarded(doc, hook)
+
+
+def extract_bytes(
+    data: bytes, display_path: str, *, suffix: str = "", hook: TableHook | None = None
+) -> Record:
+    """Extract a report held in memory (e.g. a zip member)."""
     try:
-        return extract_document(doc)
+        doc = load_bytes(data, display_path, suffix=suffix)
+    except InputError as exc:
+        return error_record(display_path, exc, sha256_bytes(data))
+    return _guarded(doc, hook)
+
+
+def _guarded(doc: Document, hook: TableHook | None) -> Record:
+    try:
+        return extract_document(doc, hook=hook)
     except RecursionError as exc:  # pathological nesting in a hostile file
-        return error_record(shown, exc, doc.sha256)
+        return error_record(doc.path, exc, doc.sha256)
 
 
 def read_tables(text: str, located: Located) -> dict[str, TableRead]:
@@ -61,7 +96,7 @@ def verify_reads(text: str, located: Located, reads: dict[str, TableRead]) -> li
     )
 
 
-def extract_document(doc: Document) -> Record:
+def extract_document(doc: Document, *, hook: TableHook | None = None) -> Record:
     text = strip_page_furniture(doc.text)
     located = locate(text)
     if located.template is None and (located.pre_2019 or not located.regions):
@@ -82,16 +117,30 @@ def extract_document(doc: Document) -> Record:
                 message="template not recognised: no header of the 2019 or 2021 format found",
             )
         )
+    table_methods = dict.fromkeys(reads, "rules")
+    usage: dict[str, Any] = {}
+    if hook is not None and located.template is not None:
+        by_table = {k: r.findings + _table_findings(verify_reads(text, located, reads), k) for k, r in reads.items()}
+        result = hook(text, located, reads, by_table)
+        reads, table_methods, usage = result.reads, result.table_methods, result.usage
+        findings.extend(result.findings)
     for r in reads.values():
         findings.extend(r.findings)
     findings.extend(verify_reads(text, located, reads))
     tables: dict[str, TableValues] = {k: r.values for k, r in reads.items()}
-    return build_record(
+    record = build_record(
         path=doc.path,
         sha256=doc.sha256,
         located=located,
         tables=tables,
-        table_methods=dict.fromkeys(tables, "rules"),
+        table_methods=table_methods,
         findings=findings,
         notes=doc.notes,
     )
+    if usage:
+        record.meta["llm_usage"] = usage
+    return record
+
+
+def _table_findings(findings: list[Finding], table: str) -> list[Finding]:
+    return [f for f in findings if f.table == table]
