@@ -1,0 +1,315 @@
+"""Command line: ``extractor extract | show | verify | regress | estimate | export``.
+
+The only place where :class:`~extractor.errors.ExtractorError` becomes a message and an exit
+code. Exit codes: 0 done; 1 a check failed (verify mismatch, golden diff, shown record is an
+error); 2 bad usage or unreadable input to the command itself; 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from . import __version__
+from .errors import ExtractorError
+from .models import STATUSES, Finding, Record
+from .pipeline import TableHook, extract_path
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Verified tables from 政府信息公开工作年度报告 (government information-disclosure annual reports).",
+)
+err = Console(stderr=True)
+out = Console()
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    err.print(f"[red]error:[/red] {message}", highlight=False)
+    return typer.Exit(code)
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"extractor {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    """extractor: verified tables from government information-disclosure annual reports."""
+
+
+def _llm_hook(options: dict[str, Any]) -> TableHook | None:
+    """Build the LLM hook when a model is configured; None keeps the offline rule path."""
+    if options.get("llm") == "off" or not (options.get("model") or options.get("config")):
+        return None
+    from .llm_config import LLMConfig  # imported only when an LLM is configured
+    from .llm_route import make_hook
+
+    cfg = LLMConfig.from_file(Path(options["config"])) if options.get("config") else LLMConfig()
+    updates = {k: v for k, v in options.items() if v is not None and k in LLMConfig.model_fields}
+    if options.get("llm"):
+        updates["mode"] = options["llm"]
+    cfg = cfg.model_copy(update=updates)
+    if not cfg.enabled:
+        err.print("[yellow]LLM path off:[/yellow] no base URL and no API key in the environment")
+        return None
+    hook: TableHook = make_hook(cfg)
+    return hook
+
+
+def _summary(counts: Counter[str], skipped: int, title: str) -> Table:
+    t = Table(title=title, title_justify="left")
+    t.add_column("status")
+    t.add_column("reports", justify="right")
+    for s in STATUSES:
+        t.add_row(s, str(counts.get(s, 0)))
+    t.add_row("total", str(sum(counts.values())), style="bold")
+    if skipped:
+        t.add_row("skipped (not a report file)", str(skipped), style="dim")
+    return t
+
+
+@app.command()
+def extract(
+    paths: Annotated[list[str], typer.Argument(help="Files, folders (recursive) or globs.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="JSONL file to write.")] = Path(
+        "results.jsonl"
+    ),
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Append, skipping inputs already in the output.")
+    ] = False,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing output.")] = False,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Worker processes (rule path).")] = 1,
+    model: Annotated[Optional[str], typer.Option(help="LLM model name (enables the LLM path).")] = None,  # noqa: UP045
+    base_url: Annotated[Optional[str], typer.Option(help="OpenAI-compatible base URL.")] = None,  # noqa: UP045
+    api_key_env: Annotated[
+        Optional[str], typer.Option(help="Environment variable holding the API key.")  # noqa: UP045
+    ] = None,
+    llm: Annotated[Optional[str], typer.Option(help="auto | always | off")] = None,  # noqa: UP045
+    config: Annotated[Optional[Path], typer.Option(help="TOML config for the LLM path.")] = None,  # noqa: UP045
+    cache_dir: Annotated[Optional[str], typer.Option(help="LLM answer cache folder.")] = None,  # noqa: UP045
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not read or write the cache.")] = False,
+    concurrency: Annotated[int, typer.Option(min=1, help="Parallel LLM requests.")] = 4,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Extract every report under PATHS into a JSONL file, one record per report."""
+    from .runner import RecordWriter, expand_inputs, read_done, run
+
+    if llm not in (None, "auto", "always", "off"):
+        raise _fail(f"--llm must be auto, always or off, not {llm!r}")
+    inputs = expand_inputs(paths)
+    for m in inputs.missing:
+        err.print(f"[yellow]warning:[/yellow] {m}: no such file, folder or glob match", highlight=False)
+    if not inputs.files:
+        raise _fail("no input files found")
+    if output.exists() and output.stat().st_size > 0 and not (resume or overwrite):
+        raise _fail(f"{output} exists; use --resume to continue it or --overwrite to replace it")
+    files = inputs.files
+    if resume:
+        done_paths, _ = read_done(output)
+        before = len(files)
+        files = [f for f in files if str(f) not in done_paths]
+        err.print(f"resume: {before - len(files)} of {before} inputs already in {output}")
+    try:
+        hook = _llm_hook(
+            {
+                "model": model,
+                "base_url": base_url,
+                "api_key_env": api_key_env,
+                "llm": llm,
+                "config": config,
+                "cache_dir": cache_dir,
+                "use_cache": False if no_cache else None,
+            }
+        )
+    except ExtractorError as exc:
+        raise _fail(str(exc)) from exc
+    writer = RecordWriter(output, append=resume)
+    progress = Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        disable=quiet,
+        transient=False,
+    )
+    counts: Counter[str] = Counter()
+    interrupted = False
+    with progress:
+        task = progress.add_task("extracting", total=len(files))
+
+        def tick(rec: Record) -> None:
+            progress.advance(task)
+            if rec.status == "error":
+                progress.console.print(f"[red]error[/red] {rec.path}: {rec.error}", highlight=False)
+
+        try:
+            counts = run(files, writer, jobs=jobs, hook=hook, concurrency=concurrency, on_record=tick)
+        except KeyboardInterrupt:
+            interrupted = True
+        finally:
+            writer.close()
+    if interrupted:
+        err.print(f"[yellow]interrupted:[/yellow] {writer.count} records written to {output}; "
+                  "run again with --resume to finish")
+        raise typer.Exit(130)
+    if not counts:
+        counts = Counter()
+    err.print(_summary(counts, len(inputs.skipped), f"{writer.count} records → {output}"))
+
+
+@app.command()
+def show(
+    file: Annotated[Path, typer.Argument(help="A report file, or a results JSONL with --record.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the record as JSON.")] = False,
+) -> None:
+    """Extract one report and show its tables and findings (failing cells marked)."""
+    from .render import render
+
+    if not file.exists():
+        raise _fail(f"{file}: no such file")
+    record = extract_path(file)
+    if as_json:
+        out.print_json(record.to_json())
+    else:
+        render(record, out)
+    if record.status == "error":
+        raise typer.Exit(1)
+
+
+@app.command()
+def verify(
+    results: Annotated[Path, typer.Argument(help="A results JSONL written by 'extractor extract'.")],
+) -> None:
+    """Re-check saved records with the current verifier; exit 1 if any status would change."""
+    from .recheck import recheck_record
+    from .runner import iter_records
+
+    counts: Counter[str] = Counter()
+    changed = 0
+    try:
+        for line_no, obj in iter_records(results):
+            try:
+                rec = Record.model_validate(obj)
+            except ValueError as exc:
+                raise _fail(f"{results}: line {line_no} is not an extractor record ({exc.__class__.__name__})")
+            new_status, new_findings = recheck_record(rec)
+            counts[new_status] += 1
+            if new_status != rec.status:
+                changed += 1
+                out.print(f"[red]changed[/red] {rec.path}: saved {rec.status}, re-checked {new_status}",
+                          highlight=False)
+                for f in _new_errors(rec.findings, new_findings):
+                    out.print(f"    {f.check} {f.table or ''} {f.row or ''} {f.column or ''}: {f.message}",
+                              highlight=False)
+    except ExtractorError as exc:
+        raise _fail(str(exc)) from exc
+    out.print(_summary(counts, 0, f"re-checked {results}"))
+    if changed:
+        out.print(f"[red]{changed} record(s) would change status[/red]")
+        raise typer.Exit(1)
+    out.print("all records re-check to their saved status")
+
+
+def _new_errors(old: list[Finding], new: list[Finding]) -> list[Finding]:
+    seen = {(f.check, f.table, f.row, f.column) for f in old}
+    return [f for f in new if f.severity == "error" and (f.check, f.table, f.row, f.column) not in seen]
+
+
+@app.command()
+def regress(
+    golden: Annotated[Path, typer.Option(help="Golden folder.")] = Path("golden"),
+    root: Annotated[Path, typer.Option(help="Folder that case sources are relative to.")] = Path("."),
+    update: Annotated[
+        bool, typer.Option("--update", help="Regenerate the golden files from the current output.")
+    ] = False,
+    case: Annotated[Optional[list[str]], typer.Option(help="Only these case names.")] = None,  # noqa: UP045
+) -> None:
+    """Compare every golden case field by field; print a diff; exit 1 on any change."""
+    from .golden import load_cases, run_case, write_case
+
+    try:
+        cases = load_cases(golden, root.resolve())
+    except ExtractorError as exc:
+        raise _fail(str(exc)) from exc
+    if case:
+        cases = [c for c in cases if c.name in set(case)]
+    failed = 0
+    for c in cases:
+        actual, diffs = run_case(c, root.resolve())
+        if update and diffs:
+            write_case(c, actual)
+            out.print(f"[yellow]updated[/yellow] {c.name} ({len(diffs)} field(s))", highlight=False)
+        elif diffs:
+            failed += 1
+            out.print(f"[red]FAIL[/red] {c.name}", highlight=False)
+            for d in diffs:
+                out.print(f"    {d}", highlight=False, markup=False)
+        else:
+            out.print(f"[green]ok[/green]   {c.name}", highlight=False)
+    out.print(f"{len(cases) - failed} passed, {failed} failed")
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def estimate(
+    paths: Annotated[list[str], typer.Argument(help="Files, folders or globs.")],
+    model: Annotated[Optional[str], typer.Option(help="Model name.")] = None,  # noqa: UP045
+    llm: Annotated[str, typer.Option(help="auto | always")] = "auto",
+) -> None:
+    """Say, before spending anything, how many reports and tables would go to the model."""
+    from .llm_config import LLMConfig
+    from .llm_route import estimate as do_estimate
+    from .runner import expand_inputs
+
+    inputs = expand_inputs(paths)
+    if not inputs.files:
+        raise _fail("no input files found")
+    cfg = LLMConfig(model=model or "any", mode=llm)  # type: ignore[arg-type]
+    out.print_json(json.dumps(do_estimate(inputs.files, cfg), ensure_ascii=False))
+
+
+@app.command()
+def export(
+    results: Annotated[Path, typer.Argument(help="A results JSONL.")],
+    to: Annotated[str, typer.Option("--to", help="csv | parquet | sqlite | duckdb")] = "csv",
+    output: Annotated[Path, typer.Option("-o", "--output", help="Output file or folder.")] = Path("export"),
+    form: Annotated[str, typer.Option(help="long | wide | both")] = "both",
+) -> None:
+    """Export results to CSV, Parquet, SQLite or DuckDB (long and wide forms)."""
+    from .export import export as do_export
+
+    if to not in ("csv", "parquet", "sqlite", "duckdb"):
+        raise _fail(f"--to must be csv, parquet, sqlite or duckdb, not {to!r}")
+    if form not in ("long", "wide", "both"):
+        raise _fail(f"--form must be long, wide or both, not {form!r}")
+    try:
+        written = do_export(results, to, output, form=form)  # type: ignore[arg-type]
+    except ExtractorError as exc:
+        raise _fail(str(exc)) from exc
+    for p in written:
+        out.print(str(p), highlight=False)
+
+
+def run() -> None:  # pragma: no cover - console entry for `python -m extractor`
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())

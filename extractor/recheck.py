@@ -1,0 +1,62 @@
+"""Re-check a saved record with the current verifier (``extractor verify``).
+
+Findings the verifier produces are recomputed; findings of the reading stages (unreadable,
+split, blank, label, template, llm…) are kept as saved. Grounding needs the table text, so the
+source is re-read and re-located when its path still exists; otherwise grounding is skipped and
+said so.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Final
+
+from .errors import InputError
+from .load import load_path
+from .locate import locate, strip_page_furniture
+from .models import Finding, Record, Status
+from .verify import VerifyInput, status_of, verify
+
+VERIFIER_CHECKS: Final = frozenset(
+    {"complete", "missing_table", "H1", "H2", "H3", "H4", "H5", "grounding", "S3", "S4", "S5"}
+)
+
+
+def recheck_record(rec: Record) -> tuple[Status, list[Finding]]:
+    if rec.status in ("error", "unsupported_template"):
+        return rec.status, rec.findings
+    kept = [f for f in rec.findings if f.check not in VERIFIER_CHECKS]
+    sources: dict[str, str] = {}
+    prose = ""
+    p = Path(rec.path)
+    if p.is_file():
+        try:
+            doc = load_path(p)
+        except InputError:
+            doc = None
+        if doc is not None and doc.sha256 == rec.sha256:
+            text = strip_page_furniture(doc.text)
+            located = locate(text)
+            sources = {k: r.text(text) for k, r in located.regions.items()}
+            prose = located.prose
+    if not sources:
+        kept.append(
+            Finding(
+                check="recheck",
+                severity="info",
+                message=f"{rec.path}: source not available (or changed); grounding not re-checked",
+            )
+        )
+    variant = "2021" if "other_other" in rec.tables.get("applications", {}) else "2019"
+    fresh = verify(
+        VerifyInput(
+            template=rec.template,
+            tables=rec.tables,
+            sources={k: v for k, v in sources.items() if k in rec.tables},
+            prose=prose,
+            meta=rec.meta,
+            application_variant=variant if rec.tables.get("applications") else None,
+        )
+    )
+    findings = kept + fresh
+    return status_of(findings), findings
