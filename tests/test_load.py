@@ -1,0 +1,75 @@
+"""Loading: encodings, formats, and clear per-file errors for bad input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from extractor.errors import BinaryInputError, EmptyInputError, UnsupportedFormatError
+from extractor.load import html_to_text, load_bytes, load_path
+from extractor.normalise import SPAN, normalise_text
+from extractor.pipeline import extract_path
+
+
+def test_utf8_bom_and_gb18030() -> None:
+    text = "某局2021年政府信息公开工作年度报告\n一、总体情况"
+    assert load_bytes(("\ufeff" + text).encode(), "a.txt").text.startswith("某局")
+    doc = load_bytes(text.encode("gbk"), "b.txt")
+    assert doc.text.startswith("某局") and doc.notes == ["decoded as GB18030"]
+
+
+@pytest.mark.parametrize(
+    ("data", "suffix", "error", "words"),
+    [
+        (b"", ".txt", EmptyInputError, "empty"),
+        (b"   \n\t ", ".txt", EmptyInputError, "empty"),
+        (b"\x00\x01\x02binary\x00", ".txt", BinaryInputError, "binary"),
+        (b"abc", ".doc", UnsupportedFormatError, ".doc"),
+        (b"abc", ".wps", UnsupportedFormatError, ".wps"),
+        (b"abc", ".xls", UnsupportedFormatError, ".xls"),
+    ],
+)
+def test_bad_input_raises_named_error(data: bytes, suffix: str, error: type, words: str) -> None:
+    with pytest.raises(error) as exc:
+        load_bytes(data, f"bad{suffix}", suffix=suffix)
+    assert f"bad{suffix}" in str(exc.value) and words in str(exc.value)
+
+
+def test_bad_file_becomes_error_record(tmp_path: Path) -> None:
+    p = tmp_path / "junk.txt"
+    p.write_bytes(b"\x00\xff\x00\xfe" * 100)
+    rec = extract_path(p)
+    assert rec.status == "error"
+    assert rec.error and "binary" in rec.error
+    assert rec.sha256 and len(rec.sha256) == 64
+    missing = extract_path(tmp_path / "nope.txt")
+    assert missing.status == "error" and "cannot read" in (missing.error or "")
+
+
+def test_html_spans_expand_into_a_grid() -> None:
+    html = (
+        "<table><tr><td rowspan=2>A</td><td colspan=2>B</td></tr>"
+        "<tr><td>1</td><td>&nbsp;</td></tr></table>"
+    )
+    lines = [ln for ln in html_to_text(html).splitlines() if ln.strip()]
+    assert lines[0] == f"| A | B | {SPAN} |"
+    assert lines[1] == f"| {SPAN} | 1 |  |"
+
+
+def test_escaped_html_string_in_txt_is_read_as_html() -> None:
+    body = '<p>标题</p>' + '<table><tr><td style=\\"x\\">规章</td><td>1</td></tr></table>' * 3
+    doc = load_bytes(body.encode(), "x.txt", suffix=".txt")
+    assert doc.source_format == "html"
+    assert "| 规章 | 1 |" in doc.text
+
+
+def test_normalise_fullwidth_and_thousands() -> None:
+    assert normalise_text("１２３４　５") == "1234 5"
+    assert normalise_text("共1,234件，另1,23") == "共1234件，另1,23"
+
+
+def test_load_path_reports_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(Exception) as exc:
+        load_path(tmp_path / "missing.txt")
+    assert "missing.txt" in str(exc.value)

@@ -1,0 +1,84 @@
+"""The verifier: pure, offline, and strict about numbers."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+from extractor.pipeline import extract_bytes
+
+from .helpers import ROOT, seed
+
+FORBIDDEN = {"openai", "instructor", "diskcache", "httpx", "requests", "tenacity"}
+PURE_MODULES = ["verify", "keys", "models"]
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(a.name.split(".")[0] for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                names.add("." + (node.module or ""))
+            elif node.module:
+                names.add(node.module.split(".")[0])
+    return names
+
+
+def test_verify_imports_nothing_impure() -> None:
+    for mod in PURE_MODULES:
+        names = _imports(ROOT / "extractor" / f"{mod}.py")
+        assert not names & FORBIDDEN, (mod, names & FORBIDDEN)
+        local = {n[1:] for n in names if n.startswith(".")}
+        assert local <= set(PURE_MODULES), (mod, local)
+        assert not {"os", "pathlib", "io", "socket", "subprocess"} & names, (mod, names)
+
+
+def test_importing_verify_loads_no_llm_or_cache_module() -> None:
+    code = (
+        "import sys, extractor.verify; "
+        f"bad = sorted(m for m in sys.modules if m.split('.')[0] in {sorted(FORBIDDEN)!r}); print(bad)"
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert res.stdout.strip() == "[]"
+
+
+def _break(text: str, label: str, new_row: str) -> str:
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        if label in line:
+            lines[i] = line.split("\t")[0] + new_row
+            return "\n".join(lines)
+    raise AssertionError(label)
+
+
+def test_report_with_wrong_arithmetic_is_source_inconsistent() -> None:
+    text = seed("000").read_text(encoding="utf-8")
+    # 5 received, but nothing processed or carried forward: H1 fails, numbers kept as printed.
+    bad = _break(text, "一、本年新收", "\t\t5\t0\t0\t0\t0\t0\t5")
+    rec = extract_bytes(bad.encode(), "bad.txt", suffix=".txt")
+    assert rec.status == "source_inconsistent"
+    assert rec.tables["applications"]["new_received"]["natural_person"] == 5
+    h1 = [f for f in rec.findings if f.check == "H1"]
+    assert {f.column for f in h1} == {"natural_person", "total"}
+    assert h1[0].expected == 5 and h1[0].actual == 0
+
+
+def test_row_sum_failure_is_h3() -> None:
+    text = seed("000").read_text(encoding="utf-8")
+    bad = _break(text, "二、上年结转", "\t\t1\t0\t0\t0\t0\t0\t2")
+    rec = extract_bytes(bad.encode(), "bad.txt", suffix=".txt")
+    assert rec.status == "source_inconsistent"
+    assert any(f.check == "H3" and f.row == "carried_over" for f in rec.findings)
+
+
+def test_prose_disagreement_is_a_warning_only() -> None:
+    text = seed("000").read_text(encoding="utf-8") + "\n本年共收到政府信息公开申请3件。\n"
+    rec = extract_bytes(text.encode(), "s4.txt", suffix=".txt")
+    assert rec.status == "verified"
+    s4 = [f for f in rec.findings if f.check == "S4"]
+    assert s4 and s4[0].severity == "warning" and s4[0].expected == 3
