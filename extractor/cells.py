@@ -27,6 +27,8 @@ _ANNOTATION: Final = re.compile(r"[（(][^（）()\n]*[\u3400-\u9fff][^（）()\
 # A sub-item ordinal ("2." before 其他法律…) glued to the previous row's digits.
 _LABEL_NUMBER: Final = re.compile(r"(?<![\d.])[1-9][.．、,，](?=[ \t]*[\u3400-\u9fff])")
 
+_VALUE: Final = re.compile(r"([+\-]?)(\d+)(\.\d+)?(万元|元|万|件|个|项|次|条|宗)?")
+
 AtomKind = Literal["num", "blank", "marker"]
 
 
@@ -145,7 +147,9 @@ def to_value(text: str, *, money_yuan: bool = False) -> CellValue:
         return None
     if t in MARKERS:
         return t
-    m = re.fullmatch(r"([+\-]?)(\d+)(\.\d+)?(万元|元|万|件|个|项|次|条|宗)?", t)
+    if t.isdigit():
+        return int(t)
+    m = _VALUE.fullmatch(t)
     if m is None:
         return None
     sign, digits, frac, unit = m.groups()
@@ -158,6 +162,8 @@ def to_value(text: str, *, money_yuan: bool = False) -> CellValue:
 
 
 def as_int(text: str) -> int | None:
+    if text.isdigit():
+        return int(text)
     v = to_value(text)
     if v is None:
         return 0 if not text.strip() else None

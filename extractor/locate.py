@@ -177,7 +177,7 @@ def locate(text: str) -> Located:
     template, evidence = detect_template(table_text)
     prose = _prose(text, regions)
     pre_2019 = template is None and year is not None and year < 2019
-    meta = describe_agency(agency, text)
+    meta = describe_agency(agency, text, f.sq)
     return Located(agency, year, template, evidence, regions, prose, meta, pre_2019)
 
 
@@ -205,7 +205,7 @@ _GOVERNMENT: Final = re.compile(r"(?:人民政府|人民政府办公室|人民�
 _AGGREGATE: Final = re.compile(r"全(?:省|市|区|县|旗|州|镇|乡)(?:[^。\n]{0,12})(?:共|收到|主动公开|汇总)")
 
 
-def describe_agency(agency: str | None, text: str) -> dict[str, object]:
+def describe_agency(agency: str | None, text: str, squeezed: str | None = None) -> dict[str, object]:
     meta: dict[str, object] = {"level": None, "kind": None, "aggregate": False}
     if agency:
         for level, rx in _LEVELS:
@@ -213,6 +213,6 @@ def describe_agency(agency: str | None, text: str) -> dict[str, object]:
                 meta["level"] = level
                 break
         meta["kind"] = "government" if _GOVERNMENT.search(agency) else "department"
-    sq, _ = squeeze_for_match(text[:20000])
-    meta["aggregate"] = bool(_AGGREGATE.search(sq))
+    sq = squeezed if squeezed is not None else squeeze_for_match(text[:20000])[0]
+    meta["aggregate"] = bool(_AGGREGATE.search(sq[:20000]))
     return meta

@@ -12,6 +12,7 @@ Two levels:
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Final
 
@@ -82,6 +83,7 @@ _MATCH_FOLD: Final = str.maketrans(
 )
 
 
+@functools.lru_cache(maxsize=4096)
 def fold_for_match(s: str) -> str:
     """Fold a label or pattern the same way :func:`squeeze_for_match` folds text."""
     return "".join(s.split()).translate(_MATCH_FOLD)
@@ -96,15 +98,14 @@ def squeeze_for_match(text: str, start: int = 0, end: int | None = None) -> tupl
     end = len(text) if end is None else end
     out: list[str] = []
     pos: list[int] = []
-    for i in range(start, end):
-        ch = text[i]
-        if ch.isspace():
-            continue
-        out.append(ch)
-        pos.append(i)
+    for m in _NONSPACE.finditer(text, start, end):
+        s, e = m.span()
+        out.append(m.group())
+        pos.extend(range(s, e))
     return "".join(out).translate(_MATCH_FOLD), pos
 
 
+_NONSPACE: Final = re.compile(r"\S+")
 CJK = re.compile(r"[\u3400-\u9fff]")
 
 

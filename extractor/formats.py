@@ -1,0 +1,388 @@
+"""Binary input formats: PDF and DOCX → report text, and zip archives → members.
+
+Tables come out as ``| a | b | c |`` rows, one grid row per line, exactly like the HTML loader
+(:func:`extractor.load._render`): a grid position covered by a merged cell (rowspan/colspan,
+DOCX ``gridSpan``/``vMerge``, pdfplumber's ``None``) holds :data:`extractor.normalise.SPAN`; a
+real empty cell is empty. Everything else is text in reading order.
+
+* :func:`pdf_to_text` returns ``""`` for a PDF without a text layer (a scan): the caller turns
+  that into a ``needs_review`` record. A corrupt or encrypted PDF raises :class:`InputError`.
+* :func:`docx_to_text` walks the body XML so paragraphs and tables keep document order.
+* :func:`iter_zip` yields ``("archive.zip!inner/path", bytes | InputError)`` and never trusts the
+  sizes a zip header claims: members are read in chunks and cut off at the limits.
+"""
+
+from __future__ import annotations
+
+import io
+import stat
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any, Final
+
+from .errors import InputError, InputTooLargeError, UnsupportedFormatError
+from .normalise import SPAN
+
+MAX_PDF_PAGES: Final = 200
+#: Upper bound on the declared uncompressed size of a DOCX package (python-docx reads parts whole).
+MAX_DOCX_UNPACKED: Final = 256 * 1024 * 1024
+_CHUNK: Final = 64 * 1024
+_RATIO_FLOOR: Final = 1024 * 1024  # below this many output bytes the ratio is not judged
+
+Grid = list[list[str | None]]
+
+
+def render_grid(rows: Grid) -> str:
+    """Rows of cells (``None`` = covered by a merged cell) → ``| a | b |`` lines."""
+    width = max((len(r) for r in rows), default=0)
+    lines = []
+    for row in rows:
+        cells = [SPAN if c is None else " ".join(c.split()).replace("|", "/") for c in row]
+        cells += [SPAN] * (width - len(cells))
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------------------- PDF
+def pdf_to_text(data: bytes, path: str) -> str:
+    """Text of a PDF, ruled tables as pipe rows, in page order; ``""`` when it has no text layer."""
+    import pdfplumber
+    from pdfminer.pdfdocument import PDFPasswordIncorrect
+
+    try:
+        with pdfplumber.open(io.BytesIO(data)) as pdf:
+            if len(pdf.pages) > MAX_PDF_PAGES:
+                raise InputTooLargeError(
+                    path, f"PDF has {len(pdf.pages)} pages, over the {MAX_PDF_PAGES}-page limit"
+                )
+            pages = [_pdf_page_text(page) for page in pdf.pages]
+    except InputError:
+        raise
+    except PDFPasswordIncorrect as exc:
+        raise UnsupportedFormatError(path, "PDF is encrypted with a password") from exc
+    except Exception as exc:  # pdfminer raises many unrelated types on hostile input
+        cause = exc.__cause__ if type(exc).__name__ == "PdfminerException" and exc.__cause__ else exc
+        if isinstance(cause, PDFPasswordIncorrect):
+            raise UnsupportedFormatError(path, "PDF is encrypted with a password") from exc
+        raise InputError(path, f"cannot read PDF: {type(cause).__name__}: {cause}".rstrip(": ")) from exc
+    if not any(p.strip() for p in pages):
+        return ""
+    return "\n\n".join(p for p in pages if p.strip())
+
+
+def _pdf_page_text(page: Any) -> str:
+    tables = sorted(page.find_tables(), key=lambda t: t.bbox[1])
+    boxes = [t.bbox for t in tables]
+
+    def outside(obj: dict[str, Any]) -> bool:
+        if obj.get("object_type") != "char":
+            return True
+        cx = (obj["x0"] + obj["x1"]) / 2
+        cy = (obj["top"] + obj["bottom"]) / 2
+        return not any(b[0] <= cx <= b[2] and b[1] <= cy <= b[3] for b in boxes)
+
+    text_page = page.filter(outside)
+    x0, top, x1, bottom = page.bbox
+    parts: list[str] = []
+    cursor = top
+    for table in tables:
+        parts.append(_band_text(text_page, x0, x1, cursor, table.bbox[1]))
+        parts.append(_pdf_table_text(table.extract()))
+        cursor = max(cursor, table.bbox[3])
+    parts.append(_band_text(text_page, x0, x1, cursor, bottom))
+    return "\n".join(p for p in parts if p.strip())
+
+
+def _band_text(page: Any, x0: float, x1: float, top: float, bottom: float) -> str:
+    if bottom - top < 0.5:
+        return ""
+    text: str = page.crop((x0, top, x1, bottom)).extract_text() or ""
+    return text
+
+
+def _pdf_cell(text: str | None) -> str | None:
+    """Join the lines of a wrapped cell: no space inside CJK text or digits."""
+    if text is None:
+        return None
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    out = ""
+    for ln in lines:
+        if out and out[-1].isascii() and out[-1].isalpha() and ln[0].isascii() and ln[0].isalpha():
+            out += " "
+        out += ln
+    return out
+
+
+def _pdf_table_text(rows: list[list[str | None]]) -> str:
+    grid: Grid = [[_pdf_cell(c) for c in row] for row in rows]
+    if max((len(r) for r in grid), default=0) <= 1:  # a framed paragraph, not a table
+        return "\n".join(c for r in grid for c in r if c)
+    return render_grid(grid)
+
+
+# ---------------------------------------------------------------------------------------- DOCX
+_W: Final = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
+def docx_to_text(data: bytes, path: str) -> str:
+    """Paragraphs and tables of a DOCX body in document order; tables as pipe rows."""
+    import docx
+
+    _check_docx_package(data, path)
+    try:
+        body = docx.Document(io.BytesIO(data)).element.body
+    except Exception as exc:  # python-docx/lxml raise assorted types for broken packages
+        raise InputError(path, f"cannot read DOCX: {type(exc).__name__}: {exc}") from exc
+    out: list[str] = []
+    _walk_body(body, out)
+    return "\n".join(out)
+
+
+def _check_docx_package(data: bytes, path: str) -> None:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            infos = zf.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise InputError(path, f"not a valid DOCX (zip) file: {exc}") from exc
+    names = {i.filename for i in infos}
+    if "word/document.xml" not in names:
+        raise UnsupportedFormatError(path, "zip container without word/document.xml: not a DOCX")
+    declared = sum(i.file_size for i in infos)
+    if declared > MAX_DOCX_UNPACKED:
+        raise InputTooLargeError(path, f"DOCX unpacks to {declared} bytes, over {MAX_DOCX_UNPACKED}")
+
+
+def _walk_body(el: Any, out: list[str]) -> None:
+    for child in el.iterchildren():
+        tag = child.tag
+        if tag == _W + "p":
+            out.append(_para_text(child))
+        elif tag == _W + "tbl":
+            out.append("\n" + render_grid(_docx_grid(child)) + "\n")
+        elif tag in (_W + "sdt", _W + "sdtContent", _W + "customXml", _W + "ins", _W + "smartTag"):
+            _walk_body(child, out)
+
+
+def _para_text(p: Any) -> str:
+    parts: list[str] = []
+    for node in p.iter(_W + "t", _W + "tab", _W + "br", _W + "cr"):
+        if node.tag == _W + "t":
+            parts.append(node.text or "")
+        elif node.tag == _W + "tab":
+            if node.getparent() is not None and node.getparent().tag == _W + "r":
+                parts.append("\t")
+        else:
+            parts.append("\n")
+    return "".join(parts)
+
+
+def _val(el: Any, name: str) -> str | None:
+    found = el.find(name)
+    if found is None:
+        return None
+    v: str | None = found.get(_W + "val")
+    return v if v is not None else ""
+
+
+def _int_val(el: Any, name: str, default: int) -> int:
+    v = _val(el, name)
+    try:
+        return max(0, min(int(v), 200)) if v else default
+    except ValueError:
+        return default
+
+
+def _rows_of(tbl: Any) -> Iterator[Any]:
+    for child in tbl.iterchildren():
+        if child.tag == _W + "tr":
+            yield child
+        elif child.tag in (_W + "sdt", _W + "sdtContent", _W + "customXml"):
+            yield from _rows_of(child)
+
+
+def _cells_of(tr: Any) -> Iterator[Any]:
+    for child in tr.iterchildren():
+        if child.tag == _W + "tc":
+            yield child
+        elif child.tag in (_W + "sdt", _W + "sdtContent", _W + "customXml"):
+            yield from _cells_of(child)
+
+
+def _docx_grid(tbl: Any) -> Grid:
+    grid: Grid = []
+    for tr in _rows_of(tbl):
+        row: list[str | None] = [None] * _int_val(tr, f"{_W}trPr/{_W}gridBefore", 0)
+        for tc in _cells_of(tr):
+            span = max(1, _int_val(tc, f"{_W}tcPr/{_W}gridSpan", 1))
+            merge = _val(tc, f"{_W}tcPr/{_W}vMerge")
+            if merge is not None and merge != "restart":
+                row.extend([None] * span)  # continuation of a vertical merge
+                continue
+            text = " ".join(_para_text(p) for p in tc.iter(_W + "p"))
+            row.append(text)
+            row.extend([None] * (span - 1))
+        row.extend([None] * _int_val(tr, f"{_W}trPr/{_W}gridAfter", 0))
+        grid.append(row)
+    return grid
+
+
+# ----------------------------------------------------------------------------------------- zip
+def _member_name(info: zipfile.ZipInfo) -> str:
+    """The member's name, decoding legacy (non-UTF-8-flagged) names as GB18030 when they are."""
+    name = info.filename
+    if info.flag_bits & 0x800:
+        return name
+    try:
+        raw = name.encode("cp437")
+    except UnicodeEncodeError:
+        return name
+    for codec in ("utf-8", "gb18030"):
+        try:
+            return raw.decode(codec)
+        except UnicodeDecodeError:
+            continue
+    return name
+
+
+def _refusal(info: zipfile.ZipInfo, name: str) -> str | None:
+    parts = name.replace("\\", "/").split("/")
+    if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":"):
+        return "absolute path in archive member name"
+    if ".." in parts:
+        return "path traversal ('..') in archive member name"
+    if stat.S_ISLNK(info.external_attr >> 16):
+        return "symbolic link member"
+    if info.flag_bits & 0x1:
+        return "encrypted member"
+    return None
+
+
+class _Budget:
+    def __init__(self, max_total: int) -> None:
+        self.left = max_total
+
+
+def _read_member(
+    zf: zipfile.ZipFile, info: zipfile.ZipInfo, shown: str, max_bytes: int, max_ratio: int, budget: _Budget
+) -> bytes | InputError:
+    buf = io.BytesIO()
+    compressed = max(info.compress_size, 1)
+    try:
+        with zf.open(info) as fh:
+            while chunk := _read_chunk(fh):
+                size = buf.tell() + len(chunk)
+                if size > max_bytes:
+                    return InputTooLargeError(shown, f"member unpacks to over {max_bytes} bytes")
+                if size > _RATIO_FLOOR and size > max_ratio * compressed:
+                    return InputTooLargeError(
+                        shown, f"member expands more than {max_ratio}x its compressed size (zip bomb?)"
+                    )
+                if len(chunk) > budget.left:
+                    budget.left = -1
+                    return InputTooLargeError(shown, "archive unpacks to more than the total-size limit")
+                budget.left -= len(chunk)
+                buf.write(chunk)
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+        return InputError(shown, f"corrupt archive member: {exc}")
+    except NotImplementedError as exc:
+        return UnsupportedFormatError(shown, f"unsupported zip compression: {exc}")
+    except RuntimeError as exc:  # encrypted without the flag bit, etc.
+        return InputError(shown, f"cannot read archive member: {exc}")
+    except Exception as exc:  # zlib.error and decompressor-specific errors
+        return InputError(shown, f"corrupt archive member: {type(exc).__name__}: {exc}")
+    return buf.getvalue()
+
+
+def _read_chunk(fh: IO[bytes]) -> bytes:
+    return fh.read(_CHUNK)
+
+
+def iter_zip(
+    path: Path,
+    *,
+    max_members: int = 10_000,
+    max_member_bytes: int = 64 * 1024 * 1024,
+    max_total_bytes: int = 1024 * 1024 * 1024,
+    max_ratio: int = 200,
+) -> Iterator[tuple[str, bytes | InputError]]:
+    """Yield ``("archive.zip!inner/name", bytes or InputError)`` for each file in a zip.
+
+    Directory entries are skipped. A member is refused (an :class:`InputError` in place of its
+    bytes) for an absolute or ``..`` name, a symlink, encryption, more than ``max_member_bytes``
+    unpacked, or expanding more than ``max_ratio`` times (judged past 1 MiB of output). A ``.zip``
+    member is opened once (depth 1); a zip inside that is refused. When ``max_members`` or
+    ``max_total_bytes`` is exceeded, one last error item is yielded and iteration stops. A file
+    that is not a readable zip gives a single ``(str(path), InputError)``.
+    """
+    shown = str(path)
+    budget = _Budget(max_total_bytes)
+    count = [0]
+
+    def open_zip(source: Path | IO[bytes], name: str) -> zipfile.ZipFile | InputError:
+        try:
+            return zipfile.ZipFile(source)
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+            return InputError(name, f"not a readable zip archive: {exc}")
+        except Exception as exc:
+            return InputError(name, f"not a readable zip archive: {type(exc).__name__}: {exc}")
+
+    def walk(zf: zipfile.ZipFile, prefix: str, depth: int) -> Iterator[tuple[str, bytes | InputError]]:
+        for info in zf.infolist():
+            if info.is_dir():
+                continue
+            count[0] += 1
+            if count[0] > max_members:
+                yield shown, InputTooLargeError(shown, f"archive has more than {max_members} members")
+                return
+            name = _member_name(info)
+            member = f"{prefix}!{name}"
+            why = _refusal(info, name)
+            if why is not None:
+                yield member, (UnsupportedFormatError if "encrypted" in why else InputError)(member, why)
+                continue
+            data = _read_member(zf, info, member, max_member_bytes, max_ratio, budget)
+            if budget.left < 0:
+                yield member, data if isinstance(data, InputError) else InputTooLargeError(member, "over limit")
+                return
+            if isinstance(data, bytes) and name.lower().endswith(".zip"):
+                if depth >= 1:
+                    yield member, UnsupportedFormatError(member, "zip nested more than one level deep")
+                    continue
+                inner = open_zip(io.BytesIO(data), member)
+                if isinstance(inner, InputError):
+                    yield member, inner
+                    continue
+                with inner:
+                    yield from walk(inner, member, depth + 1)
+                if budget.left < 0 or count[0] > max_members:
+                    return
+                continue
+            yield member, data
+
+    outer = open_zip(path, shown)
+    if isinstance(outer, InputError):
+        yield shown, outer
+        return
+    with outer:
+        yield from walk(outer, shown, 0)
+
+
+#: Sniffers the loader can use to route bytes to the readers above.
+def is_pdf(data: bytes, suffix: str) -> bool:
+    return suffix == ".pdf" or data[:1024].lstrip().startswith(b"%PDF")
+
+
+def is_docx(data: bytes, suffix: str) -> bool:
+    if not data.startswith(b"PK\x03\x04"):
+        return False
+    if suffix == ".docx":
+        return True
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            return "word/document.xml" in zf.namelist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return False
+
+
+__all__: Final[list[str]] = ["docx_to_text", "is_docx", "is_pdf", "iter_zip", "pdf_to_text", "render_grid"]

@@ -1,0 +1,60 @@
+"""Benchmark of the rule path (not a test): reports/s and peak memory on one core.
+
+    python scripts/bench.py [--rounds 20] [PATH ...]
+
+Pins the process to one CPU, loads every text/HTML sample once per round through the whole
+pipeline (load → normalise → locate → rules → verify → record → JSON), and prints figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from extractor.pipeline import extract_path  # noqa: E402
+
+TEXTUAL = {".txt", ".md", ".html", ".htm", ".json", ".js"}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("paths", nargs="*", default=[str(ROOT / "samples")])
+    ap.add_argument("--rounds", type=int, default=20)
+    args = ap.parse_args()
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+    files: list[Path] = []
+    for p in map(Path, args.paths):
+        files += sorted(f for f in p.rglob("*") if f.suffix.lower() in TEXTUAL) if p.is_dir() else [p]
+    if not files:
+        sys.exit("no text/HTML reports found")
+    for f in files:  # warm-up (imports, regex compilation)
+        extract_path(f).to_json()
+    start = time.perf_counter()
+    n = 0
+    slowest: dict[str, float] = {}
+    for _ in range(args.rounds):
+        for f in files:
+            t0 = time.perf_counter()
+            extract_path(f).to_json()
+            dt = time.perf_counter() - t0
+            slowest[f.name] = max(slowest.get(f.name, 0.0), dt)
+            n += 1
+    elapsed = time.perf_counter() - start
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(f"files: {len(files)} x {args.rounds} rounds = {n} reports, one core")
+    print(f"elapsed: {elapsed:.2f} s   rate: {n / elapsed:.0f} reports/s   mean: {1000 * elapsed / n:.2f} ms")
+    print(f"peak RSS: {peak_kb / 1024:.1f} MiB")
+    worst = sorted(slowest.items(), key=lambda kv: -kv[1])[:3]
+    print("slowest: " + ", ".join(f"{k} {1000 * v:.1f} ms" for k, v in worst))
+
+
+if __name__ == "__main__":
+    main()
