@@ -342,8 +342,8 @@ def iter_zip(
                 yield member, (UnsupportedFormatError if "encrypted" in why else InputError)(member, why)
                 continue
             data = _read_member(zf, info, member, max_member_bytes, max_ratio, budget)
-            if budget.left < 0:
-                yield member, data if isinstance(data, InputError) else InputTooLargeError(member, "over limit")
+            if isinstance(data, InputError) and budget.left < 0:
+                yield member, data
                 return
             if isinstance(data, bytes) and name.lower().endswith(".zip"):
                 if depth >= 1:
