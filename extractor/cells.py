@@ -131,8 +131,7 @@ def fit(
         return Fit(
             [],
             "none",
-            f"no way to cut '{printed}' into {n} cells satisfies the row's identity "
-            f"({total} cuts tried)",
+            f"no way to cut '{printed}' into {n} cells satisfies the row's identity ({total} cuts tried)",
             raw_count=total,
             printed=printed,
         )

@@ -165,8 +165,10 @@ def extract(
         finally:
             writer.close()
     if interrupted:
-        err.print(f"[yellow]interrupted:[/yellow] {writer.count} records written to {output}; "
-                  "run again with --resume to finish")
+        err.print(
+            f"[yellow]interrupted:[/yellow] {writer.count} records written to {output}; "
+            "run again with --resume to finish"
+        )
         raise typer.Exit(130)
     if not counts:
         counts = Counter()
@@ -207,16 +209,22 @@ def verify(
             try:
                 rec = Record.model_validate(obj)
             except ValueError as exc:
-                raise _fail(f"{results}: line {line_no} is not an extractor record ({exc.__class__.__name__})")
+                raise _fail(
+                    f"{results}: line {line_no} is not an extractor record ({exc.__class__.__name__})"
+                ) from exc
             new_status, new_findings = recheck_record(rec)
             counts[new_status] += 1
             if new_status != rec.status:
                 changed += 1
-                out.print(f"[red]changed[/red] {rec.path}: saved {rec.status}, re-checked {new_status}",
-                          highlight=False)
+                out.print(
+                    f"[red]changed[/red] {rec.path}: saved {rec.status}, re-checked {new_status}",
+                    highlight=False,
+                )
                 for f in _new_errors(rec.findings, new_findings):
-                    out.print(f"    {f.check} {f.table or ''} {f.row or ''} {f.column or ''}: {f.message}",
-                              highlight=False)
+                    out.print(
+                        f"    {f.check} {f.table or ''} {f.row or ''} {f.column or ''}: {f.message}",
+                        highlight=False,
+                    )
     except ExtractorError as exc:
         raise _fail(str(exc)) from exc
     out.print(_summary(counts, 0, f"re-checked {results}"))

@@ -55,9 +55,7 @@ _T2_2021: Final[tuple[RowSpec, ...]] = (
 
 _T2_2019_SERVICE_COLS = ("prev_items", "change", "decisions")
 _T2_2019: Final[tuple[RowSpec, ...]] = (
-    RowSpec(
-        "regulations", "规章", ("规章",), columns=("new_made", "new_published", "total_published")
-    ),
+    RowSpec("regulations", "规章", ("规章",), columns=("new_made", "new_published", "total_published")),
     RowSpec(
         "normative_documents",
         "规范性文件",
@@ -138,7 +136,14 @@ _T3_HEAD: Final[tuple[RowSpec, ...]] = (
     _r("denied_prohibited", "其他法律行政法规禁止公开", "法律行政法规禁止公开", "禁止公开", number="2"),
     _r("denied_security_stability", '危及"三安全一稳定"', "三安全一稳定", number="3"),
     _r("denied_third_party", "保护第三方合法权益", "第三方合法权益", number="4"),
-    _r("denied_internal_affairs", "属于三类内部事务信息", "三类内部事务", "三类内容事务", "内部事务信息", number="5"),
+    _r(
+        "denied_internal_affairs",
+        "属于三类内部事务信息",
+        "三类内部事务",
+        "三类内容事务",
+        "内部事务信息",
+        number="5",
+    ),
     _r("denied_process_info", "属于四类过程性信息", "四类过程性", "过程性信息", number="6"),
     _r("denied_enforcement_files", "属于行政执法案卷", "行政执法案卷", "执法案卷", number="7"),
     _r("denied_inquiry_matters", "属于行政查询事项", "行政查询事项", "查询事项", number="8"),

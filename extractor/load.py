@@ -117,9 +117,7 @@ def decode_bytes(data: bytes, path: str) -> tuple[str, list[str]]:
     try:
         text = data.decode("gb18030")
     except UnicodeDecodeError as exc:
-        raise DecodeError(
-            path, f"not valid UTF-8 or GB18030 text (byte {exc.start}: {exc.reason})"
-        ) from exc
+        raise DecodeError(path, f"not valid UTF-8 or GB18030 text (byte {exc.start}: {exc.reason})") from exc
     controls = sum(1 for ch in text[:4096] if ord(ch) < 32 and ch not in "\t\n\r\f")
     if controls > 8 or not has_cjk(text):
         raise BinaryInputError(path, "does not look like text in any supported encoding")
@@ -210,7 +208,7 @@ _SKIP: Final = {"script", "style", "head", "noscript", "template"}
 
 
 class _Cell:
-    __slots__ = ("parts", "rowspan", "colspan")
+    __slots__ = ("colspan", "parts", "rowspan")
 
     def __init__(self, rowspan: int, colspan: int) -> None:
         self.parts: list[str] = []

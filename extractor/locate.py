@@ -45,9 +45,7 @@ _TITLE_B: Final = re.compile(
     r"(?P<year>(?:19|20)\d{2})年度?(?P<agency>[\u4e00-\u9fff()]{2,48}?)"
     r"(?:政府信息公开|政务公开|信息公开)(?:工作)?(?:年度)?报告"
 )
-_PERIOD: Final = re.compile(
-    r"(?:统计|数据)[^.]{0,24}?(?P<year>(?:19|20)\d{2})年(?:\d{1,2})月(?:\d{1,2})日"
-)
+_PERIOD: Final = re.compile(r"(?:统计|数据)[^.]{0,24}?(?P<year>(?:19|20)\d{2})年(?:\d{1,2})月(?:\d{1,2})日")
 _CRAWLER_HEAD: Final = re.compile(r"^标题:(?P<title>[^\n]+)", re.M)
 
 
@@ -201,7 +199,9 @@ _LEVELS: Final = (
     ("市", re.compile(r"市|州|盟")),
     ("省", re.compile(r"省|自治区")),
 )
-_GOVERNMENT: Final = re.compile(r"(?:人民政府|人民政府办公室|人民政府办公厅|管委会|管理委员会|实验区|行政公署)$")
+_GOVERNMENT: Final = re.compile(
+    r"(?:人民政府|人民政府办公室|人民政府办公厅|管委会|管理委员会|实验区|行政公署)$"
+)
 _AGGREGATE: Final = re.compile(r"全(?:省|市|区|县|旗|州|镇|乡)(?:[^。\n]{0,12})(?:共|收到|主动公开|汇总)")
 
 

@@ -85,9 +85,7 @@ def verify_reads(text: str, located: Located, reads: dict[str, TableRead]) -> li
         VerifyInput(
             template=located.template,
             tables={k: r.values for k, r in reads.items()},
-            labels={
-                k: {row: (h.match, h.printed) for row, h in r.labels.items()} for k, r in reads.items()
-            },
+            labels={k: {row: (h.match, h.printed) for row, h in r.labels.items()} for k, r in reads.items()},
             sources={k: r.source for k, r in reads.items()},
             prose=located.prose,
             meta=located.meta,
@@ -120,7 +118,9 @@ def extract_document(doc: Document, *, hook: TableHook | None = None) -> Record:
     table_methods = dict.fromkeys(reads, "rules")
     usage: dict[str, Any] = {}
     if hook is not None and located.template is not None:
-        by_table = {k: r.findings + _table_findings(verify_reads(text, located, reads), k) for k, r in reads.items()}
+        by_table = {
+            k: r.findings + _table_findings(verify_reads(text, located, reads), k) for k, r in reads.items()
+        }
         result = hook(text, located, reads, by_table)
         reads, table_methods, usage = result.reads, result.table_methods, result.usage
         findings.extend(result.findings)

@@ -83,9 +83,14 @@ class _Squeezed:
         if best is None:
             return None
         start = best[0]
-        if spec.number and start >= 2 and self.sq[start - 2 : start] in (
-            f"{spec.number}.",
-            f"{spec.number},",
+        if (
+            spec.number
+            and start >= 2
+            and self.sq[start - 2 : start]
+            in (
+                f"{spec.number}.",
+                f"{spec.number},",
+            )
         ):
             start -= 2
         return start, best[1], best[2]
@@ -110,9 +115,7 @@ def _locate_rows(sq: _Squeezed, rows: tuple[RowSpec, ...], sequential: bool) -> 
     return hits
 
 
-def _segments(
-    text: str, hits: dict[str, LabelHit], extra_anchors: list[int] | None = None
-) -> dict[str, str]:
+def _segments(text: str, hits: dict[str, LabelHit], extra_anchors: list[int] | None = None) -> dict[str, str]:
     starts = sorted({h.start for h in hits.values() if h.start >= 0} | set(extra_anchors or []))
     out: dict[str, str] = {}
     for key, h in hits.items():
@@ -233,7 +236,9 @@ def _forced_finding(table: str, rows: list[str]) -> Finding:
     )
 
 
-def _resolve_applications(fits: dict[str, Fit], variant: str) -> tuple[dict[str, tuple[str, ...]], dict[str, str]]:
+def _resolve_applications(
+    fits: dict[str, Fit], variant: str
+) -> tuple[dict[str, tuple[str, ...]], dict[str, str]]:
     """Pick one candidate per row; use H1/H2 across rows when a row has several."""
     chosen = {k: f.candidates[0] for k, f in fits.items() if len(f.candidates) == 1}
     ambiguous = {k: f.candidates for k, f in fits.items() if len(f.candidates) > 1}
@@ -262,7 +267,8 @@ def _resolve_applications(fits: dict[str, Fit], variant: str) -> tuple[dict[str,
 
 def _columns_hold(rows: dict[str, tuple[str, ...]], outcome: tuple[str, ...]) -> bool:
     for c in range(7):
-        def v(key: str) -> int | None:
+
+        def v(key: str, c: int = c) -> int | None:
             r = rows.get(key)
             return None if r is None else as_int(r[c])
 
@@ -337,7 +343,9 @@ def read_review(region: str) -> TableRead:
     findings: list[Finding] = []
     atoms = atoms_of(region)
     f = fit(atoms, 15, _h4)
-    labels = {g: LabelHit(g, "exact" if g == "review" or "行政诉讼" in region else "fuzzy") for g in REVIEW_GROUPS}
+    labels = {
+        g: LabelHit(g, "exact" if g == "review" or "行政诉讼" in region else "fuzzy") for g in REVIEW_GROUPS
+    }
     if not _has_header(region):
         for g in REVIEW_GROUPS:
             labels[g] = LabelHit(g, "missing")
@@ -348,7 +356,9 @@ def read_review(region: str) -> TableRead:
                 f"table 四: run-together digits '{f.printed}' split {len(f.candidates)} ways that all "
                 "satisfy 总计 = 维持+纠正+其他+尚未审结; cells left unread"
             )
-            findings.append(_finding("split", "error", table, msg, actual=[list(c) for c in f.candidates[:12]]))
+            findings.append(
+                _finding("split", "error", table, msg, actual=[list(c) for c in f.candidates[:12]])
+            )
         else:
             msg = f"table 四 cannot be read: {f.problem}"
             if _numbers_inside_header(atoms, region):
@@ -432,7 +442,14 @@ def read_active(region: str, template: str) -> TableRead:
                 )
             else:
                 findings.append(
-                    _finding("unreadable", "error", table, f"row {spec.key}: {f.problem}", row=spec.key, actual=f.printed)
+                    _finding(
+                        "unreadable",
+                        "error",
+                        table,
+                        f"row {spec.key}: {f.problem}",
+                        row=spec.key,
+                        actual=f.printed,
+                    )
                 )
             continue
         cand = f.candidates[0]

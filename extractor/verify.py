@@ -77,7 +77,13 @@ def _check_labels(inp: VerifyInput) -> list[Finding]:
         for row, (kind, printed) in rows.items():
             if kind == "missing":
                 out.append(
-                    _f("label", "error", f"row label for '{row}' not found in the table", table=table, row=row)
+                    _f(
+                        "label",
+                        "error",
+                        f"row label for '{row}' not found in the table",
+                        table=table,
+                        row=row,
+                    )
                 )
             elif kind == "fuzzy":
                 out.append(
@@ -132,7 +138,8 @@ def _check_h1_h2(apps: TableValues, variant: str) -> list[Finding]:
     out = []
     outcome = OUTCOME_ROWS[variant]
     for col in APPLICANT_COLUMNS:
-        def g(row: str) -> int | float | None:
+
+        def g(row: str, col: str = col) -> int | float | None:
             return _num(apps.get(row, {}).get(col))
 
         a, b, t, f = g("new_received"), g("carried_over"), g("total_processed"), g("carried_forward")
@@ -234,7 +241,15 @@ def _check_h5(inp: VerifyInput) -> list[Finding]:
                     bad = "is not a whole number"
                 if bad:
                     out.append(
-                        _f("H5", "error", f"{table}.{row}.{col} = {v} {bad}", table=table, row=row, column=col, actual=v)
+                        _f(
+                            "H5",
+                            "error",
+                            f"{table}.{row}.{col} = {v} {bad}",
+                            table=table,
+                            row=row,
+                            column=col,
+                            actual=v,
+                        )
                     )
     return out
 
@@ -289,7 +304,9 @@ def _ungrounded(table: str, row: str, col: str, v: object) -> Finding:
 # ------------------------------------------------------------------ soft checks
 _S4_PATTERNS: Final = (
     (
-        re.compile(r"(?:共|全年|累计)?(?:新)?收到(?:各类)?(?:政府信息公开|信息公开|依申请公开)?申请(?:共)?(\d+)(?:件|个|条)"),
+        re.compile(
+            r"(?:共|全年|累计)?(?:新)?收到(?:各类)?(?:政府信息公开|信息公开|依申请公开)?申请(?:共)?(\d+)(?:件|个|条)"
+        ),
         "applications",
         "new_received",
         "total",

@@ -47,7 +47,9 @@ def test_extract_refuses_to_clobber_then_resumes(tmp_path: Path) -> None:
     # a torn last line (as after kill -9) is dropped on resume, finished records are kept
     with out.open("a", encoding="utf-8") as fh:
         fh.write('{"path": "torn')
-    res = runner.invoke(app, ["extract", str(seed("000")), str(seed("001")), "-o", str(out), "--resume", "-q"])
+    res = runner.invoke(
+        app, ["extract", str(seed("000")), str(seed("001")), "-o", str(out), "--resume", "-q"]
+    )
     assert res.exit_code == 0, res.output
     assert "1 of 2 inputs already" in res.output
     assert [Path(str(r["path"])).name for r in _lines(out)] == [seed("000").name, seed("001").name]

@@ -49,8 +49,7 @@ def test_bad_file_becomes_error_record(tmp_path: Path) -> None:
 
 def test_html_spans_expand_into_a_grid() -> None:
     html = (
-        "<table><tr><td rowspan=2>A</td><td colspan=2>B</td></tr>"
-        "<tr><td>1</td><td>&nbsp;</td></tr></table>"
+        "<table><tr><td rowspan=2>A</td><td colspan=2>B</td></tr><tr><td>1</td><td>&nbsp;</td></tr></table>"
     )
     lines = [ln for ln in html_to_text(html).splitlines() if ln.strip()]
     assert lines[0] == f"| A | B | {SPAN} |"
@@ -58,7 +57,7 @@ def test_html_spans_expand_into_a_grid() -> None:
 
 
 def test_escaped_html_string_in_txt_is_read_as_html() -> None:
-    body = '<p>标题</p>' + '<table><tr><td style=\\"x\\">规章</td><td>1</td></tr></table>' * 3
+    body = "<p>标题</p>" + '<table><tr><td style=\\"x\\">规章</td><td>1</td></tr></table>' * 3
     doc = load_bytes(body.encode(), "x.txt", suffix=".txt")
     assert doc.source_format == "html"
     assert "| 规章 | 1 |" in doc.text

@@ -41,7 +41,15 @@ def test_ambiguous_row_is_left_unread_with_candidates() -> None:
     assert all(v is None for v in row.values())
     f = next(f for f in read.findings if f.row == "new_received")
     assert f.check == "split" and f.severity == "error"
-    assert ["11", "0", "0", "0", "0", "0", "11"] in f.actual and ["1", "10", "0", "0", "0", "0", "11"] in f.actual
+    assert ["11", "0", "0", "0", "0", "0", "11"] in f.actual and [
+        "1",
+        "10",
+        "0",
+        "0",
+        "0",
+        "0",
+        "11",
+    ] in f.actual
 
 
 def test_fit_refuses_unpositionable_blanks() -> None:
