@@ -40,10 +40,19 @@ class Atom:
 
 
 def clean_segment(seg: str) -> str:
-    seg = _MD_RULE.sub(" ", seg)
-    seg = _ANNOTATION.sub(" ", seg)
-    seg = _NOISE.sub(" ", seg)
-    return _LABEL_NUMBER.sub(" ", seg)
+    if "---" in seg:
+        seg = _MD_RULE.sub(" ", seg)
+    if "(" in seg or "（" in seg:
+        seg = _ANNOTATION.sub(" ", seg)
+    if _NOISE_HINT.search(seg):
+        seg = _NOISE.sub(" ", seg)
+    if _LABEL_NUMBER_HINT.search(seg):
+        seg = _LABEL_NUMBER.sub(" ", seg)
+    return seg
+
+
+_NOISE_HINT: Final = re.compile(r"数据|第|保留|页|年")
+_LABEL_NUMBER_HINT: Final = re.compile(r"[.．、,，]")
 
 
 def atoms_of(segment: str) -> list[Atom]:

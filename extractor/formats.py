@@ -49,6 +49,7 @@ def pdf_to_text(data: bytes, path: str) -> str:
     """Text of a PDF, ruled tables as pipe rows, in page order; ``""`` when it has no text layer."""
     import pdfplumber
     from pdfminer.pdfdocument import PDFPasswordIncorrect
+    from pdfplumber.utils.exceptions import PdfminerException
 
     try:
         with pdfplumber.open(io.BytesIO(data)) as pdf:
@@ -62,7 +63,9 @@ def pdf_to_text(data: bytes, path: str) -> str:
     except PDFPasswordIncorrect as exc:
         raise UnsupportedFormatError(path, "PDF is encrypted with a password") from exc
     except Exception as exc:  # pdfminer raises many unrelated types on hostile input
-        cause = exc.__cause__ if type(exc).__name__ == "PdfminerException" and exc.__cause__ else exc
+        cause: BaseException = exc
+        if isinstance(exc, PdfminerException) and exc.args and isinstance(exc.args[0], BaseException):
+            cause = exc.args[0]  # pdfplumber wraps pdfminer's exception as its first argument
         if isinstance(cause, PDFPasswordIncorrect):
             raise UnsupportedFormatError(path, "PDF is encrypted with a password") from exc
         raise InputError(path, f"cannot read PDF: {type(cause).__name__}: {cause}".rstrip(": ")) from exc

@@ -247,11 +247,13 @@ def to_read(answer: Answer, rows: tuple[CanonRow, ...], table: str, source: str,
 
 # ------------------------------------------------------------------ grounding
 _RUN: Final = re.compile(r"\d+(?:\.\d+)?")
+#: A sub-item ordinal ("2." before 其他法律…), also when glued to the previous row's digits.
+_ORDINAL: Final = re.compile(r"[1-9][.,、，．](?=[ \t]*[\u3400-\u9fff])")
 
 
 def digit_runs(text: str) -> list[str]:
-    """The printed digit runs of a table text, with the rule path's noise removed."""
-    return _RUN.findall(clean_segment(normalise_text(text)))
+    """The printed digit runs of a table text, with the rule path's noise and ordinals removed."""
+    return _RUN.findall(_ORDINAL.sub(" ", clean_segment(normalise_text(text))))
 
 
 def _digits(run: str) -> str:

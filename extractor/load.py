@@ -13,7 +13,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
+from html import unescape
 from pathlib import Path
 from typing import Final
 
@@ -186,10 +186,24 @@ def _walk_strings(obj: object) -> list[str]:
 
 
 _JS_ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|x[0-9a-fA-F]{2}|.)", re.S)
+_FAST_ESCAPES: Final = (
+    ("\\\\", "\x00"),
+    ('\\"', '"'),
+    ("\\'", "'"),
+    ("\\/", "/"),
+    ("\\n", "\n"),
+    ("\\t", "\t"),
+    ("\\r", "\n"),
+    ("\x00", "\\"),
+)
 _SIMPLE_ESCAPES: Final = {"n": "\n", "t": "\t", "r": "\n", "b": "", "f": "\n", "v": "", "0": ""}
 
 
 def _js_unescape(s: str) -> str:
+    if "\\u" not in s and "\\x" not in s:
+        for a, b in _FAST_ESCAPES:
+            s = s.replace(a, b)
+        return s
     def repl(m: re.Match[str]) -> str:
         e = m.group(1)
         if e[0] in "ux" and len(e) > 1:
@@ -221,13 +235,20 @@ class _Table:
         self.rows: list[list[_Cell]] = []
 
 
-class _GridParser(HTMLParser):
+_TOKEN: Final = re.compile(
+    r"<!--.*?(?:-->|$)|<![^>]*>?|<\?[^>]*>?|<(/?)([A-Za-z][\w:-]*)((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>|([^<]+|<)",
+    re.S,
+)
+_SPAN_ATTR: Final = re.compile(r"\b(rowspan|colspan)\s*=\s*[\"']?\s*(\d+)", re.I)
+
+
+class _GridParser:
+    """A small, forgiving HTML reader: text in order, tables as grids. Never raises on bad HTML."""
+
     def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
         self.out: list[str] = []
         self.tables: list[_Table] = []
         self.cell: _Cell | None = None
-        self.skip = 0
 
     def _emit(self, s: str) -> None:
         if self.cell is not None:
@@ -235,10 +256,32 @@ class _GridParser(HTMLParser):
         else:
             self.out.append(s)
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _SKIP:
-            self.skip += 1
-        elif tag == "table":
+    def feed(self, html: str) -> None:
+        pos = 0
+        n = len(html)
+        while pos < n:
+            m = _TOKEN.match(html, pos)
+            if m is None:  # pragma: no cover - the pattern matches any character
+                break
+            pos = m.end()
+            text = m.group(4)
+            if text is not None:
+                self._emit(unescape(text))
+                continue
+            tag = m.group(2)
+            if tag is None:
+                continue  # comment, doctype, processing instruction
+            tag = tag.lower()
+            if m.group(1):
+                self.end(tag)
+            elif tag in _SKIP:
+                close = re.compile(rf"</\s*{tag}\s*>", re.I).search(html, pos)
+                pos = close.end() if close else n
+            else:
+                self.start(tag, m.group(3) or "")
+
+    def start(self, tag: str, attrs: str) -> None:
+        if tag == "table":
             if self.tables and self.cell is not None:
                 return  # nested table: its text flows into the enclosing cell
             self.tables.append(_Table())
@@ -246,9 +289,9 @@ class _GridParser(HTMLParser):
             self.tables[-1].rows.append([])
         elif tag in ("td", "th") and self.tables:
             if self.cell is not None:
-                return
-            a = dict(attrs)
-            cell = _Cell(_span(a.get("rowspan")), _span(a.get("colspan")))
+                self.cell = None  # an unclosed cell ends where the next one starts
+            spans = {k.lower(): v for k, v in _SPAN_ATTR.findall(attrs)}
+            cell = _Cell(_span(spans.get("rowspan")), _span(spans.get("colspan")))
             if not self.tables[-1].rows:
                 self.tables[-1].rows.append([])
             self.tables[-1].rows[-1].append(cell)
@@ -256,22 +299,19 @@ class _GridParser(HTMLParser):
         elif tag in _BLOCK:
             self._emit("\n")
 
-    def handle_endtag(self, tag: str) -> None:
-        if tag in _SKIP:
-            self.skip = max(0, self.skip - 1)
-        elif tag in ("td", "th"):
+    def end(self, tag: str) -> None:
+        if tag in ("td", "th"):
             self.cell = None
-        elif tag == "table" and self.tables and self.cell is None:
+        elif tag == "tr":
+            self.cell = None
+        elif tag == "table" and self.tables:
+            self.cell = None
             self.out.append("\n" + _render(self.tables.pop()) + "\n")
         elif tag in _BLOCK:
             self._emit("\n")
 
-    def handle_data(self, data: str) -> None:
-        if not self.skip:
-            self._emit(data)
-
     def close(self) -> None:
-        super().close()
+        self.cell = None
         while self.tables:
             self.out.append("\n" + _render(self.tables.pop()) + "\n")
 

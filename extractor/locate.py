@@ -114,15 +114,7 @@ class _Finder:
         return min(hits) if hits else -1
 
     def _sq_index(self, offset: int) -> int:
-        # first squeezed index whose text offset >= offset (binary search)
-        lo, hi = 0, len(self.pos)
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if self.pos[mid] < offset:
-                lo = mid + 1
-            else:
-                hi = mid
-        return lo
+        return self.pos.index_at(offset)
 
 
 T2_ANCHORS: Final = ("第二十条第(一)项", "第二十条第(五)项", "第二十条", "信息内容本年")

@@ -12,6 +12,7 @@ Two levels:
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 from typing import Final
@@ -43,13 +44,18 @@ _TRAD_MAP: Final[dict[str, str]] = {
 }
 
 _TABLE: Final = str.maketrans({**_FULLWIDTH, **_SPACES, **_DROP, **_SIGNS, **_TRAD_MAP})
+_NEEDS_TABLE: Final = re.compile(
+    "[" + "".join(re.escape(chr(k)) for k in _TABLE) + "]"  # type: ignore[arg-type]
+)
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?:\D|$))")
 _CRLF = re.compile(r"\r\n?")
 
 
 def normalise_text(text: str) -> str:
     """Return ``text`` with the spec's character-level noise removed (lengths may change)."""
-    text = _CRLF.sub("\n", text).translate(_TABLE)
+    text = _CRLF.sub("\n", text)
+    if _NEEDS_TABLE.search(text):
+        text = text.translate(_TABLE)
     # "1,234" → "1234" only where the comma groups exactly three digits.
     return _THOUSANDS.sub("", text)
 
@@ -86,26 +92,66 @@ _MATCH_FOLD: Final = str.maketrans(
 @functools.lru_cache(maxsize=4096)
 def fold_for_match(s: str) -> str:
     """Fold a label or pattern the same way :func:`squeeze_for_match` folds text."""
-    return "".join(s.split()).translate(_MATCH_FOLD)
+    return _fold("".join(s.split()))
 
 
-def squeeze_for_match(text: str, start: int = 0, end: int | None = None) -> tuple[str, list[int]]:
+class SqMap:
+    """Maps indices of a squeezed string back to offsets in the original text.
+
+    Stored per run of non-space characters (not per character), so building it is cheap.
+    """
+
+    __slots__ = ("_sq", "_tx")
+
+    def __init__(self, sq_starts: list[int], tx_starts: list[int]) -> None:
+        self._sq = sq_starts
+        self._tx = tx_starts
+
+    def __getitem__(self, i: int) -> int:
+        k = bisect.bisect_right(self._sq, i) - 1
+        return self._tx[k] + (i - self._sq[k])
+
+    def index_at(self, offset: int) -> int:
+        """The first squeezed index whose text offset is >= ``offset``."""
+        k = bisect.bisect_right(self._tx, offset) - 1
+        if k < 0:
+            return 0
+        run_end = self._sq[k + 1] if k + 1 < len(self._sq) else None
+        i = self._sq[k] + (offset - self._tx[k])
+        return i if run_end is None or i < run_end else run_end
+
+
+def squeeze_for_match(text: str, start: int = 0, end: int | None = None) -> tuple[str, SqMap]:
     """Squeeze ``text[start:end]`` for label matching.
 
-    Returns the squeezed string and, for each of its characters, the index in ``text`` it came
-    from. Whitespace is removed, punctuation folded (see ``_MATCH_FOLD``).
+    Returns the squeezed string and a :class:`SqMap` from its indices to offsets in ``text``.
+    Whitespace is removed, punctuation folded (see ``_MATCH_FOLD``).
     """
     end = len(text) if end is None else end
     out: list[str] = []
-    pos: list[int] = []
+    sq_starts: list[int] = []
+    tx_starts: list[int] = []
+    n = 0
     for m in _NONSPACE.finditer(text, start, end):
-        s, e = m.span()
-        out.append(m.group())
-        pos.extend(range(s, e))
-    return "".join(out).translate(_MATCH_FOLD), pos
+        g = m.group()
+        sq_starts.append(n)
+        tx_starts.append(m.start())
+        out.append(g)
+        n += len(g)
+    return _fold("".join(out)), SqMap(sq_starts, tx_starts)
+
+
+def _fold(s: str) -> str:
+    for a, b in _FOLD_PAIRS:
+        if a in s:
+            s = s.replace(a, b)
+    return s
 
 
 _NONSPACE: Final = re.compile(r"\S+")
+_FOLD_PAIRS: Final = tuple((chr(k), v) for k, v in _MATCH_FOLD.items() if isinstance(v, str))
+
+
 CJK = re.compile(r"[\u3400-\u9fff]")
 
 

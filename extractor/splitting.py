@@ -86,6 +86,15 @@ def split_tokens(
     maxes = [len(t.digits) for t in tokens]
     if sum(maxes) < n:
         return accepted, 0, True
+    if sum(maxes) == n:  # one digit per cell: the only possible cut
+        cand = tuple(
+            (t.sign if i == 0 else "") + d + (t.frac + t.unit if i == len(t.digits) - 1 else "")
+            for t in tokens
+            for i, d in enumerate(t.digits)
+        )
+        if accept is None or accept(cand):
+            accepted.append(cand)
+        return accepted, 1, True
 
     def compositions(i: int, remaining: int) -> Iterator[tuple[int, ...]]:
         if i == len(tokens) - 1:
