@@ -22,6 +22,9 @@ _MD_RULE: Final = re.compile(r"^[ \t]*\|?(?:[ \t]*:?-{3,}:?[ \t]*\|)+[ \t]*(?::?
 _NOISE: Final = re.compile(
     r"数据\s*\d+|第\s*\d+\s*(?:项|条|页)|保留\s*\d+\s*位小数|共\s*\d+\s*页|\d{4}\s*年\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?"
 )
+# Group ordinals and their (possibly torn) heading text: "（四）无" / "法提供" must not leave a
+# lone "无" that would read as a marker.
+_ORDINAL: Final = re.compile(r"[（(]\s*[一二三四五六七八九十]\s*[）)][\u3400-\u9fff]*")
 # Parenthesised annotations that contain Chinese text (units, explanations, Hubei-style notes).
 _ANNOTATION: Final = re.compile(r"[（(][^（）()\n]*[\u3400-\u9fff][^（）()\n]*[）)]")
 # A sub-item ordinal ("2." before 其他法律…) glued to the previous row's digits.
@@ -43,6 +46,7 @@ def clean_segment(seg: str) -> str:
     if "---" in seg:
         seg = _MD_RULE.sub(" ", seg)
     if "(" in seg or "（" in seg:
+        seg = _ORDINAL.sub(" ", seg)
         seg = _ANNOTATION.sub(" ", seg)
     if _NOISE_HINT.search(seg):
         seg = _NOISE.sub(" ", seg)

@@ -267,7 +267,7 @@ def regress(
             failed += 1
             out.print(f"[red]FAIL[/red] {c.name}", highlight=False)
             for d in diffs:
-                out.print(f"    {d}", highlight=False, markup=False)
+                out.print(f"    {d}", highlight=False, markup=False, soft_wrap=True)
         else:
             out.print(f"[green]ok[/green]   {c.name}", highlight=False)
     out.print(f"{len(cases) - failed} passed, {failed} failed")

@@ -15,7 +15,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-import diskcache
+import diskcache  # type: ignore[import-untyped]
 
 
 def cache_key(

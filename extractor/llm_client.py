@@ -209,11 +209,15 @@ class LLMClient:
         except openai.APIStatusError as exc:
             if probing and exc.status_code in _REFUSAL_STATUS:
                 raise _Refused(mode, f"HTTP {exc.status_code}") from exc
-            raise TransportError(f"HTTP {exc.status_code} from the model endpoint after {attempts} attempt(s): "
-                                 f"{_short(exc.message)}") from exc
+            raise TransportError(
+                f"HTTP {exc.status_code} from the model endpoint after {attempts} attempt(s): "
+                f"{_short(exc.message)}"
+            ) from exc
         except (openai.APIError, httpx.HTTPError) as exc:
-            raise TransportError(f"{type(exc).__name__} talking to the model endpoint after "
-                                 f"{attempts} attempt(s): {_short(str(exc))}") from exc
+            raise TransportError(
+                f"{type(exc).__name__} talking to the model endpoint after "
+                f"{attempts} attempt(s): {_short(str(exc))}"
+            ) from exc
         choice = resp.choices[0] if resp.choices else None
         if choice is None:
             raise TransportError("the endpoint answered with no choices")

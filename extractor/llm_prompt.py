@@ -137,7 +137,9 @@ def load_prompt(path: str | Path) -> Prompt:
         try:
             model.model_validate_json(ex.answer)
         except ValidationError as exc:
-            raise PromptError(f"{p}: the worked example for {table} does not match its schema: {exc}") from exc
+            raise PromptError(
+                f"{p}: the worked example for {table} does not match its schema: {exc}"
+            ) from exc
     return Prompt(spec, hashlib.sha256(raw).hexdigest(), str(p))
 
 

@@ -19,7 +19,16 @@ import re
 from dataclasses import dataclass
 from typing import Annotated, Any, Final
 
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr, ValidationError, create_model
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+    create_model,
+)
 
 from .cells import MARKERS, clean_segment, to_value
 from .errors import ModelAnswerError
@@ -154,7 +163,7 @@ def parse_answer(raw: str, model: type[Answer]) -> Answer:
 
 # ------------------------------------------------------------------ labels
 def label_match(echo: str, row: CanonRow) -> str | None:
-    """"exact" | "fuzzy" | None: does an echoed label name this canonical row?"""
+    """ "exact" | "fuzzy" | None: does an echoed label name this canonical row?"""
     e = fold_for_match(normalise_text(echo))
     if not e:
         return None
@@ -167,7 +176,9 @@ def label_match(echo: str, row: CanonRow) -> str | None:
     return None
 
 
-def check_labels(answer: Answer, rows: tuple[CanonRow, ...], table: str) -> tuple[dict[str, LabelHit], list[Finding]]:
+def check_labels(
+    answer: Answer, rows: tuple[CanonRow, ...], table: str
+) -> tuple[dict[str, LabelHit], list[Finding]]:
     hits: dict[str, LabelHit] = {}
     findings: list[Finding] = []
     for i, (got, row) in enumerate(zip(answer.rows, rows, strict=True)):
@@ -185,7 +196,9 @@ def check_labels(answer: Answer, rows: tuple[CanonRow, ...], table: str) -> tupl
             else f"{where} echoes '{got.label}', which is not the label '{row.label}'"
         )
         findings.append(
-            Finding(check="llm.label", severity="error", table=table, row=row.key, actual=got.label, message=msg)
+            Finding(
+                check="llm.label", severity="error", table=table, row=row.key, actual=got.label, message=msg
+            )
         )
     return hits, findings
 
@@ -208,7 +221,9 @@ def _cell(v: Cell, col: str, money_yuan: bool) -> tuple[CellValue, str | None]:
     return v, (str(v) if money_yuan else None)
 
 
-def to_read(answer: Answer, rows: tuple[CanonRow, ...], table: str, source: str, variant: str | None) -> TableRead:
+def to_read(
+    answer: Answer, rows: tuple[CanonRow, ...], table: str, source: str, variant: str | None
+) -> TableRead:
     """An answer → a :class:`TableRead` over the same source, with the answer's own findings."""
     labels, findings = check_labels(answer, rows, table)
     values: TableValues = {}
@@ -234,8 +249,15 @@ def to_read(answer: Answer, rows: tuple[CanonRow, ...], table: str, source: str,
                     value, text = _cell(v, col, money)
                 except ValueError as exc:
                     findings.append(
-                        Finding(check="llm.value", severity="error", table=table, row=row.key, column=col,
-                                actual=v, message=f"{row.key}.{col}: {exc}")
+                        Finding(
+                            check="llm.value",
+                            severity="error",
+                            table=table,
+                            row=row.key,
+                            column=col,
+                            actual=v,
+                            message=f"{row.key}.{col}: {exc}",
+                        )
                     )
                     continue
                 out[col] = value
@@ -285,8 +307,15 @@ def check_grounding(values: TableValues, sent: str, table: str) -> list[Finding]
             forms = _forms(v, cols.get("amount_text") if col == "amount" else None)
             if not any(f in r for f in forms for r in runs):
                 out.append(
-                    Finding(check="llm.grounding", severity="error", table=table, row=row, column=col, actual=v,
-                            message=f"{table}.{row}.{col} = {v} does not occur in the text sent to the model")
+                    Finding(
+                        check="llm.grounding",
+                        severity="error",
+                        table=table,
+                        row=row,
+                        column=col,
+                        actual=v,
+                        message=f"{table}.{row}.{col} = {v} does not occur in the text sent to the model",
+                    )
                 )
     return out
 
@@ -305,7 +334,12 @@ def check_coverage(values: TableValues, sent: str, table: str) -> list[Finding]:
         d = _digits(run)
         if d.strip("0") and d not in seq:
             out.append(
-                Finding(check="llm.coverage", severity="error", table=table, actual=run,
-                        message=f"the text prints {run} but no cell of the answer reads it")
+                Finding(
+                    check="llm.coverage",
+                    severity="error",
+                    table=table,
+                    actual=run,
+                    message=f"the text prints {run} but no cell of the answer reads it",
+                )
             )
     return out

@@ -153,13 +153,16 @@ def read_applications(region: str, template: str | None) -> TableRead:
     hits = _locate_rows(sq, rows, sequential=True)
     segs = _segments(region, hits)
     fits: dict[str, Fit] = {}
+    atoms: dict[str, list[Atom]] = {}
     forced: list[str] = []
     zeroed: list[str] = []
     for spec in rows:
         seg = segs.get(spec.key)
         if seg is None:
             continue
-        fits[spec.key] = fit(atoms_of(seg), 7, _h3, blank_row_ok=True)
+        atoms[spec.key] = atoms_of(seg)
+        fits[spec.key] = fit(atoms[spec.key], 7, _h3, blank_row_ok=True)
+    findings += _read_blocks(rows, fits, atoms)
     chosen, resolution = _resolve_applications(fits, variant)
     values: TableValues = {}
     for spec in rows:
@@ -234,6 +237,62 @@ def _forced_finding(table: str, rows: list[str]) -> Finding:
         f"{len(rows)} row(s) printed their cells run together with a single possible cut "
         f"(no leading zeros): {', '.join(rows)}",
     )
+
+
+def _read_blocks(rows: tuple[RowSpec, ...], fits: dict[str, Fit], atoms: dict[str, list[Atom]]) -> list[Finding]:
+    """PDF text layers often print a block of k labels, then its k×7 numbers (row by row or
+    column by column). Arrange such a block both ways and keep the one under which every row
+    satisfies H3; replace the rows' fits in place. Returns findings saying what was done."""
+    out: list[Finding] = []
+    run: list[str] = []
+    for spec in rows:
+        key = spec.key
+        f = fits.get(key)
+        if f is None:
+            run = []
+            continue
+        if f.how == "none" and f.problem == "no value printed":
+            run.append(key)
+            continue
+        nums = [a for a in atoms.get(key, []) if a.kind == "num"]
+        block = [*run, key]
+        k = len(block)
+        if k > 1 and f.how == "none" and len(nums) == 7 * k and len(nums) == len(atoms[key]):
+            texts = [a.text for a in nums]
+            by_row = [tuple(texts[7 * i : 7 * i + 7]) for i in range(k)]
+            by_col = [tuple(texts[c * k + i] for c in range(7)) for i in range(k)]
+            ok = {
+                name: arr
+                for name, arr in (("row by row", by_row), ("column by column", by_col))
+                if all(_h3(r) for r in arr) and all(t.isdigit() and (t == "0" or t[0] != "0") for t in texts)
+            }
+            distinct = {tuple(arr) for arr in ok.values()}
+            if len(distinct) == 1:
+                name, arr = next(iter(ok.items()))
+                for rk, cells in zip(block, arr, strict=True):
+                    fits[rk] = Fit([cells], "positional", raw_count=1, printed=" ".join(cells))
+                out.append(
+                    _finding(
+                        "layout",
+                        "info",
+                        "applications",
+                        f"rows {block[0]} … {block[-1]}: {k} labels printed before their {7 * k} numbers; "
+                        f"read {name} (the only arrangement under which every row's 总计 is the sum "
+                        "of its six columns)",
+                    )
+                )
+            elif len(distinct) > 1:
+                out.append(
+                    _finding(
+                        "layout",
+                        "error",
+                        "applications",
+                        f"rows {block[0]} … {block[-1]}: {7 * k} numbers after {k} labels fit both row by "
+                        "row and column by column; left unread",
+                    )
+                )
+        run = []
+    return out
 
 
 def _resolve_applications(

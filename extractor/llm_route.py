@@ -1,0 +1,361 @@
+"""The LLM path: routing, re-asks with cell-level feedback, acceptance, accounting, estimates.
+
+``make_hook(config)`` returns a :data:`extractor.pipeline.TableHook`. For each table it routes
+(``auto``: tables whose rule read has an error finding; ``always``: every table; ``off``: none)
+it sends only the table's located text, checks the answer (schema; labels in order; grounding
+and coverage; the shared verifier) and re-asks with the failures, at most ``max_reasks`` times.
+
+Acceptance (``table_methods[t] = "llm"``):
+
+* every check passes → accepted;
+* only identities H1–H4 fail, but the rule read and the answer agree cell for cell and every
+  number is grounded → kept (two independent readings of a report that violates its own
+  identities; the record becomes ``source_inconsistent`` through the verifier);
+* otherwise the rule read stays in the record (with its findings) and the best grounded model
+  reading is attached to an ``llm.rejected`` finding for review. Nothing is ever filled in.
+
+Two answers of one re-ask chain are *not* independent readings (a re-ask sees the previous
+answer), so agreement between them never keeps a table.
+
+The hook is thread-safe: its only shared state is the client (thread-safe) and the prompt.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError, LLMError, ModelAnswerError, TransportError
+from .llm_cache import AnswerCache
+from .llm_client import LLMClient
+from .llm_config import LLMConfig
+from .llm_prompt import Message, Prompt, load_prompt
+from .llm_schema import (
+    CanonRow,
+    answer_model,
+    canonical_rows,
+    check_coverage,
+    check_grounding,
+    parse_answer,
+    schema_json,
+    to_read,
+)
+from .load import load_path
+from .locate import Located, locate, strip_page_furniture
+from .models import Finding, TableValues
+from .pipeline import HookResult, TableHook, read_tables, verify_reads
+from .rules import TableRead
+from .verify import VerifyInput, verify
+
+#: Rough token count of CJK-heavy text: ~1.5 characters per token (documented in estimate()).
+CHARS_PER_TOKEN = 1.5
+_OWN_CHECKS = ("llm.label", "llm.shape", "llm.value", "llm.grounding", "llm.coverage")
+_H1_ROWS = ("new_received", "carried_over", "total_processed", "carried_forward")
+
+
+def routed_tables(mode: str, reads: dict[str, TableRead], by_table: dict[str, list[Finding]]) -> list[str]:
+    """The tables the model is asked about, in table order."""
+    if mode == "off":
+        return []
+    if mode == "always":
+        return list(reads)
+    return [t for t in reads if any(f.severity == "error" for f in by_table.get(t, []))]
+
+
+def _errors(findings: list[Finding]) -> list[Finding]:
+    return [f for f in findings if f.severity == "error"]
+
+
+def check_answer(read: TableRead, template: str, sent: str) -> list[Finding]:
+    """All findings of a model reading of one table: its own checks plus the shared verifier."""
+    t = read.key
+    own = read.findings + check_grounding(read.values, sent, t) + check_coverage(read.values, sent, t)
+    shared = verify(
+        VerifyInput(
+            template=template,
+            tables={t: read.values},
+            labels={t: {row: (h.match, h.printed) for row, h in read.labels.items()}},
+            sources={t: read.source},
+            application_variant=read.variant if t == "applications" else None,
+        )
+    )
+    return own + [f for f in shared if f.table == t and f.check != "missing_table"]
+
+
+def _cells(values: TableValues, rows: tuple[CanonRow, ...]) -> list[object]:
+    return [values.get(r.key, {}).get(c) for r in rows for c in r.columns]
+
+
+def _agree(a: TableValues, b: TableValues, rows: tuple[CanonRow, ...]) -> bool:
+    ca, cb = _cells(a, rows), _cells(b, rows)
+    return None not in ca and ca == cb
+
+
+def _reread_rows(errors: list[Finding], rows: tuple[CanonRow, ...]) -> list[str]:
+    keys: list[str] = []
+    for f in errors:
+        if f.check == "H1":
+            keys += _H1_ROWS
+        elif f.check == "H2":
+            keys += [r.key for r in rows[2:-1]]
+        elif f.row:
+            keys.append(f.row)
+    by_key = {r.key: r.label for r in rows}
+    seen: list[str] = []
+    for k in keys:
+        if k in by_key and by_key[k] not in seen:
+            seen.append(by_key[k])
+    return seen
+
+
+class LLMRouter:
+    """The hook object: ``router(text, located, reads, by_table) -> HookResult``."""
+
+    def __init__(self, config: LLMConfig, prompt: Prompt | None = None) -> None:
+        self.config = config
+        self.prompt = prompt or load_prompt(config.prompt_file)
+        self.cache = AnswerCache(config.cache_dir) if config.use_cache else None
+        self.client = LLMClient(config, self.prompt.sha256, self.cache)
+
+    def __call__(
+        self, text: str, located: Located, reads: dict[str, TableRead], by_table: dict[str, list[Finding]]
+    ) -> HookResult:
+        out = dict(reads)
+        methods = dict.fromkeys(reads, "rules")
+        findings: list[Finding] = []
+        usage: dict[str, Any] = {
+            "model": self.config.model,
+            "prompt": self.prompt.version,
+            "calls": 0,
+            "cache_hits": 0,
+            "prompt_tokens": 0,
+            "completion_tokens": 0,
+            "tables_sent": [],
+            "attempts": {},
+        }
+        template = located.template
+        if template is None or not self.config.enabled:
+            return HookResult(out, methods, findings, usage)
+        for t in routed_tables(self.config.mode, reads, by_table):
+            usage["tables_sent"].append(t)
+            read, method, extra = self._table(t, template, reads[t], by_table.get(t, []), usage)
+            out[t], methods[t] = read, method
+            findings += extra
+        cost = self.config.cost(usage["prompt_tokens"], usage["completion_tokens"])
+        if cost is not None:
+            usage["cost"] = round(cost, 8)
+        return HookResult(out, methods, findings, usage)
+
+    def _table(
+        self, t: str, template: str, rule: TableRead, rule_findings: list[Finding], usage: dict[str, Any]
+    ) -> tuple[TableRead, str, list[Finding]]:
+        variant = rule.variant if t == "applications" else None
+        rows = canonical_rows(t, template, variant)
+        model = answer_model(t, template, variant)
+        sent = rule.source
+        history: list[Message] = []
+        best: tuple[int, TableRead, list[Finding]] | None = None
+        last_problems: list[str] = []
+        rule_clean = not _errors(rule_findings)
+
+        def build(schema_in_prompt: bool) -> list[Message]:
+            return (
+                self.prompt.messages(t, template, variant, sent, schema_in_prompt=schema_in_prompt) + history
+            )
+
+        for attempt in range(1 + self.config.max_reasks):
+            usage["attempts"][t] = attempt + 1
+            try:
+                done = self.client.complete(model.__name__, model, build)
+            except TransportError as exc:
+                return rule, "rules", [_note(t, "llm.transport", "warning", f"{t}: no model answer: {exc}")]
+            usage["calls"] += done.requests
+            usage["cache_hits"] += int(done.from_cache)
+            if not done.from_cache:
+                usage["prompt_tokens"] += done.usage.get("prompt_tokens", 0)
+                usage["completion_tokens"] += done.usage.get("completion_tokens", 0)
+            try:
+                answer = parse_answer(done.content, model)
+            except ModelAnswerError as exc:
+                if done.finish_reason == "length":
+                    exc = ModelAnswerError(f"{exc} (the answer was cut off at max_tokens)")
+                last_problems = [str(exc)]
+                history += [
+                    {"role": "assistant", "content": done.content},
+                    self.prompt.reask(last_problems, [], len(rows)),
+                ]
+                continue
+            cand = to_read(answer, rows, t, sent, variant)
+            found = check_answer(cand, template, sent)
+            errors = _errors(found)
+            if not errors:
+                return self._accepted(t, rule, rule_clean, cand, rows, attempt)
+            own_ok = not any(f.check in _OWN_CHECKS for f in errors)
+            only_identities = own_ok and all(f.check in ("H1", "H2", "H3", "H4") for f in errors)
+            if only_identities and _agree(cand.values, rule.values, rows):
+                note = _note(
+                    t,
+                    "llm.agreement",
+                    "info",
+                    f"{t}: the rule path and the model read the same cells; the identities fail "
+                    f"in the source itself ({len(errors)} failure(s)); kept as printed",
+                )
+                cand.findings = [*cand.findings, note]
+                return cand, "llm", []
+            if own_ok and (best is None or len(errors) < best[0]):
+                best = (len(errors), cand, errors)
+            last_problems = [f.message for f in errors[:12]]
+            history += [
+                {"role": "assistant", "content": done.content},
+                self.prompt.reask(last_problems, _reread_rows(errors, rows), len(rows)),
+            ]
+        return rule, "rules", [self._rejected(t, rule_clean, best, last_problems, usage["attempts"][t])]
+
+    def _accepted(
+        self,
+        t: str,
+        rule: TableRead,
+        rule_clean: bool,
+        cand: TableRead,
+        rows: tuple[CanonRow, ...],
+        attempt: int,
+    ) -> tuple[TableRead, str, list[Finding]]:
+        if rule_clean and not _agree(cand.values, rule.values, rows):
+            msg = (
+                f"{t}: the rule path and the model each produced a reading that passes every check, "
+                "but they differ; one of them is wrong in a way the checks cannot see"
+            )
+            return (
+                rule,
+                "rules",
+                [_note(t, "llm.disagreement", "error", msg, actual=_cells(cand.values, rows))],
+            )
+        how = "first answer" if attempt == 0 else f"answer after {attempt} re-ask(s)"
+        cand.findings = [
+            *cand.findings,
+            _note(
+                t,
+                "llm.accepted",
+                "info",
+                f"{t}: read by the model ({how}); labels, grounding and identities all check",
+            ),
+        ]
+        return cand, "llm", []
+
+    def _rejected(
+        self,
+        t: str,
+        rule_clean: bool,
+        best: tuple[int, TableRead, list[Finding]] | None,
+        problems: list[str],
+        attempts: int,
+    ) -> Finding:
+        sev = "warning" if rule_clean else "error"
+        if best is None:
+            msg = (
+                f"{t}: no model answer passed the label and grounding checks in {attempts} attempt(s); "
+                f"the rule read is kept. Last problems: {'; '.join(problems[:4])}"
+            )
+            return _note(t, "llm.rejected", sev, msg)
+        msg = (
+            f"{t}: the best model reading still fails {best[0]} check(s) "
+            f"({'; '.join(f.message for f in best[2][:3])}); the rule read is kept"
+        )
+        return _note(t, "llm.rejected", sev, msg, actual=best[1].values)
+
+    def close(self) -> None:
+        self.client.close()
+        if self.cache is not None:
+            self.cache.close()
+
+
+def _note(t: str, check: str, severity: str, message: str, actual: object = None) -> Finding:
+    return Finding(check=check, severity=severity, table=t, message=message, actual=actual)  # type: ignore[arg-type]
+
+
+def make_hook(config: LLMConfig) -> TableHook:
+    """The LLM path as a pipeline hook. Raises ConfigError/PromptError for a bad config or prompt."""
+    return LLMRouter(config)
+
+
+# ------------------------------------------------------------------ estimate
+def tokens_of(chars: int) -> int:
+    return math.ceil(chars / CHARS_PER_TOKEN)
+
+
+def estimate(paths: list[Path], config: LLMConfig) -> dict[str, Any]:
+    """What a run would send to the model, without calling it.
+
+    Token counts use ``tokens ≈ characters / 1.5`` (CJK-heavy text; modern BPE tokenizers give
+    0.6–1 token per Chinese character). ``prompt_tokens`` counts the messages of one attempt per
+    routed table (system text, worked example, request with the table text) plus the schema;
+    ``prompt_tokens_max`` allows every re-ask. ``whole_report_tokens`` is what sending each
+    whole report once would cost, for comparison.
+    """
+    prompt = load_prompt(config.prompt_file)
+    mode = config.mode if config.enabled or config.mode == "off" else "off"
+    sip = config.structured_mode == "json"
+    res: dict[str, Any] = {
+        "reports": 0,
+        "reports_to_model": 0,
+        "unreadable": 0,
+        "tables": 0,
+        "tables_to_model": 0,
+        "by_table": {},
+        "prompt_tokens": 0,
+        "completion_tokens": 0,
+        "prompt_tokens_max": 0,
+        "whole_report_tokens": 0,
+        "mode": mode,
+        "heuristic": f"tokens = ceil(chars / {CHARS_PER_TOKEN})",
+    }
+    for p in paths:
+        try:
+            doc = load_path(p)
+        except InputError:
+            res["unreadable"] += 1
+            continue
+        res["reports"] += 1
+        text = strip_page_furniture(doc.text)
+        located = locate(text)
+        res["whole_report_tokens"] += tokens_of(len(text) + len(prompt.spec.system))
+        if located.template is None:
+            continue
+        reads = read_tables(text, located)
+        ver = verify_reads(text, located, reads)
+        by_table = {k: r.findings + [f for f in ver if f.table == k] for k, r in reads.items()}
+        res["tables"] += len(reads)
+        sent = routed_tables(mode, reads, by_table)
+        res["reports_to_model"] += int(bool(sent))
+        for t in sent:
+            variant = reads[t].variant if t == "applications" else None
+            model = answer_model(t, located.template, variant)
+            msgs = prompt.messages(t, located.template, variant, reads[t].source, schema_in_prompt=sip)
+            chars = sum(len(m["content"]) for m in msgs) + len(schema_json(model))
+            answer = _dummy_answer(canonical_rows(t, located.template, variant), reads[t].values)
+            res["tables_to_model"] += 1
+            res["by_table"][t] = res["by_table"].get(t, 0) + 1
+            res["prompt_tokens"] += tokens_of(chars)
+            res["completion_tokens"] += tokens_of(len(answer))
+            res["prompt_tokens_max"] += tokens_of(chars + len(answer)) * (1 + config.max_reasks)
+    cost = config.cost(res["prompt_tokens"], res["completion_tokens"])
+    if cost is not None:
+        res["cost"] = round(cost, 6)
+    return res
+
+
+def _dummy_answer(rows: tuple[CanonRow, ...], values: TableValues) -> str:
+    return json.dumps(
+        {
+            "rows": [
+                {"label": r.label, "values": [values.get(r.key, {}).get(c) or 0 for c in r.columns]}
+                for r in rows
+            ]
+        },
+        ensure_ascii=False,
+    )
+
+
+__all__ = ["LLMError", "LLMRouter", "check_answer", "estimate", "make_hook", "routed_tables"]
