@@ -119,8 +119,10 @@ def extract(
     if output.exists() and output.stat().st_size > 0 and not (resume or overwrite):
         raise _fail(f"{output} exists; use --resume to continue it or --overwrite to replace it")
     files = inputs.files
+    done_paths: set[str] = set()
+    done_shas: dict[str, int] = {}
     if resume:
-        done_paths, _ = read_done(output)
+        done_paths, done_shas = read_done(output)
         before = len(files)
         files = [f for f in files if str(f) not in done_paths]
         err.print(f"resume: {before - len(files)} of {before} inputs already in {output}")
@@ -151,7 +153,8 @@ def extract(
     counts: Counter[str] = Counter()
     interrupted = False
     with progress:
-        task = progress.add_task("extracting", total=len(files))
+        has_zip = any(f.suffix.lower() == ".zip" for f in files)
+        task = progress.add_task("extracting", total=None if has_zip else len(files))
 
         def tick(rec: Record) -> None:
             progress.advance(task)
@@ -159,7 +162,16 @@ def extract(
                 progress.console.print(f"[red]error[/red] {rec.path}: {rec.error}", highlight=False)
 
         try:
-            counts = run(files, writer, jobs=jobs, hook=hook, concurrency=concurrency, on_record=tick)
+            counts = run(
+                files,
+                writer,
+                jobs=jobs,
+                hook=hook,
+                concurrency=concurrency,
+                on_record=tick,
+                done_paths=done_paths,
+                done_shas=done_shas,
+            )
         except KeyboardInterrupt:
             interrupted = True
         finally:

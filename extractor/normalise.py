@@ -44,9 +44,7 @@ _TRAD_MAP: Final[dict[str, str]] = {
 }
 
 _TABLE: Final = str.maketrans({**_FULLWIDTH, **_SPACES, **_DROP, **_SIGNS, **_TRAD_MAP})
-_NEEDS_TABLE: Final = re.compile(
-    "[" + "".join(re.escape(chr(k)) for k in _TABLE) + "]"  # type: ignore[arg-type]
-)
+_NEEDS_TABLE: Final = re.compile("[" + "".join(re.escape(chr(k)) for k in _TABLE) + "]")
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?:\D|$))")
 _CRLF = re.compile(r"\r\n?")
 

@@ -239,8 +239,10 @@ def _forced_finding(table: str, rows: list[str]) -> Finding:
     )
 
 
-def _read_blocks(rows: tuple[RowSpec, ...], fits: dict[str, Fit], atoms: dict[str, list[Atom]]) -> list[Finding]:
-    """PDF text layers often print a block of k labels, then its k×7 numbers (row by row or
+def _read_blocks(
+    rows: tuple[RowSpec, ...], fits: dict[str, Fit], atoms: dict[str, list[Atom]]
+) -> list[Finding]:
+    """PDF text layers often print a block of k labels, then its 7k numbers (row by row or
     column by column). Arrange such a block both ways and keep the one under which every row
     satisfies H3; replace the rows' fits in place. Returns findings saying what was done."""
     out: list[Finding] = []
