@@ -110,24 +110,23 @@ def _read_long(to: str, paths: list[Path]) -> tuple[set[tuple[Any, ...]], int]:
         with sqlite3.connect(paths[0]) as con:
             rows = con.execute(f"select {cols} from long").fetchall()
     else:
-        with duckdb.connect(str(paths[0])) as con:
-            rows = con.sql(f"select {cols} from long").fetchall()
+        with duckdb.connect(str(paths[0])) as db:
+            rows = db.sql(f"select {cols} from long").fetchall()
     return {_norm(r) for r in rows}, len(rows)
 
 
 def _query(to: str, paths: list[Path], sql: str) -> list[tuple[Any, ...]]:
     """Run SQL over any target (DuckDB reads the CSV/Parquet files directly)."""
     if to == "sqlite":
-        with sqlite3.connect(paths[0]) as con:
-            return con.execute(sql).fetchall()
-    if to == "duckdb":
-        with duckdb.connect(str(paths[0])) as con:
-            return con.sql(sql).fetchall()
-    con = duckdb.connect()
-    for p in paths:
-        reader = f"read_csv('{p}', header=true)" if to == "csv" else f"'{p}'"
-        con.execute(f'create view "{p.stem}" as select * from {reader}')
-    return con.sql(sql).fetchall()
+        with sqlite3.connect(paths[0]) as lite:
+            rows: list[tuple[Any, ...]] = lite.execute(sql).fetchall()
+            return rows
+    with duckdb.connect(str(paths[0]) if to == "duckdb" else ":memory:") as con:
+        if to in ("csv", "parquet"):
+            for p in paths:
+                reader = f"read_csv('{p}', header=true)" if to == "csv" else f"'{p}'"
+                con.execute(f'create view "{p.stem}" as select * from {reader}')
+        return con.sql(sql).fetchall()
 
 
 def _out(tmp_path: Path, to: str) -> Path:
@@ -190,14 +189,15 @@ def test_forms(jsonl: Path, tmp_path: Path, form: str) -> None:
 def test_rerun_replaces_database_tables(jsonl: Path, tmp_path: Path) -> None:
     for to in ("sqlite", "duckdb"):
         out = _out(tmp_path, to)
-        export(jsonl, to, out)  # type: ignore[arg-type]
-        paths = export(jsonl, to, out)  # type: ignore[arg-type]
+        export(jsonl, to, out)
+        paths = export(jsonl, to, out)
         assert _query(to, paths, "select count(*) from long") == [(23,)]
 
 
-def test_csv_one_liner_with_duckdb(jsonl: Path, tmp_path: Path) -> None:
+def test_parquet_one_liner_with_duckdb(jsonl: Path, tmp_path: Path) -> None:
     export(jsonl, "parquet", tmp_path / "out")
-    assert duckdb.sql(f"select count(*) from '{tmp_path / 'out' / 'long.parquet'}'").fetchall() == [(23,)]
+    rel = duckdb.sql(f"select count(*) from '{tmp_path / 'out' / 'long.parquet'}'")
+    assert rel is not None and rel.fetchall() == [(23,)]
 
 
 @pytest.mark.parametrize(
