@@ -94,6 +94,11 @@ def extract(
     ] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing output.")] = False,
     jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Worker processes (rule path).")] = 1,
+    engine: Annotated[str, typer.Option(help="local | ray (Ray Data, local or a cluster).")] = "local",
+    ray_address: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(help="Ray cluster address (default: start a local Ray)."),
+    ] = None,
     model: Annotated[Optional[str], typer.Option(help="LLM model name (enables the LLM path).")] = None,  # noqa: UP045
     base_url: Annotated[Optional[str], typer.Option(help="OpenAI-compatible base URL.")] = None,  # noqa: UP045
     api_key_env: Annotated[
@@ -109,6 +114,8 @@ def extract(
     """Extract every report under PATHS into a JSONL file, one record per report."""
     from .runner import RecordWriter, expand_inputs, read_done, run
 
+    if engine not in ("local", "ray"):
+        raise _fail(f"--engine must be local or ray, not {engine!r}")
     if llm not in (None, "auto", "always", "off"):
         raise _fail(f"--llm must be auto, always or off, not {llm!r}")
     inputs = expand_inputs(paths)
@@ -157,12 +164,13 @@ def extract(
         task = progress.add_task("extracting", total=None if has_zip else len(files))
 
         def tick(rec: Record) -> None:
+            counts[rec.status] += 1
             progress.advance(task)
             if rec.status == "error":
                 progress.console.print(f"[red]error[/red] {rec.path}: {rec.error}", highlight=False)
 
         try:
-            counts = run(
+            run(
                 files,
                 writer,
                 jobs=jobs,
@@ -171,20 +179,24 @@ def extract(
                 on_record=tick,
                 done_paths=done_paths,
                 done_shas=done_shas,
+                engine=engine,
+                ray_address=ray_address,
             )
         except KeyboardInterrupt:
             interrupted = True
-        finally:
+        except ExtractorError as exc:
             writer.close()
+            raise _fail(str(exc)) from exc
+        finally:
+            if not writer.closed:
+                writer.close()
+    err.print(_summary(counts, len(inputs.skipped), f"{writer.count} records → {output}"))
     if interrupted:
         err.print(
             f"[yellow]interrupted:[/yellow] {writer.count} records written to {output}; "
             "run again with --resume to finish"
         )
         raise typer.Exit(130)
-    if not counts:
-        counts = Counter()
-    err.print(_summary(counts, len(inputs.skipped), f"{writer.count} records → {output}"))
 
 
 @app.command()

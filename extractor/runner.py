@@ -168,7 +168,13 @@ class RecordWriter:
             fh.seek(offset)
             return fh.readline().decode("utf-8")
 
+    @property
+    def closed(self) -> bool:
+        return self._fh.closed
+
     def close(self) -> None:
+        if self._fh.closed:
+            return
         self._fh.flush()
         os.fsync(self._fh.fileno())
         self._fh.close()
@@ -250,6 +256,8 @@ def run(
     on_record: Callable[[Record], None] | None = None,
     done_paths: set[str] | None = None,
     done_shas: dict[str, int] | None = None,
+    engine: str = "local",
+    ray_address: str | None = None,
 ) -> Counter[str]:
     """Extract ``files`` and write each record as soon as it is ready. Returns counts by status.
 
@@ -298,6 +306,12 @@ def run(
         return True
 
     items = (it for it in iter_items(files) if route(it))
+    if engine == "ray":
+        from .engine_ray import ray_process
+
+        for it, line in ray_process(items, address=ray_address):
+            finish(it, line)
+        return counts
     if jobs <= 1 and (hook is None or concurrency <= 1):
         for it in items:
             finish(it, process(it, hook))

@@ -131,3 +131,21 @@ def test_kill_9_midway_then_resume(tmp_path: Path) -> None:
     got = [str(r["path"]) for r in recs]
     assert len(got) == len(set(got)) == 2000
     assert set(got) == {str(p) for p in paths}
+
+
+def test_ctrl_c_stops_cleanly_with_a_summary(tmp_path: Path) -> None:
+    _make_reports(tmp_path / "in", 3000)
+    out = tmp_path / "r.jsonl"
+    cmd = [sys.executable, "-m", "extractor", "extract", str(tmp_path / "in"), "-o", str(out), "-q"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if out.exists() and out.read_bytes().count(b"\n") >= 200:
+            break
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert "interrupted" in stderr and "--resume" in stderr and "verified" in stderr
+    recs = _records(out)  # every line is a complete record
+    assert 200 <= len(recs) < 3000
