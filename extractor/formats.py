@@ -373,7 +373,7 @@ def iter_zip(
 
 #: Sniffers the loader can use to route bytes to the readers above.
 def is_pdf(data: bytes, suffix: str) -> bool:
-    return suffix == ".pdf" or data[:1024].lstrip().startswith(b"%PDF")
+    return suffix == ".pdf" or b"%PDF-" in data[:1024]
 
 
 def is_docx(data: bytes, suffix: str) -> bool:
