@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Final, Literal
 
 from .models import CellValue
-from .normalise import SPAN
+from .normalise import SPAN, has_cjk
 from .splitting import NUMBER_TOKEN, Token, parse_token, split_tokens
 
 MARKERS: Final = frozenset({"/", "-", "--", "—", "——", "–", "无", "\\", "/ ", "-/-"})
@@ -25,6 +25,8 @@ _NOISE: Final = re.compile(
 # Group ordinals and their (possibly torn) heading text: "（四）无" / "法提供" must not leave a
 # lone "无" that would read as a marker.
 _ORDINAL: Final = re.compile(r"[（(]\s*[一二三四五六七八九十]\s*[）)][\u3400-\u9fff]*")
+# Sub-item ordinals written "(1)" / "（2）" before a label.
+_PAREN_NUMBER: Final = re.compile(r"[（(]\s*\d{1,2}\s*[）)](?=\s*[\u3400-\u9fff])")
 # Parenthesised annotations that contain Chinese text (units, explanations, Hubei-style notes).
 _ANNOTATION: Final = re.compile(r"[（(][^（）()\n]*[\u3400-\u9fff][^（）()\n]*[）)]")
 # A sub-item ordinal ("2." before 其他法律…) glued to the previous row's digits.
@@ -47,6 +49,7 @@ def clean_segment(seg: str) -> str:
         seg = _MD_RULE.sub(" ", seg)
     if "(" in seg or "（" in seg:
         seg = _ORDINAL.sub(" ", seg)
+        seg = _PAREN_NUMBER.sub(" ", seg)
         seg = _ANNOTATION.sub(" ", seg)
     if _NOISE_HINT.search(seg):
         seg = _NOISE.sub(" ", seg)
@@ -59,8 +62,12 @@ _NOISE_HINT: Final = re.compile(r"数据|第|保留|页|年")
 _LABEL_NUMBER_HINT: Final = re.compile(r"[.．、,，]")
 
 
-def atoms_of(segment: str) -> list[Atom]:
-    """Numbers, markers and positioned blanks in a segment, in order."""
+def atoms_of(segment: str, *, stop_at_text: bool = False) -> list[Atom]:
+    """Numbers, markers and positioned blanks in a segment, in order.
+
+    ``stop_at_text``: a row's cells end at the first text-only cell that follows them (an
+    unrecognised extra row such as 其他主动公开文件 must not lend its numbers to the row above).
+    """
     parts = _SEPARATORS.split(clean_segment(segment))
     atoms: list[Atom] = []
     # parts = [piece, sep, piece, sep, ..., piece]
@@ -78,7 +85,10 @@ def atoms_of(segment: str) -> list[Atom]:
         if stripped in MARKERS:
             atoms.append(Atom("marker", stripped))
             continue
-        for tok in NUMBER_TOKEN.findall(piece):
+        tokens = NUMBER_TOKEN.findall(piece)
+        if not tokens and stop_at_text and any(a.kind != "blank" for a in atoms) and has_cjk(piece):
+            break
+        for tok in tokens:
             atoms.append(Atom("num", tok, parse_token(tok)))
     return atoms
 

@@ -176,7 +176,7 @@ _T3_OTHER_2021: Final[tuple[RowSpec, ...]] = (
         "缴纳费用",
         number="2",
     ),
-    _r("other_other", "3.其他", "3,其他", "3其他"),
+    _r("other_other", "3.其他", "3,其他", "(3)其他", "3其他"),
 )
 _T3_OTHER_2019: Final[tuple[RowSpec, ...]] = (_r("other", "(六)其他处理", "(六)其他"),)
 _T3_TAIL: Final[tuple[RowSpec, ...]] = (

@@ -83,16 +83,11 @@ class _Squeezed:
         if best is None:
             return None
         start = best[0]
-        if (
-            spec.number
-            and start >= 2
-            and self.sq[start - 2 : start]
-            in (
-                f"{spec.number}.",
-                f"{spec.number},",
-            )
-        ):
-            start -= 2
+        if spec.number:
+            for prefix in (f"{spec.number}.", f"{spec.number},", f"({spec.number})"):
+                if self.sq[max(0, start - len(prefix)) : start] == prefix:
+                    start -= len(prefix)
+                    break
         return start, best[1], best[2]
 
     def to_text(self, sq_start: int, sq_end: int) -> tuple[int, int]:
@@ -160,7 +155,7 @@ def read_applications(region: str, template: str | None) -> TableRead:
         seg = segs.get(spec.key)
         if seg is None:
             continue
-        atoms[spec.key] = atoms_of(seg)
+        atoms[spec.key] = atoms_of(seg, stop_at_text=True)
         fits[spec.key] = fit(atoms[spec.key], 7, _h3, blank_row_ok=True)
     findings += _read_blocks(rows, fits, atoms)
     chosen, resolution = _resolve_applications(fits, variant)
@@ -487,7 +482,7 @@ def read_active(region: str, template: str) -> TableRead:
         values[spec.key] = dict.fromkeys(spec.columns)
         if seg is None:
             continue
-        f = fit(atoms_of(seg), n)
+        f = fit(atoms_of(seg, stop_at_text=True), n)
         if len(f.candidates) != 1:
             if f.candidates:
                 findings.append(

@@ -110,3 +110,24 @@ def test_blank_total_column_is_not_invented(tmp_path: Path) -> None:
     assert rec.tables["applications"]["new_received"]["natural_person"] == 5
     assert rec.tables["applications"]["new_received"]["total"] is None
     assert rec.status == "needs_review"
+
+
+def test_extra_local_row_does_not_leak_into_the_row_above() -> None:
+    text = RICH.read_text(encoding="utf-8").replace(
+        "行政规范性文件\t0\t0\t0", "行政规范性文件\t0\t0\t0\n其他主动公开文件\t12\t0\t30"
+    )
+    rec = extract_bytes(text.encode(), "extra.txt", suffix=".txt")
+    assert rec.tables["active_disclosure"]["normative_documents"] == {
+        "issued": 0,
+        "repealed": 0,
+        "in_force": 0,
+    }
+    assert rec.status == "verified"
+
+
+def test_parenthesised_sub_item_numbers(numbered: str, expected: dict[str, object]) -> None:
+    text = numbered
+    for i in range(1, 9):
+        text = text.replace(f"\t{i}.", f"\t（{i}）")
+    rec = extract_bytes(text.encode(), "paren.txt", suffix=".txt")
+    assert rec.tables == expected
