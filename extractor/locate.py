@@ -166,7 +166,8 @@ def locate(text: str) -> Located:
     table_text = "".join(r.text(text) for r in regions.values())
     template, evidence = detect_template(table_text)
     prose = _prose(text, regions)
-    pre_2019 = template is None and year is not None and year < 2019
+    old_format = bool(_OLD_FORMAT.search(f.sq)) and not regions
+    pre_2019 = template is None and ((year is not None and year < 2019) or old_format)
     meta = describe_agency(agency, text, f.sq)
     return Located(agency, year, template, evidence, regions, prose, meta, pre_2019)
 
@@ -182,6 +183,29 @@ def _prose(text: str, regions: dict[str, Region]) -> str:
         cur = max(cur, e)
     out.append(text[cur:])
     return "\n".join(out)
+
+
+# Statistics of the 2008–2018 formats (2014-era tables and local variants).
+_OLD_FORMAT: Final = re.compile(
+    r"主动公开政府信息(?:数|条数)|依申请公开(?:政府)?信息情况统计|政府信息公开申请(?:数|总数)|"
+    r"申请公开政府信息的收费|因政府信息公开申请行政复议(?:数|件数)|公开政府信息(?:数|条数)"
+)
+_NO_APPLICATIONS: Final = re.compile(
+    r"[^.。;；]{0,30}(?:未收到|没有收到|无)[^.。;；]{0,12}(?:政府信息公开|依申请公开)?申请[^.。;；]{0,20}"
+)
+_NO_REVIEW: Final = re.compile(
+    r"[^.。;；]{0,30}(?:未|没有|无)[^.。;；]{0,10}(?:行政复议|行政诉讼)[^.。;；]{0,30}"
+)
+
+
+def prose_evidence(prose: str, table: str) -> str | None:
+    """A sentence of the prose that says a missing table would be empty (never used as data)."""
+    sq = fold_for_match(prose)
+    rx = _NO_APPLICATIONS if table == "applications" else _NO_REVIEW if table == "review_litigation" else None
+    if rx is None:
+        return None
+    m = rx.search(sq)
+    return m.group(0) if m else None
 
 
 _LEVELS: Final = (

@@ -9,7 +9,7 @@ from typing import Any
 
 from .errors import InputError
 from .load import Document, load_bytes, load_path, sha256_bytes
-from .locate import Located, locate, strip_page_furniture
+from .locate import Located, locate, prose_evidence, strip_page_furniture
 from .models import Finding, Record, TableValues
 from .record import build_record, error_record, unsupported_record
 from .rules import TableRead, read_active, read_applications, read_review
@@ -90,6 +90,11 @@ def verify_reads(text: str, located: Located, reads: dict[str, TableRead]) -> li
             prose=located.prose,
             meta=located.meta,
             application_variant=apps.variant if apps else None,
+            evidence={
+                t: said
+                for t in ("applications", "review_litigation")
+                if t not in reads and (said := prose_evidence(located.prose, t))
+            },
         )
     )
 

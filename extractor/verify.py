@@ -36,6 +36,7 @@ class VerifyInput:
     prose: str = ""
     meta: Mapping[str, object] = field(default_factory=dict)
     application_variant: str | None = None
+    evidence: Mapping[str, str] = field(default_factory=dict)
 
 
 def _f(check: str, severity: str, message: str, **kw: object) -> Finding:
@@ -113,6 +114,18 @@ def _check_complete(inp: VerifyInput, variant: str) -> list[Finding]:
         values = inp.tables.get(table)
         if not values:
             out.append(_f("missing_table", "error", f"{table}: table not found in the report", table=table))
+            said = inp.evidence.get(table)
+            if said:
+                out.append(
+                    _f(
+                        "prose",
+                        "warning",
+                        f"{table}: the table is missing and the text says '{said}'; "
+                        "no numbers are filled in from prose",
+                        table=table,
+                        actual=said,
+                    )
+                )
             continue
         unread = [
             f"{row}.{col}"

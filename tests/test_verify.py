@@ -82,3 +82,26 @@ def test_prose_disagreement_is_a_warning_only() -> None:
     assert rec.status == "verified"
     s4 = [f for f in rec.findings if f.check == "S4"]
     assert s4 and s4[0].severity == "warning" and s4[0].expected == 3
+
+
+def test_pre_2019_report_is_unsupported() -> None:
+    text = (
+        "某县人民政府2017年政府信息公开工作年度报告\n一、概述\n二、主动公开政府信息情况\n"
+        "本年度主动公开政府信息数1234条。\n三、依申请公开政府信息情况统计\n收到申请12件。\n"
+    )
+    rec = extract_bytes(text.encode(), "old.txt", suffix=".txt")
+    assert rec.status == "unsupported_template" and rec.year == 2017 and rec.tables == {}
+    undated = text.replace("2017年", "")
+    assert extract_bytes(undated.encode(), "old2.txt", suffix=".txt").status == "unsupported_template"
+
+
+def test_table_replaced_by_prose_is_not_filled_in() -> None:
+    text = seed("000").read_text(encoding="utf-8")
+    start = text.index("三、收到和处理政府信息公开申请情况")
+    end = text.index("五、存在的主要问题")
+    prose = "三、收到和处理政府信息公开申请情况\n本年度未收到政府信息公开申请。\n四、行政复议\n未发生行政复议、行政诉讼情况。\n"
+    rec = extract_bytes((text[:start] + prose + text[end:]).encode(), "p.txt", suffix=".txt")
+    assert rec.status == "needs_review"
+    assert "applications" not in rec.tables
+    said = [f for f in rec.findings if f.check == "prose" and f.table == "applications"]
+    assert said and "未收到政府信息公开申请" in said[0].message
