@@ -99,7 +99,10 @@ def test_table_replaced_by_prose_is_not_filled_in() -> None:
     text = seed("000").read_text(encoding="utf-8")
     start = text.index("三、收到和处理政府信息公开申请情况")
     end = text.index("五、存在的主要问题")
-    prose = "三、收到和处理政府信息公开申请情况\n本年度未收到政府信息公开申请。\n四、行政复议\n未发生行政复议、行政诉讼情况。\n"
+    prose = (
+        "三、收到和处理政府信息公开申请情况\n本年度未收到政府信息公开申请。\n"
+        "四、行政复议\n未发生行政复议、行政诉讼情况。\n"
+    )
     rec = extract_bytes((text[:start] + prose + text[end:]).encode(), "p.txt", suffix=".txt")
     assert rec.status == "needs_review"
     assert "applications" not in rec.tables
