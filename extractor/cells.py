@@ -41,7 +41,21 @@ AtomKind = Literal["num", "blank", "marker"]
 class Atom:
     kind: AtomKind
     text: str
-    token: Token | None = None
+
+    @property
+    def token(self) -> Token | None:
+        return parse_token(self.text) if self.kind == "num" else None
+
+    @property
+    def valid_single(self) -> bool:
+        """A well-formed number on its own (no leading zero); blanks and markers are fine."""
+        t = self.text
+        if self.kind != "num" or t == "0":
+            return True
+        if t.isascii() and t.isdigit():
+            return t[0] != "0"
+        tok = parse_token(t)
+        return tok.valid_single
 
 
 def clean_segment(seg: str) -> str:
@@ -82,6 +96,9 @@ def atoms_of(segment: str, *, stop_at_text: bool = False) -> list[Atom]:
             if before in ("\t", "|") and after in ("\t", "|"):
                 atoms.append(Atom("blank", ""))
             continue
+        if stripped.isascii() and stripped.isdigit():
+            atoms.append(Atom("num", stripped))
+            continue
         if stripped in MARKERS:
             atoms.append(Atom("marker", stripped))
             continue
@@ -89,7 +106,7 @@ def atoms_of(segment: str, *, stop_at_text: bool = False) -> list[Atom]:
         if not tokens and stop_at_text and any(a.kind != "blank" for a in atoms) and has_cjk(piece):
             break
         for tok in tokens:
-            atoms.append(Atom("num", tok, parse_token(tok)))
+            atoms.append(Atom("num", tok))
     return atoms
 
 
@@ -130,7 +147,7 @@ def fit(
         if blank_row_ok and len(items) == n:
             return Fit([("",) * n], "positional", raw_count=1, printed=printed)
         return Fit([], "none", f"all {len(items)} cells are blank", printed=printed)
-    if len(items) == n and all(a.token is None or a.token.valid_single for a in items):
+    if len(items) == n and all(a.valid_single for a in items):
         return Fit([tuple(a.text for a in items)], "positional", raw_count=1, printed=printed)
     if len(nums) != len(items):
         return Fit(
@@ -142,7 +159,7 @@ def fit(
         )
     if len(nums) > n:
         return Fit([], "none", f"found {len(nums)} numbers where {n} are expected", printed=printed)
-    tokens = [a.token for a in nums if a.token is not None]
+    tokens = [parse_token(a.text) for a in nums]
     cands, total, complete = split_tokens(tokens, n, accept)
     if not complete:
         return Fit([], "none", f"run-together digits '{printed}' allow too many splits", printed=printed)
@@ -169,7 +186,7 @@ def to_value(text: str, *, money_yuan: bool = False) -> CellValue:
         return None
     if t in MARKERS:
         return t
-    if t.isdigit():
+    if t.isascii() and t.isdigit():
         return int(t)
     m = _VALUE.fullmatch(t)
     if m is None:
@@ -184,7 +201,7 @@ def to_value(text: str, *, money_yuan: bool = False) -> CellValue:
 
 
 def as_int(text: str) -> int | None:
-    if text.isdigit():
+    if text.isascii() and text.isdigit():
         return int(text)
     v = to_value(text)
     if v is None:

@@ -204,6 +204,7 @@ def _js_unescape(s: str) -> str:
         for a, b in _FAST_ESCAPES:
             s = s.replace(a, b)
         return s
+
     def repl(m: re.Match[str]) -> str:
         e = m.group(1)
         if e[0] in "ux" and len(e) > 1:

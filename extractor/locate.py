@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from .keys import TEMPLATE_MARKERS
-from .normalise import fold_for_match, squeeze_for_match
+from .normalise import SqMap, SubMap, fold_for_match, squeeze_for_match
 
 
 @dataclass
@@ -34,6 +34,16 @@ class Located:
     prose: str
     meta: dict[str, object] = field(default_factory=dict)
     pre_2019: bool = False
+    squeezed: tuple[str, SqMap] | None = None
+
+    def region_squeeze(self, key: str) -> tuple[str, SubMap] | None:
+        """The squeezed text of a region, cut from the document's (no second pass)."""
+        if self.squeezed is None or key not in self.regions:
+            return None
+        sq, pos = self.squeezed
+        r = self.regions[key]
+        i0, i1 = pos.index_at(r.start), pos.index_at(r.end)
+        return sq[i0:i1], SubMap(pos, i0, r.start)
 
 
 _JUNK_PREFIX: Final = re.compile(r"^(?:正文|标题|首页|当前位置|原标题|文章标题)+")
@@ -57,14 +67,12 @@ def _clean_agency(s: str) -> str | None:
     return s if len(s) >= 2 else None
 
 
-def find_title(text: str) -> tuple[str | None, int | None]:
+def find_title(text: str, squeezed: str | None = None) -> tuple[str | None, int | None]:
     """Agency and year from the title (``XX2021年政府信息公开工作年度报告`` or year-first)."""
     m0 = _CRAWLER_HEAD.search(text[:2000])
-    heads = [m0.group("title")] if m0 else []
-    heads.append(text[:3000])
-    for head in heads:
-        sq, _ = squeeze_for_match(head)
-        sq = sq[:600]
+    heads = [fold_for_match(m0.group("title"))] if m0 else []
+    heads.append(squeezed[:600] if squeezed is not None else squeeze_for_match(text[:3000])[0][:600])
+    for sq in heads:
         best: tuple[int, str | None, int] | None = None
         for rx in (_TITLE_A, _TITLE_B):
             for m in rx.finditer(sq):
@@ -80,11 +88,11 @@ def find_title(text: str) -> tuple[str | None, int | None]:
     return None, None
 
 
-def find_year(text: str, title_year: int | None) -> int | None:
+def find_year(text: str, title_year: int | None, squeezed: str | None = None) -> int | None:
     if title_year is not None:
         return title_year
-    sq, _ = squeeze_for_match(text[:8000])
-    m = _PERIOD.search(sq)
+    sq = squeezed if squeezed is not None else squeeze_for_match(text[:8000])[0]
+    m = _PERIOD.search(sq[:6000])
     return int(m.group("year")) if m else None
 
 
@@ -130,9 +138,9 @@ def strip_page_furniture(text: str) -> str:
 
 
 def locate(text: str) -> Located:
-    agency, title_year = find_title(text)
-    year = find_year(text, title_year)
     f = _Finder(text)
+    agency, title_year = find_title(text, f.sq)
+    year = find_year(text, title_year, f.sq)
     regions: dict[str, Region] = {}
 
     t2 = f.find_any(T2_ANCHORS[:3])
@@ -169,7 +177,9 @@ def locate(text: str) -> Located:
     old_format = bool(_OLD_FORMAT.search(f.sq)) and not regions
     pre_2019 = template is None and ((year is not None and year < 2019) or old_format)
     meta = describe_agency(agency, text, f.sq)
-    return Located(agency, year, template, evidence, regions, prose, meta, pre_2019)
+    located = Located(agency, year, template, evidence, regions, prose, meta, pre_2019)
+    located.squeezed = (f.sq, f.pos)
+    return located
 
 
 def _prose(text: str, regions: dict[str, Region]) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import itertools
 import re
 from typing import Final
 
@@ -119,6 +120,21 @@ class SqMap:
         return i if run_end is None or i < run_end else run_end
 
 
+class SubMap:
+    """A :class:`SqMap` restricted to a region: indices and offsets relative to the region."""
+
+    __slots__ = ("_base", "_i0", "_parent")
+
+    def __init__(self, parent: SqMap, i0: int, base: int) -> None:
+        self._parent, self._i0, self._base = parent, i0, base
+
+    def __getitem__(self, i: int) -> int:
+        return self._parent[self._i0 + i] - self._base
+
+    def index_at(self, offset: int) -> int:
+        return self._parent.index_at(self._base + offset) - self._i0
+
+
 def squeeze_for_match(text: str, start: int = 0, end: int | None = None) -> tuple[str, SqMap]:
     """Squeeze ``text[start:end]`` for label matching.
 
@@ -126,17 +142,12 @@ def squeeze_for_match(text: str, start: int = 0, end: int | None = None) -> tupl
     Whitespace is removed, punctuation folded (see ``_MATCH_FOLD``).
     """
     end = len(text) if end is None else end
-    out: list[str] = []
-    sq_starts: list[int] = []
-    tx_starts: list[int] = []
-    n = 0
-    for m in _NONSPACE.finditer(text, start, end):
-        g = m.group()
-        sq_starts.append(n)
-        tx_starts.append(m.start())
-        out.append(g)
-        n += len(g)
-    return _fold("".join(out)), SqMap(sq_starts, tx_starts)
+    runs = list(_NONSPACE.finditer(text, start, end))
+    tx_starts = [m.start() for m in runs]
+    parts = [m.group() for m in runs]
+    sq_starts = [0, *itertools.accumulate(map(len, parts))]
+    sq_starts.pop()
+    return _fold("".join(parts)), SqMap(sq_starts, tx_starts)
 
 
 def _fold(s: str) -> str:

@@ -71,9 +71,15 @@ def read_tables(text: str, located: Located) -> dict[str, TableRead]:
     reads: dict[str, TableRead] = {}
     regions = located.regions
     if located.template is not None and "active_disclosure" in regions:
-        reads["active_disclosure"] = read_active(regions["active_disclosure"].text(text), located.template)
+        reads["active_disclosure"] = read_active(
+            regions["active_disclosure"].text(text),
+            located.template,
+            located.region_squeeze("active_disclosure"),
+        )
     if "applications" in regions:
-        reads["applications"] = read_applications(regions["applications"].text(text), located.template)
+        reads["applications"] = read_applications(
+            regions["applications"].text(text), located.template, located.region_squeeze("applications")
+        )
     if "review_litigation" in regions:
         reads["review_litigation"] = read_review(regions["review_litigation"].text(text))
     return reads

@@ -23,7 +23,7 @@ from .keys import (
     RowSpec,
 )
 from .models import CellValue, Finding, TableValues
-from .normalise import fold_for_match, squeeze_for_match
+from .normalise import SqMap, SubMap, fold_for_match, squeeze_for_match
 
 MAX_COMBINATIONS = 50_000
 
@@ -55,10 +55,13 @@ def _finding(check: str, severity: str, table: str, message: str, **kw: object) 
 
 
 # ------------------------------------------------------------------ labels
+Squeezed = tuple[str, SqMap | SubMap]
+
+
 class _Squeezed:
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, pre: Squeezed | None = None) -> None:
         self.text = text
-        self.sq, self.pos = squeeze_for_match(text)
+        self.sq, self.pos = pre if pre is not None else squeeze_for_match(text)
 
     def hits(self, pattern: str) -> list[int]:
         pat = fold_for_match(pattern)
@@ -129,9 +132,9 @@ def _h3(cells: tuple[str, ...]) -> bool:
     return sum(v for v in vals[:6] if v is not None) == vals[6]
 
 
-def read_applications(region: str, template: str | None) -> TableRead:
+def read_applications(region: str, template: str | None, squeezed: Squeezed | None = None) -> TableRead:
     table = "applications"
-    sq = _Squeezed(region)
+    sq = _Squeezed(region, squeezed)
     variant = "2021" if sq.hits("逾期不补正") or sq.hits("缴纳费用") else "2019"
     rows = APPLICATION_ROWS[variant]
     findings: list[Finding] = []
@@ -261,7 +264,8 @@ def _read_blocks(
             ok = {
                 name: arr
                 for name, arr in (("row by row", by_row), ("column by column", by_col))
-                if all(_h3(r) for r in arr) and all(t.isdigit() and (t == "0" or t[0] != "0") for t in texts)
+                if all(_h3(r) for r in arr)
+                and all(t.isascii() and t.isdigit() and (t == "0" or t[0] != "0") for t in texts)
             }
             distinct = {tuple(arr) for arr in ok.values()}
             if len(distinct) == 1:
@@ -465,10 +469,10 @@ def _numbers_inside_header(atoms: list[Atom], region: str) -> bool:
 
 
 # ------------------------------------------------------------------ table 二
-def read_active(region: str, template: str) -> TableRead:
+def read_active(region: str, template: str, squeezed: Squeezed | None = None) -> TableRead:
     table = "active_disclosure"
     rows = ACTIVE_ROWS[template]
-    sq = _Squeezed(region)
+    sq = _Squeezed(region, squeezed)
     hits = _locate_rows(sq, rows, sequential=False)
     anchors = [sq.to_text(i, i + 1)[0] for p in ("第二十条", "信息内容") for i in sq.hits(p)]
     segs = _segments(region, hits, anchors)

@@ -72,3 +72,10 @@ def test_load_path_reports_missing_file(tmp_path: Path) -> None:
     with pytest.raises(Exception) as exc:
         load_path(tmp_path / "missing.txt")
     assert "missing.txt" in str(exc.value)
+
+
+def test_circled_and_superscript_digits_are_not_numbers() -> None:
+    from extractor.cells import atoms_of, to_value
+
+    assert [a.kind for a in atoms_of("\t①\t²\t3\t")] == ["num"]
+    assert to_value("①") is None
