@@ -51,7 +51,7 @@ def _cell(v: CellValue, bad: bool) -> Text:
 def _grid(record: Record, table: str, rows: list[tuple[str, str]], cols: list[tuple[str, str]]) -> Table:
     cells, bad_rows = _flagged(record)
     t = Table(title=TABLE_NAMES[table], title_justify="left", show_lines=False)
-    t.add_column("row")
+    t.add_column("row", no_wrap=True)
     for _, label in cols:
         t.add_column(label, justify="right")
     values = record.tables.get(table, {})
@@ -59,7 +59,7 @@ def _grid(record: Record, table: str, rows: list[tuple[str, str]], cols: list[tu
         vals = values.get(key, {})
         row_bad = (table, key) in bad_rows
         t.add_row(
-            Text(f"{label} ({key})", style="red" if row_bad else ""),
+            Text(label if label == key else f"{label} ({key})", style="red" if row_bad else ""),
             *[_cell(vals.get(c), (table, key, c) in cells) for c, _ in cols],
         )
     return t
@@ -76,12 +76,19 @@ def render(record: Record, console: Console) -> None:
         console.print(Text(record.error, style="red"))
     tpl = record.template
     if tpl in ACTIVE_ROWS and "active_disclosure" in record.tables:
+        # one grid per block of rows that share their columns (第二十条 (一), (五)+(六), …)
+        blocks: list[tuple[tuple[str, ...], list[tuple[str, str]]]] = []
         for spec in ACTIVE_ROWS[tpl]:
-            cols = [(c, c) for c in spec.columns]
-            console.print(_grid(record, "active_disclosure", [(spec.key, spec.label)], cols))
+            cols_keys = spec.columns + (("amount_text",) if spec.key == "procurement" else ())
+            if blocks and blocks[-1][0] == cols_keys:
+                blocks[-1][1].append((spec.key, spec.label))
+            else:
+                blocks.append((cols_keys, [(spec.key, spec.label)]))
+        for cols_keys, rows in blocks:
+            console.print(_grid(record, "active_disclosure", rows, [(c, c) for c in cols_keys]))
     if "applications" in record.tables:
         variant = "2021" if "other_other" in record.tables["applications"] else "2019"
-        rows = [(r.key, r.label) for r in APPLICATION_ROWS[variant]]
+        rows = [(r.key, r.key) for r in APPLICATION_ROWS[variant]]
         cols = [(c, APPLICANT_COLUMN_LABELS[c]) for c in APPLICANT_COLUMNS]
         console.print(_grid(record, "applications", rows, cols))
     if "review_litigation" in record.tables:
