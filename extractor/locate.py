@@ -144,6 +144,8 @@ def locate(text: str) -> Located:
     regions: dict[str, Region] = {}
 
     t2 = f.find_any(T2_ANCHORS[:3])
+    if t2 < 0:  # some reports drop the 第二十条 block lines: fall back to the header row
+        t2 = f.find_any(("信息内容本年制发件数", "信息内容本年新制作数量", "信息内容"))
     t3 = f.find("本列数据的勾稽关系", max(t2, 0))
     if t3 < 0:
         first_row = f.find("本年新收政府信息公开申请数量", max(t2, 0))

@@ -131,3 +131,9 @@ def test_parenthesised_sub_item_numbers(numbered: str, expected: dict[str, objec
         text = text.replace(f"\t{i}.", f"\t（{i}）")
     rec = extract_bytes(text.encode(), "paren.txt", suffix=".txt")
     assert rec.tables == expected
+
+
+def test_table_two_without_article_lines(numbered: str, expected: dict[str, object]) -> None:
+    text = "\n".join(ln for ln in numbered.splitlines() if not ln.startswith("第二十条"))
+    rec = extract_bytes(text.encode(), "no20.txt", suffix=".txt")
+    assert rec.tables == expected
