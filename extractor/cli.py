@@ -158,6 +158,7 @@ def extract(
         transient=False,
     )
     counts: Counter[str] = Counter()
+    reasons: Counter[str] = Counter()
     interrupted = False
     with progress:
         has_zip = any(f.suffix.lower() == ".zip" for f in files)
@@ -165,6 +166,8 @@ def extract(
 
         def tick(rec: Record) -> None:
             counts[rec.status] += 1
+            if rec.status in ("needs_review", "source_inconsistent"):
+                reasons.update({f.check for f in rec.findings if f.severity == "error"})
             progress.advance(task)
             if rec.status == "error":
                 progress.console.print(f"[red]error[/red] {rec.path}: {rec.error}", highlight=False)
@@ -191,6 +194,9 @@ def extract(
             if not writer.closed:
                 writer.close()
     err.print(_summary(counts, len(inputs.skipped), f"{writer.count} records → {output}"))
+    if reasons:
+        top = ", ".join(f"{check} ({n})" for check, n in reasons.most_common(6))
+        err.print(f"reports not verified, by check that failed: {top}", highlight=False)
     if interrupted:
         err.print(
             f"[yellow]interrupted:[/yellow] {writer.count} records written to {output}; "
