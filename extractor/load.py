@@ -51,6 +51,8 @@ class Document:
     text: str
     source_format: str
     notes: list[str] = field(default_factory=list)
+    #: A PDF with no text layer (a scan): nothing to read without OCR.
+    scanned: bool = False
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -82,14 +84,23 @@ def load_bytes(data: bytes, path: str, *, suffix: str = "") -> Document:
         raise UnsupportedFormatError(
             path, f"unsupported format: {UNSUPPORTED[suffix]}; convert it to DOCX, PDF or HTML"
         )
-    if data.startswith(b"%PDF") or suffix == ".pdf":
-        raise UnsupportedFormatError(path, "unsupported format: PDF is not read by this version")
-    if data.startswith(b"PK\x03\x04"):
-        raise UnsupportedFormatError(path, "unsupported format: zip container (DOCX/XLSX/zip)")
-    text, notes = decode_bytes(data, path)
-    fmt, text = _unwrap(text, suffix, path)
-    if fmt == "html":
-        text = html_to_text(text)
+    from . import formats  # PDF/DOCX libraries load only when such a file turns up
+
+    notes: list[str] = []
+    if formats.is_pdf(data, suffix):
+        fmt, text = "pdf", formats.pdf_to_text(data, path)
+        if not text.strip():
+            return Document(path=path, sha256=digest, text="", source_format="pdf", scanned=True)
+    elif formats.is_docx(data, suffix):
+        fmt, text = "docx", formats.docx_to_text(data, path)
+    elif data.startswith(b"PK\x03\x04"):
+        what = "a zip archive inside an archive" if suffix == ".zip" else "a zip container (XLSX/PPTX/…)"
+        raise UnsupportedFormatError(path, f"unsupported format: {what}")
+    else:
+        text, notes = decode_bytes(data, path)
+        fmt, text = _unwrap(text, suffix, path)
+        if fmt == "html":
+            text = html_to_text(text)
     text = normalise_text(text)
     if not text.strip():
         raise EmptyInputError(path, "file holds no text")

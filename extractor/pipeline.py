@@ -11,7 +11,7 @@ from .errors import InputError
 from .load import Document, load_bytes, load_path, sha256_bytes
 from .locate import Located, locate, prose_evidence, strip_page_furniture
 from .models import Finding, Record, TableValues
-from .record import build_record, error_record, unsupported_record
+from .record import build_record, error_record, scanned_record, unsupported_record
 from .rules import TableRead, read_active, read_applications, read_review
 from .verify import VerifyInput, verify
 
@@ -106,6 +106,8 @@ def verify_reads(text: str, located: Located, reads: dict[str, TableRead]) -> li
 
 
 def extract_document(doc: Document, *, hook: TableHook | None = None) -> Record:
+    if doc.scanned:
+        return scanned_record(doc.path, doc.sha256)
     text = strip_page_furniture(doc.text)
     located = locate(text)
     if located.template is None and (located.pre_2019 or not located.regions):

@@ -55,6 +55,24 @@ def unsupported_record(path: str, sha256: str, located: Located, reason: str) ->
     )
 
 
+def scanned_record(path: str, sha256: str) -> Record:
+    """A PDF with no text layer: readable by nobody without OCR, so it needs a person."""
+    return Record(
+        path=path,
+        sha256=sha256,
+        status="needs_review",
+        method="none",
+        findings=[
+            Finding(
+                check="scanned",
+                severity="error",
+                message=f"{path}: the PDF has no text layer (a scan); run OCR and extract the result",
+            )
+        ],
+        extractor_version=__version__,
+    )
+
+
 def error_record(path: str, exc: Exception, sha256: str | None = None) -> Record:
     if isinstance(exc, InputError):
         message, kind = exc.problem, exc.kind
