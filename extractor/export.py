@@ -19,8 +19,8 @@ the database file ``out`` for ``sqlite``/``duckdb``, replaced if it exists):
 
 Load each in one line::
 
-    pandas.read_csv("out/long.csv")                      # csv (any table: out/<table>.csv)
-    duckdb.sql("select * from 'out/long.parquet'")       # parquet; or pandas.read_parquet(...)
+    pandas.read_csv("out/long.csv", dtype={"template": str})   # csv (any table: out/<table>.csv)
+    duckdb.sql("select * from 'out/long.parquet'")             # parquet; or pandas.read_parquet(...)
     pandas.read_sql("select * from long", sqlite3.connect("results.sqlite"))   # sqlite
     duckdb.connect("results.duckdb").sql("select * from long")                # duckdb
 
