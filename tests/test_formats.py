@@ -31,7 +31,7 @@ from reportlab.platypus import (  # type: ignore[import-untyped]
 
 from extractor import formats
 from extractor.errors import InputError, InputTooLargeError, UnsupportedFormatError
-from extractor.load import Document, load_bytes, sha256_bytes
+from extractor.load import Document, sha256_bytes
 from extractor.models import Record
 from extractor.normalise import SPAN, normalise_text
 from extractor.pipeline import extract_bytes, extract_document, extract_path
@@ -158,23 +158,7 @@ def _errors(rec: Record) -> list[str]:
     return [f.message for f in rec.findings if f.severity == "error"]
 
 
-def _wired(suffix: str, data: bytes) -> bool:
-    try:
-        load_bytes(data, "probe" + suffix, suffix=suffix)
-    except UnsupportedFormatError:
-        return False
-    except InputError:
-        return True
-    return True
-
-
 _PROBE_DOCX = to_docx("规章\t1\t2\t3")
-_PROBE_PDF = to_pdf("规章\t1\t2\t3")
-_NOT_WIRED = pytest.mark.xfail(
-    not (_wired(".docx", _PROBE_DOCX) and _wired(".pdf", _PROBE_PDF)),
-    reason="load.py does not route .docx/.pdf to extractor.formats yet",
-    strict=True,
-)
 
 SEED_IDS = [p.name[:3] for p in SEEDS]
 
@@ -197,7 +181,6 @@ def test_docx_rendering_reproduces_seed_tables(sid: str, seed_refs: dict[str, tu
         assert re.search(r"^\| .* \|$", out, re.M), "tables must come out as pipe rows"
 
 
-@_NOT_WIRED
 @pytest.mark.parametrize("sid", SEED_IDS)
 def test_docx_through_extract_bytes(sid: str, seed_refs: dict[str, tuple[str, Record]]) -> None:
     text, ref = seed_refs[sid]
@@ -262,7 +245,6 @@ def test_pdf_rendering_reproduces_seed_tables(sid: str, seed_refs: dict[str, tup
     assert rec.status == ref.status and rec.template == ref.template
 
 
-@_NOT_WIRED
 @pytest.mark.parametrize("sid", SEED_IDS)
 def test_pdf_through_extract_bytes(sid: str, seed_refs: dict[str, tuple[str, Record]]) -> None:
     text, ref = seed_refs[sid]
@@ -314,6 +296,13 @@ def _canvas_pdf(pages: int, *, text: bool) -> bytes:
 def test_scanned_pdf_gives_empty_text() -> None:
     assert formats.pdf_to_text(_canvas_pdf(2, text=False), "scan.pdf") == ""
     assert "年度报告" in formats.pdf_to_text(_canvas_pdf(1, text=True), "t.pdf")
+
+
+def test_scanned_and_corrupt_pdf_records() -> None:
+    rec = extract_bytes(_canvas_pdf(2, text=False), "scan.pdf", suffix=".pdf")
+    assert rec.status == "needs_review" and any(f.check == "scanned" for f in rec.findings)
+    rec = extract_bytes(b"%PDF-1.4 junk", "bad.pdf", suffix=".pdf")
+    assert rec.status == "error" and rec.error is not None and "cannot read PDF" in rec.error
 
 
 def test_pdf_page_limit(monkeypatch: pytest.MonkeyPatch) -> None:
