@@ -310,8 +310,8 @@ def estimate(paths: list[Path], config: LLMConfig) -> dict[str, Any]:
     Token counts use ``tokens ≈ characters / 1.5`` (CJK-heavy text; modern BPE tokenizers give
     0.6–1 token per Chinese character). ``prompt_tokens`` counts the messages of one attempt per
     routed table (system text, worked example, request with the table text) plus the schema;
-    ``prompt_tokens_max`` allows every re-ask. ``whole_report_tokens`` is what sending each
-    whole report once would cost, for comparison.
+    ``prompt_tokens_max`` allows every re-ask. ``table_text_tokens`` counts the table text alone
+    and ``whole_report_tokens`` the whole report text (plus the system text), for comparison.
     """
     prompt = load_prompt(config.prompt_file)
     mode = config.mode if config.enabled or config.mode == "off" else "off"
@@ -326,6 +326,7 @@ def estimate(paths: list[Path], config: LLMConfig) -> dict[str, Any]:
         "prompt_tokens": 0,
         "completion_tokens": 0,
         "prompt_tokens_max": 0,
+        "table_text_tokens": 0,
         "whole_report_tokens": 0,
         "mode": mode,
         "heuristic": f"tokens = ceil(chars / {CHARS_PER_TOKEN})",
@@ -357,6 +358,7 @@ def estimate(paths: list[Path], config: LLMConfig) -> dict[str, Any]:
             res["tables_to_model"] += 1
             res["by_table"][t] = res["by_table"].get(t, 0) + 1
             res["prompt_tokens"] += tokens_of(chars)
+            res["table_text_tokens"] += tokens_of(len(reads[t].source))
             res["completion_tokens"] += tokens_of(len(answer))
             res["prompt_tokens_max"] += tokens_of(chars + len(answer)) * (1 + config.max_reasks)
     cost = config.cost(res["prompt_tokens"], res["completion_tokens"])
