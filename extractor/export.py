@@ -278,6 +278,8 @@ class _DuckdbSink:
         try:
             self.csv.close()
             with self.duckdb.connect(str(self.out)) as con:
+                con.execute("SET enable_progress_bar = false")
+                con.execute("SET memory_limit = '256MB'")  # spill to disk rather than grow
                 for table, columns in self.columns.items():
                     spec = "{" + ", ".join(f"'{n}': '{types[t]}'" for n, t in columns) + "}"
                     src = str(Path(self.tmp.name) / f"{table}.csv").replace("'", "''")
