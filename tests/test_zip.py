@@ -236,3 +236,21 @@ def test_nested_bomb_counts_against_the_outer_limits(tmp_path: Path) -> None:
     items = run(p, max_members=5)
     assert isinstance(items[-1][1], InputTooLargeError)
     assert all(not n.endswith("after.txt") for n, _ in items)
+
+
+def test_docx_and_pdf_members_extract_like_their_seed(tmp_path: Path) -> None:
+    """End to end: a zip of DOCX/PDF renderings → members → extract_bytes → the seed's tables."""
+    from extractor.pipeline import extract_bytes, extract_path
+
+    from .helpers import seed
+    from .test_formats import to_docx, to_pdf
+
+    text = seed("001").read_text(encoding="utf-8")
+    p = make_zip(tmp_path / "bundle.zip", [("年报/001.docx", to_docx(text)), ("年报/001.pdf", to_pdf(text))])
+    ref = extract_path(seed("001"))
+    items = run(p)
+    assert [n for n, _ in items] == [f"{p}!年报/001.docx", f"{p}!年报/001.pdf"]
+    for name, data in items:
+        assert isinstance(data, bytes)
+        rec = extract_bytes(data, name, suffix=Path(name).suffix)
+        assert rec.path == name and rec.status == "verified" and rec.tables == ref.tables
