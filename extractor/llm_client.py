@@ -34,7 +34,7 @@ import openai
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, stop_after_delay
 from tenacity.wait import wait_exponential_jitter
 
-from .errors import TransportError
+from .errors import ConfigError, TransportError
 from .llm_cache import AnswerCache, cache_key
 from .llm_config import LLMConfig
 from .llm_schema import Answer, schema_json, schema_of
@@ -110,7 +110,7 @@ def retry_after_s(exc: BaseException) -> float | None:
 class LLMClient:
     def __init__(self, config: LLMConfig, prompt_sha256: str, cache: AnswerCache | None = None) -> None:
         if not config.model:
-            raise TransportError("no model configured")
+            raise ConfigError("no model configured for the LLM path")
         self.config = config
         self.model: str = config.model
         self.prompt_sha256 = prompt_sha256

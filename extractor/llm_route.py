@@ -131,8 +131,8 @@ class LLMRouter:
     def __init__(self, config: LLMConfig, prompt: Prompt | None = None) -> None:
         self.config = config
         self.prompt = prompt or load_prompt(config.prompt_file)
-        self.cache = AnswerCache(config.cache_dir) if config.use_cache else None
-        self.client = LLMClient(config, self.prompt.sha256, self.cache)
+        self.cache = AnswerCache(config.cache_dir) if config.use_cache and config.enabled else None
+        self.client = LLMClient(config, self.prompt.sha256, self.cache) if config.enabled else None
 
     def __call__(
         self, text: str, located: Located, reads: dict[str, TableRead], by_table: dict[str, list[Finding]]
@@ -152,7 +152,7 @@ class LLMRouter:
             "modes": {},
         }
         template = located.template
-        if template is None or not self.config.enabled:
+        if template is None or self.client is None:
             return HookResult(out, methods, findings, usage)
         for t in routed_tables(self.config.mode, reads, by_table):
             usage["tables_sent"].append(t)
@@ -176,6 +176,9 @@ class LLMRouter:
         last_problems: list[str] = []
         rule_clean = not _errors(rule_findings)
 
+        client = self.client
+        assert client is not None  # __call__ only routes tables when the path is enabled
+
         def build(schema_in_prompt: bool) -> list[Message]:
             return (
                 self.prompt.messages(t, template, variant, sent, schema_in_prompt=schema_in_prompt) + history
@@ -184,7 +187,7 @@ class LLMRouter:
         for attempt in range(1 + self.config.max_reasks):
             usage["attempts"][t] = attempt + 1
             try:
-                done = self.client.complete(model.__name__, model, build)
+                done = client.complete(model.__name__, model, build)
             except TransportError as exc:
                 return rule, "rules", [_note(t, "llm.transport", "warning", f"{t}: no model answer: {exc}")]
             usage["calls"] += done.requests
@@ -285,7 +288,8 @@ class LLMRouter:
         return _note(t, "llm.rejected", sev, msg, actual=best[1].values)
 
     def close(self) -> None:
-        self.client.close()
+        if self.client is not None:
+            self.client.close()
         if self.cache is not None:
             self.cache.close()
 

@@ -79,7 +79,19 @@ def test_auto_routes_only_tables_with_errors(llm_server: ScriptedServer, tmp_pat
     assert rec.meta["llm_usage"]["tables_sent"] == ["applications"]  # type: ignore[attr-defined]
     llm_server.reset()
     rec, _ = run(path, config(llm_server, tmp_path, mode="off"))
-    assert (llm_server.calls() == [] and "llm_usage" not in rec.meta) or rec.meta["llm_usage"]["calls"] == 0  # type: ignore[attr-defined]
+    assert llm_server.calls() == []
+    assert rec.meta["llm_usage"]["calls"] == 0 and rec.meta["llm_usage"]["tables_sent"] == []  # type: ignore[attr-defined]
+    assert rec.table_methods == dict.fromkeys(TABLES, "rules")  # type: ignore[attr-defined]
+
+
+def test_disabled_config_is_a_no_op(
+    llm_server: ScriptedServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("EXTRACTOR_API_KEY", raising=False)
+    hook = make_hook(LLMConfig(model="m", cache_dir=str(tmp_path / "c")))  # no base URL, no key
+    rec = extract_path(CORPUS / "015.txt", hook=hook)
+    assert llm_server.calls() == [] and rec.table_methods == dict.fromkeys(TABLES, "rules")
+    assert not (tmp_path / "c").exists()
 
 
 def test_reask_carries_cell_level_feedback_and_fixes(llm_server: ScriptedServer, tmp_path: Path) -> None:
