@@ -162,7 +162,12 @@ def _walk_body(el: Any, out: list[str]) -> None:
         if tag == _W + "p":
             out.append(_para_text(child))
         elif tag == _W + "tbl":
-            out.append("\n" + render_grid(_docx_grid(child)) + "\n")
+            grid = _docx_grid(child)
+            if max((len(r) for r in grid), default=0) <= 1:  # a frame or layout table: its content
+                for tc in (tc for tr in _rows_of(child) for tc in _cells_of(tr)):
+                    _walk_body(tc, out)
+            else:
+                out.append("\n" + render_grid(grid) + "\n")
         elif tag in (_W + "sdt", _W + "sdtContent", _W + "customXml", _W + "ins", _W + "smartTag"):
             _walk_body(child, out)
 

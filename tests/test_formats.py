@@ -218,6 +218,24 @@ def test_docx_keeps_document_order_and_tabs() -> None:
     assert out.index("一、总体情况") < out.index("| a/b |  |") < out.index("后\t跟")
 
 
+def test_docx_layout_table_is_unwrapped(seed_refs: dict[str, tuple[str, Record]]) -> None:
+    """A whole report inside a one-cell layout table still yields its inner tables as grids."""
+    text, ref = seed_refs["001"]
+    inner = docx.Document(io.BytesIO(to_docx(text)))
+    outer = docx.Document()
+    frame = outer.add_table(rows=1, cols=1)
+    cell = frame.cell(0, 0)._tc
+    for child in list(inner.element.body.iterchildren()):
+        if not child.tag.endswith("}sectPr"):
+            cell.append(child)
+    buf = io.BytesIO()
+    outer.save(buf)
+    out = formats.docx_to_text(buf.getvalue(), "framed.docx")
+    assert "| 信息内容 | 本年制发件数 | 本年废止件数 | 现行有效件数 |" in out.splitlines()
+    rec = _simulated_load(out, buf.getvalue(), "framed.docx", "docx")
+    assert rec.tables == ref.tables
+
+
 def test_docx_errors() -> None:
     with pytest.raises(InputError, match="not a valid DOCX"):
         formats.docx_to_text(b"PK\x03\x04 broken", "bad.docx")
