@@ -25,6 +25,7 @@ from extractor.llm_schema import (
     parse_answer,
     to_read,
 )
+from extractor.models import TableValues
 from tests.helpers import seed
 from tests.llm_server import answer_rows, dump, rule_truth
 
@@ -165,20 +166,23 @@ def test_labels_must_map_in_order() -> None:
 
 def test_grounding_and_coverage() -> None:
     src = "行政复议\n27\t10\t9\t15\t61\n诉讼 3 0 0 0 3 8 0 1 1 10"
-    values = {
+    values: TableValues = {
         "review": {"upheld": 27, "corrected": 10, "other": 9, "pending": 15, "total": 61},
         "litigation_direct": {"upheld": 3, "corrected": 0, "other": 0, "pending": 0, "total": 3},
         "litigation_after_review": {"upheld": 8, "corrected": 0, "other": 1, "pending": 1, "total": 10},
     }
     assert check_grounding(values, src, "t") == [] and check_coverage(values, src, "t") == []
-    typo = {**values, "review": {**values["review"], "pending": 51}}
+    typo: TableValues = {**values, "review": {**values["review"], "pending": 51}}
     assert [f.column for f in check_grounding(typo, src, "t")] == ["pending"]
-    zeros = {g: dict.fromkeys(cols, 0) for g, cols in values.items()}
+    zeros: TableValues = {g: dict.fromkeys(cols, 0) for g, cols in values.items()}
     assert check_grounding(zeros, src, "t") == []
     assert len(check_coverage(zeros, src, "t")) == 11  # every printed non-zero number is unread
     glued = "行政复议25380363300630003"  # corpus 007: cells printed run together
-    run = {"r": {"a": 25, "b": 3, "c": 8, "d": 0, "e": 36}, "s": {"a": 3, "b": 3, "c": 0, "d": 0, "e": 6},
-           "u": {"a": 3, "b": 0, "c": 0, "d": 0, "e": 3}}  # fmt: skip
+    run: TableValues = {
+        "r": {"a": 25, "b": 3, "c": 8, "d": 0, "e": 36},
+        "s": {"a": 3, "b": 3, "c": 0, "d": 0, "e": 6},
+        "u": {"a": 3, "b": 0, "c": 0, "d": 0, "e": 3},
+    }
     assert check_grounding(run, glued, "t") == [] and check_coverage(run, glued, "t") == []
 
 

@@ -115,9 +115,9 @@ def mutate(kind: str, truth: Rows, rng: random.Random, source: str) -> tuple[Row
         rows[i]["values"][j] = n
         return rows, f"cell {(i, j)} -> {n}"
     if kind == "labels_out_of_order":
-        a, b = rng.sample(range(len(rows)), 2)
-        rows[a], rows[b] = rows[b], rows[a]
-        return rows, f"rows {a},{b} swapped with their labels"
+        ra, rb = rng.sample(range(len(rows)), 2)
+        rows[ra], rows[rb] = rows[rb], rows[ra]
+        return rows, f"rows {ra},{rb} swapped with their labels"
     text = dump(rows)
     if kind == "malformed_json":
         spots = [m.start() for m in re.finditer(r'[,:"\]]', text)]

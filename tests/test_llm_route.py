@@ -6,12 +6,14 @@ import copy
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from extractor.llm_config import LLMConfig
 from extractor.llm_route import LLMRouter, estimate, make_hook
 from extractor.load import load_path
+from extractor.models import Record
 from extractor.pipeline import extract_document, extract_path
 from tests.helpers import CORPUS, SEEDS, seed
 from tests.llm_server import ScriptedServer, answer_rows, dump, rule_truth
@@ -36,7 +38,7 @@ def config(server: ScriptedServer, tmp_path: Path, **kw: object) -> LLMConfig:
     return LLMConfig.model_validate(base)
 
 
-def serve_truth(server: ScriptedServer, path: Path) -> dict[str, list[dict[str, object]]]:
+def serve_truth(server: ScriptedServer, path: Path) -> dict[str, list[dict[str, Any]]]:
     _, located, reads = rule_truth(path)
     rows = {t: answer_rows(reads[t], located.template) for t in reads}
     for t, r in rows.items():
@@ -44,7 +46,7 @@ def serve_truth(server: ScriptedServer, path: Path) -> dict[str, list[dict[str, 
     return rows
 
 
-def run(path: Path, cfg: LLMConfig) -> tuple[object, LLMRouter]:
+def run(path: Path, cfg: LLMConfig) -> tuple[Record, LLMRouter]:
     router = LLMRouter(cfg)
     try:
         return extract_path(path, hook=router), router
@@ -57,11 +59,11 @@ def test_correct_answers_are_accepted_and_only_table_text_is_sent(
 ) -> None:
     serve_truth(llm_server, RICH)
     rec, _ = run(RICH, config(llm_server, tmp_path))
-    assert rec.table_methods == dict.fromkeys(TABLES, "llm")  # type: ignore[attr-defined]
-    assert rec.status == "verified"  # type: ignore[attr-defined]
+    assert rec.table_methods == dict.fromkeys(TABLES, "llm")
+    assert rec.status == "verified"
     plain = extract_path(RICH)
-    assert rec.tables == plain.tables  # type: ignore[attr-defined]
-    usage = rec.meta["llm_usage"]  # type: ignore[attr-defined]
+    assert rec.tables == plain.tables
+    usage = rec.meta["llm_usage"]
     assert usage["calls"] == 3 and usage["prompt_tokens"] > 0 and usage["completion_tokens"] > 0
     _, located, reads = rule_truth(RICH)
     prose = "指导推动全县行政机关按规定收取费用"
@@ -76,12 +78,12 @@ def test_auto_routes_only_tables_with_errors(llm_server: ScriptedServer, tmp_pat
     serve_truth(llm_server, path)
     rec, _ = run(path, config(llm_server, tmp_path, mode="auto"))
     assert {r["_table"] for r in llm_server.calls()} == {"applications"}
-    assert rec.meta["llm_usage"]["tables_sent"] == ["applications"]  # type: ignore[attr-defined]
+    assert rec.meta["llm_usage"]["tables_sent"] == ["applications"]
     llm_server.reset()
     rec, _ = run(path, config(llm_server, tmp_path, mode="off"))
     assert llm_server.calls() == []
-    assert rec.meta["llm_usage"]["calls"] == 0 and rec.meta["llm_usage"]["tables_sent"] == []  # type: ignore[attr-defined]
-    assert rec.table_methods == dict.fromkeys(TABLES, "rules")  # type: ignore[attr-defined]
+    assert rec.meta["llm_usage"]["calls"] == 0 and rec.meta["llm_usage"]["tables_sent"] == []
+    assert rec.table_methods == dict.fromkeys(TABLES, "rules")
 
 
 def test_disabled_config_is_a_no_op(
@@ -100,7 +102,7 @@ def test_reask_carries_cell_level_feedback_and_fixes(llm_server: ScriptedServer,
     bad[0]["values"][0] = 750  # 705 → 750: H1 and H3 fail for 自然人, 750 is not printed
     llm_server.push("applications", {"content": dump(bad)})
     rec, _ = run(RICH, config(llm_server, tmp_path))
-    assert rec.table_methods["applications"] == "llm"  # type: ignore[attr-defined]
+    assert rec.table_methods["applications"] == "llm"
     calls = llm_server.calls("applications")
     assert len(calls) == 2
     feedback = calls[1]["messages"][-1]["content"]
@@ -118,9 +120,9 @@ def test_reasks_are_bounded_and_a_persistent_error_is_rejected(
     llm_server.default["review_litigation"] = dump(bad)
     rec, _ = run(RICH, config(llm_server, tmp_path, max_reasks=2))
     assert len(llm_server.calls("review_litigation")) == 3
-    assert rec.table_methods["review_litigation"] == "rules"  # type: ignore[attr-defined]
-    assert rec.tables["review_litigation"]["review"]["total"] == 61  # type: ignore[attr-defined]
-    rejected = [f for f in rec.findings if f.check == "llm.rejected"]  # type: ignore[attr-defined]
+    assert rec.table_methods["review_litigation"] == "rules"
+    assert rec.tables["review_litigation"]["review"]["total"] == 61
+    rejected = [f for f in rec.findings if f.check == "llm.rejected"]
     assert rejected and rejected[0].table == "review_litigation"
 
 
@@ -130,8 +132,8 @@ def test_agreement_with_the_rule_path_keeps_a_source_inconsistent_table(
     path = CORPUS / "003.txt"  # table 三 violates H2 as printed
     serve_truth(llm_server, path)
     rec, _ = run(path, config(llm_server, tmp_path, mode="auto"))
-    assert rec.table_methods["applications"] == "llm"  # type: ignore[attr-defined]
-    checks = {f.check for f in rec.findings if f.table == "applications"}  # type: ignore[attr-defined]
+    assert rec.table_methods["applications"] == "llm"
+    checks = {f.check for f in rec.findings if f.table == "applications"}
     assert "llm.agreement" in checks and "H2" in checks
 
 
@@ -140,7 +142,7 @@ def test_zero_answer_for_a_non_zero_table_is_rejected(llm_server: ScriptedServer
     zeros = [{"label": r["label"], "values": [0] * len(r["values"])} for r in rows["review_litigation"]]
     llm_server.default["review_litigation"] = dump(zeros)
     rec, _ = run(RICH, config(llm_server, tmp_path, max_reasks=0))
-    assert rec.table_methods["review_litigation"] == "rules"  # type: ignore[attr-defined]
+    assert rec.table_methods["review_litigation"] == "rules"
 
 
 def test_transport_retries_429_500_drop_and_hang(llm_server: ScriptedServer, tmp_path: Path) -> None:
@@ -151,12 +153,12 @@ def test_transport_retries_429_500_drop_and_hang(llm_server: ScriptedServer, tmp
     t0 = time.monotonic()
     rec, _ = run(RICH, config(llm_server, tmp_path, timeout_s=1.0, max_attempts=4))
     elapsed = time.monotonic() - t0
-    assert rec.table_methods == dict.fromkeys(TABLES, "llm")  # type: ignore[attr-defined]
+    assert rec.table_methods == dict.fromkeys(TABLES, "llm")
     assert len(llm_server.calls("active_disclosure")) == 2
     assert len(llm_server.calls("applications")) == 3
     assert len(llm_server.calls("review_litigation")) == 2
     assert elapsed >= 1.0  # Retry-After honoured
-    assert rec.meta["llm_usage"]["calls"] == 7  # type: ignore[attr-defined]
+    assert rec.meta["llm_usage"]["calls"] == 7
 
 
 def test_transport_gives_up_within_bounds_and_keeps_the_rules(
@@ -166,16 +168,16 @@ def test_transport_gives_up_within_bounds_and_keeps_the_rules(
     llm_server.push("review_litigation", *[{"status": 503}] * 10)
     rec, _ = run(RICH, config(llm_server, tmp_path, max_attempts=3))
     assert len(llm_server.calls("review_litigation")) == 3
-    assert rec.table_methods["review_litigation"] == "rules"  # type: ignore[attr-defined]
-    assert any(f.check == "llm.transport" for f in rec.findings)  # type: ignore[attr-defined]
-    assert rec.status == "verified"  # type: ignore[attr-defined]  # rule reads were clean
+    assert rec.table_methods["review_litigation"] == "rules"
+    assert any(f.check == "llm.transport" for f in rec.findings)
+    assert rec.status == "verified"  # rule reads were clean
 
 
 def test_mode_fallback_like_llama_cpp(llm_server: ScriptedServer, tmp_path: Path) -> None:
     serve_truth(llm_server, RICH)
     llm_server.refuse |= {"json_schema", "tools"}
     rec, _ = run(RICH, config(llm_server, tmp_path, structured_mode="auto"))
-    assert rec.table_methods == dict.fromkeys(TABLES, "llm")  # type: ignore[attr-defined]
+    assert rec.table_methods == dict.fromkeys(TABLES, "llm")
     modes = [r["_mode"] for r in llm_server.calls()]
     assert modes[:3] == ["json_schema", "tools", "json"] and set(modes[3:]) == {"json"}
     json_req = llm_server.calls()[2]
@@ -187,7 +189,7 @@ def test_tools_mode_answers_are_read_from_the_tool_call(llm_server: ScriptedServ
     serve_truth(llm_server, RICH)
     llm_server.refuse.add("json_schema")
     rec, _ = run(RICH, config(llm_server, tmp_path, structured_mode="auto"))
-    assert rec.table_methods == dict.fromkeys(TABLES, "llm")  # type: ignore[attr-defined]
+    assert rec.table_methods == dict.fromkeys(TABLES, "llm")
     assert {r["_mode"] for r in llm_server.calls()[1:]} == {"tools"}
 
 
@@ -205,9 +207,9 @@ def test_cache_rerun_makes_zero_calls_and_stores_no_key(
     assert n == 4
     second, _ = run(RICH, cfg)
     assert len(llm_server.calls()) == n
-    assert second.meta["llm_usage"]["calls"] == 0  # type: ignore[attr-defined]
-    assert second.meta["llm_usage"]["cache_hits"] == 4  # type: ignore[attr-defined]
-    assert second.tables == first.tables and second.table_methods == first.table_methods  # type: ignore[attr-defined]
+    assert second.meta["llm_usage"]["calls"] == 0
+    assert second.meta["llm_usage"]["cache_hits"] == 4
+    assert second.tables == first.tables and second.table_methods == first.table_methods
     blob = b"".join(p.read_bytes() for p in (tmp_path / "cache").rglob("*") if p.is_file())
     assert b"SECRET" not in blob and llm_server.base_url.encode() not in blob
     run(RICH, cfg.model_copy(update={"use_cache": False}))
