@@ -12,7 +12,8 @@ from .load import Document, load_bytes, load_path, sha256_bytes
 from .locate import Located, locate, prose_evidence, strip_page_furniture
 from .models import Finding, Record, TableValues
 from .record import build_record, error_record, scanned_record, unsupported_record
-from .rules import TableRead, read_active, read_applications, read_review
+from .rules import TableRead, read_active, read_review
+from .rules_t3 import read_applications
 from .verify import VerifyInput, verify
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from extractor.cells import atoms_of, fit
-from extractor.rules import read_applications
+from extractor.rules_t3 import read_applications
 from extractor.splitting import NUMBER_TOKEN, parse_token, split_tokens
 
 

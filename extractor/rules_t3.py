@@ -1,0 +1,268 @@
+"""Stage 4, table 三 — rule-based reading of 收到和处理政府信息公开申请情况.
+
+Rows are found by label in order; each row's cells are fitted to 7 columns; run-together
+digits are cut under H3 and, when a row has several cuts, under H1/H2 across rows; blocks of
+labels printed before their numbers (PDF text layers) are arranged row- or column-wise when
+exactly one arrangement satisfies H3. Blank cells follow the spec's rule (usually 0; a blank
+总计 beside printed applicant cells is "not printed" and stays unread).
+"""
+
+from __future__ import annotations
+
+import itertools
+
+from .cells import Atom, Fit, as_int, atoms_of, fit, to_value
+from .keys import APPLICANT_COLUMNS, APPLICATION_ROWS, OUTCOME_ROWS, RowSpec
+from .models import CellValue, Finding, TableValues
+from .rules import (
+    MAX_COMBINATIONS,
+    Squeezed,
+    SqueezedText,
+    TableRead,
+    blank_finding,
+    forced_finding,
+    locate_rows,
+    make_finding,
+    segments_of,
+)
+
+
+def _h3(cells: tuple[str, ...]) -> bool:
+    vals = [as_int(c) for c in cells]
+    if any(v is None for v in vals):
+        return False
+    return sum(v for v in vals[:6] if v is not None) == vals[6]
+
+
+def read_applications(region: str, template: str | None, squeezed: Squeezed | None = None) -> TableRead:
+    table = "applications"
+    sq = SqueezedText(region, squeezed)
+    variant = "2021" if sq.hits("逾期不补正") or sq.hits("缴纳费用") else "2019"
+    rows = APPLICATION_ROWS[variant]
+    findings: list[Finding] = []
+    if template is not None and template != variant:
+        findings.append(
+            make_finding(
+                "template",
+                "warning",
+                table,
+                f"table 三 prints the {variant} rows for （六）其他处理 but the report's headers "
+                f"are template {template}; rows were read as {variant}",
+            )
+        )
+    hits = locate_rows(sq, rows, sequential=True)
+    segs = segments_of(region, hits)
+    fits: dict[str, Fit] = {}
+    atoms: dict[str, list[Atom]] = {}
+    forced: list[str] = []
+    zeroed: list[str] = []
+    for spec in rows:
+        seg = segs.get(spec.key)
+        if seg is None:
+            continue
+        atoms[spec.key] = atoms_of(seg, stop_at_text=True)
+        fits[spec.key] = fit(atoms[spec.key], 7, _h3, blank_row_ok=True)
+    findings += _read_blocks(rows, fits, atoms)
+    chosen, resolution = _resolve_applications(fits, variant)
+    values: TableValues = {}
+    for spec in rows:
+        key = spec.key
+        f = fits.get(key)
+        cand = chosen.get(key)
+        if cand is None:
+            values[key] = dict.fromkeys(APPLICANT_COLUMNS)
+            if hits[key].match == "missing":
+                continue
+            if f is not None and len(f.candidates) > 1:
+                findings.append(
+                    make_finding(
+                        "split",
+                        "error",
+                        table,
+                        f"row {key}: run-together digits '{f.printed}' split {len(f.candidates)} ways "
+                        "that all satisfy the identities; cells left unread",
+                        row=key,
+                        actual=[list(c) for c in f.candidates[:12]],
+                    )
+                )
+            else:
+                findings.append(
+                    make_finding(
+                        "unreadable",
+                        "error",
+                        table,
+                        f"row {key}: {f.problem if f else 'no values'}",
+                        row=key,
+                        actual=f.printed if f else None,
+                    )
+                )
+            continue
+        values[key] = _blank_policy(
+            key, dict(zip(APPLICANT_COLUMNS, cand, strict=True)), table, findings, zeroed
+        )
+        if f is not None and f.how == "split" and f.raw_count == 1:
+            forced.append(key)
+        elif f is not None and f.how == "split":
+            how = resolution.get(key, "its row identity (总计 = sum of the six columns)")
+            findings.append(
+                make_finding(
+                    "split",
+                    "info",
+                    table,
+                    f"row {key}: run-together digits '{f.printed}' split as {' '.join(cand)} "
+                    f"(unique under {how})",
+                    row=key,
+                    actual=list(cand),
+                )
+            )
+    if forced:
+        findings.append(forced_finding(table, forced))
+    if zeroed:
+        findings.append(blank_finding(table, zeroed))
+    return TableRead(table, values, hits, region, findings, True, variant)
+
+
+def _read_blocks(
+    rows: tuple[RowSpec, ...], fits: dict[str, Fit], atoms: dict[str, list[Atom]]
+) -> list[Finding]:
+    """PDF text layers often print a block of k labels, then its 7k numbers (row by row or
+    column by column). Arrange such a block both ways and keep the one under which every row
+    satisfies H3; replace the rows' fits in place. Returns findings saying what was done."""
+    out: list[Finding] = []
+    run: list[str] = []
+    for spec in rows:
+        key = spec.key
+        f = fits.get(key)
+        if f is None:
+            run = []
+            continue
+        if f.how == "none" and f.problem == "no value printed":
+            run.append(key)
+            continue
+        nums = [a for a in atoms.get(key, []) if a.kind == "num"]
+        block = [*run, key]
+        k = len(block)
+        if k > 1 and f.how == "none" and len(nums) == 7 * k and len(nums) == len(atoms[key]):
+            texts = [a.text for a in nums]
+            by_row = [tuple(texts[7 * i : 7 * i + 7]) for i in range(k)]
+            by_col = [tuple(texts[c * k + i] for c in range(7)) for i in range(k)]
+            ok = {
+                name: arr
+                for name, arr in (("row by row", by_row), ("column by column", by_col))
+                if all(_h3(r) for r in arr)
+                and all(t.isascii() and t.isdigit() and (t == "0" or t[0] != "0") for t in texts)
+            }
+            distinct = {tuple(arr) for arr in ok.values()}
+            if len(distinct) == 1:
+                name, arr = next(iter(ok.items()))
+                for rk, cells in zip(block, arr, strict=True):
+                    fits[rk] = Fit([cells], "positional", raw_count=1, printed=" ".join(cells))
+                out.append(
+                    make_finding(
+                        "layout",
+                        "info",
+                        "applications",
+                        f"rows {block[0]} … {block[-1]}: {k} labels printed before their {7 * k} numbers; "
+                        f"read {name} (the only arrangement under which every row's 总计 is the sum "
+                        "of its six columns)",
+                    )
+                )
+            elif len(distinct) > 1:
+                out.append(
+                    make_finding(
+                        "layout",
+                        "error",
+                        "applications",
+                        f"rows {block[0]} … {block[-1]}: {7 * k} numbers after {k} labels fit both row by "
+                        "row and column by column; left unread",
+                    )
+                )
+        run = []
+    return out
+
+
+def _resolve_applications(
+    fits: dict[str, Fit], variant: str
+) -> tuple[dict[str, tuple[str, ...]], dict[str, str]]:
+    """Pick one candidate per row; use H1/H2 across rows when a row has several."""
+    chosen = {k: f.candidates[0] for k, f in fits.items() if len(f.candidates) == 1}
+    ambiguous = {k: f.candidates for k, f in fits.items() if len(f.candidates) > 1}
+    resolution: dict[str, str] = {}
+    if not ambiguous:
+        return chosen, resolution
+    keys = list(ambiguous)
+    size = 1
+    for k in keys:
+        size *= len(ambiguous[k])
+    if size > MAX_COMBINATIONS:
+        return chosen, resolution
+    outcome = OUTCOME_ROWS[variant]
+    valid: list[tuple[tuple[str, ...], ...]] = []
+    for combo in itertools.product(*(ambiguous[k] for k in keys)):
+        trial = {**chosen, **dict(zip(keys, combo, strict=True))}
+        if _columns_hold(trial, outcome):
+            valid.append(combo)
+    for i, k in enumerate(keys):
+        options = {combo[i] for combo in valid}
+        if len(options) == 1:
+            chosen[k] = options.pop()
+            resolution[k] = "the row identity and the column identities H1/H2"
+    return chosen, resolution
+
+
+def _columns_hold(rows: dict[str, tuple[str, ...]], outcome: tuple[str, ...]) -> bool:
+    for c in range(7):
+
+        def v(key: str, c: int = c) -> int | None:
+            r = rows.get(key)
+            return None if r is None else as_int(r[c])
+
+        a, b, t, f = v("new_received"), v("carried_over"), v("total_processed"), v("carried_forward")
+        if None not in (a, b, t, f) and a + b != t + f:  # type: ignore[operator]
+            return False
+        parts = [v(k) for k in outcome]
+        if t is not None and None not in parts and sum(parts) != t:  # type: ignore[arg-type]
+            return False
+    return True
+
+
+def _blank_policy(
+    key: str, cells: dict[str, str], table: str, findings: list[Finding], zeroed: list[str]
+) -> dict[str, CellValue]:
+    """Blank cells usually mean 0 — except a blank 总计 beside printed applicant numbers (or
+    the reverse), which means "not printed" and stays unread."""
+    vals = {c: to_value(t) for c, t in cells.items()}
+    blanks = [c for c, t in cells.items() if not t.strip()]
+    if not blanks:
+        return vals
+    applicants = [c for c in APPLICANT_COLUMNS[:6]]
+    nonzero_app = any(isinstance(vals[c], (int, float)) and vals[c] != 0 for c in applicants)
+    if "total" in blanks and nonzero_app:
+        findings.append(
+            make_finding(
+                "blank",
+                "error",
+                table,
+                f"row {key}: 总计 is blank while applicant cells are printed; total left unread",
+                row=key,
+                column="total",
+            )
+        )
+        blanks.remove("total")
+    all_app_blank = all(c in blanks for c in applicants)
+    total = vals.get("total")
+    if all_app_blank and isinstance(total, (int, float)) and total != 0:
+        findings.append(
+            make_finding(
+                "blank",
+                "error",
+                table,
+                f"row {key}: only 总计 is printed ({total}); the applicant breakdown is left unread",
+                row=key,
+            )
+        )
+        return vals
+    for c in blanks:
+        vals[c] = 0
+        zeroed.append(f"{key}.{c}")
+    return vals
