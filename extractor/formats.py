@@ -25,6 +25,7 @@ from .errors import InputError, InputTooLargeError, UnsupportedFormatError
 from .normalise import SPAN
 
 MAX_PDF_PAGES: Final = 200
+MAX_PDF_EDGES: Final = 5000  # per page, for table detection
 #: Upper bound on the declared uncompressed size of a DOCX package (python-docx reads parts whole).
 MAX_DOCX_UNPACKED: Final = 256 * 1024 * 1024
 _CHUNK: Final = 64 * 1024
@@ -75,7 +76,10 @@ def pdf_to_text(data: bytes, path: str) -> str:
 
 
 def _pdf_page_text(page: Any) -> str:
-    tables = sorted(page.find_tables(), key=lambda t: t.bbox[1])
+    # Table finding grows much faster than linearly with ruling edges: a page of hatching or
+    # vector art is read as text only.
+    found = page.find_tables() if len(page.edges) <= MAX_PDF_EDGES else []
+    tables = sorted(found, key=lambda t: t.bbox[1])
     boxes = [t.bbox for t in tables]
 
     def outside(obj: dict[str, Any]) -> bool:
@@ -278,7 +282,7 @@ def _read_member(
     compressed = max(info.compress_size, 1)
     try:
         with zf.open(info) as fh:
-            while chunk := _read_chunk(fh):
+            while chunk := fh.read(_CHUNK):
                 size = buf.tell() + len(chunk)
                 if size > max_bytes:
                     return InputTooLargeError(shown, f"member unpacks to over {max_bytes} bytes")
@@ -300,10 +304,6 @@ def _read_member(
     except Exception as exc:  # zlib.error and decompressor-specific errors
         return InputError(shown, f"corrupt archive member: {type(exc).__name__}: {exc}")
     return buf.getvalue()
-
-
-def _read_chunk(fh: IO[bytes]) -> bytes:
-    return fh.read(_CHUNK)
 
 
 def iter_zip(

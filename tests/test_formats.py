@@ -323,6 +323,19 @@ def test_scanned_and_corrupt_pdf_records() -> None:
     assert rec.status == "error" and rec.error is not None and "cannot read PDF" in rec.error
 
 
+def test_pdf_page_with_hatching_is_read_as_text() -> None:
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf)
+    for i in range(3000):  # 6,000 ruling edges: over the table-detection budget
+        c.line(50 + i % 60 * 8, 100 + i // 60 * 8, 54 + i % 60 * 8, 100 + i // 60 * 8)
+        c.line(50 + i % 60 * 8, 100 + i // 60 * 8, 50 + i % 60 * 8, 104 + i // 60 * 8)
+    c.setFont(_FONT, 12)
+    c.drawString(60, 780, "收到政府信息公开申请 3119 件")
+    c.showPage()
+    c.save()
+    assert "3119" in formats.pdf_to_text(buf.getvalue(), "hatched.pdf")
+
+
 def test_pdf_page_limit(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(formats, "MAX_PDF_PAGES", 2)
     with pytest.raises(InputTooLargeError, match="3 pages"):
