@@ -277,8 +277,9 @@ class LLMRouter:
         sev = "warning" if rule_clean else "error"
         if best is None:
             msg = (
-                f"{t}: no model answer passed the label and grounding checks in {attempts} attempt(s); "
-                f"the rule read is kept. Last problems: {'; '.join(problems[:4])}"
+                f"{t}: no model answer passed the checks of the answer itself (schema, labels, "
+                f"grounding, coverage) in {attempts} attempt(s); the rule read is kept. "
+                f"Last problems: {'; '.join(problems[:4])}"
             )
             return _note(t, "llm.rejected", sev, msg)
         msg = (
