@@ -319,7 +319,7 @@ def estimate(paths: list[Path], config: LLMConfig) -> dict[str, Any]:
     and ``whole_report_tokens`` the whole report text (plus the system text), for comparison.
     """
     prompt = load_prompt(config.prompt_file)
-    mode = config.mode if config.enabled or config.mode == "off" else "off"
+    mode = config.mode  # what would be sent once an endpoint is configured (no key needed here)
     sip = config.structured_mode == "json"
     res: dict[str, Any] = {
         "reports": 0,

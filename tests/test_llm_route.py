@@ -248,5 +248,7 @@ def test_estimate_calls_nothing(llm_server: ScriptedServer, tmp_path: Path) -> N
     assert est["cost"] > 0
     always = estimate(paths, cfg.model_copy(update={"mode": "always"}))
     assert always["tables_to_model"] == always["tables"] > est["tables_to_model"]
+    keyless = estimate(paths, LLMConfig(model="m", cache_dir=str(tmp_path / "c")))  # no endpoint yet
+    assert keyless["tables_to_model"] == est["tables_to_model"] and "cost" not in keyless
     off = estimate([seed("000")], cfg.model_copy(update={"mode": "off"}))
     assert off["tables_to_model"] == 0 and off["prompt_tokens"] == 0
