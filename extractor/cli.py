@@ -157,7 +157,6 @@ def extract(
         disable=quiet,
         transient=False,
     )
-    counts: Counter[str] = Counter()
     reasons: Counter[str] = Counter()
     interrupted = False
     with progress:
@@ -165,7 +164,6 @@ def extract(
         task = progress.add_task("extracting", total=None if has_zip else len(files))
 
         def tick(rec: Record) -> None:
-            counts[rec.status] += 1
             if rec.status in ("needs_review", "source_inconsistent"):
                 reasons.update({f.check for f in rec.findings if f.severity == "error"})
             progress.advance(task)
@@ -193,7 +191,7 @@ def extract(
         finally:
             if not writer.closed:
                 writer.close()
-    err.print(_summary(counts, len(inputs.skipped), f"{writer.count} records → {output}"))
+    err.print(_summary(writer.statuses, len(inputs.skipped), f"{writer.count} records → {output}"))
     if reasons:
         top = ", ".join(f"{check} ({n})" for check, n in reasons.most_common(6))
         err.print(f"reports not verified, by check that failed: {top}", highlight=False)

@@ -149,6 +149,7 @@ class RecordWriter:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._fh: IO[str] = path.open("a" if append else "w", encoding="utf-8")
         self.count = 0
+        self.statuses: Counter[str] = Counter()
 
     def write(self, record: Record) -> int:
         """Append one record; returns the byte offset its line starts at."""
@@ -157,6 +158,7 @@ class RecordWriter:
         self._fh.write(record.to_json() + "\n")
         self._fh.flush()
         self.count += 1
+        self.statuses[record.status] += 1
         if self.count % 200 == 0:
             os.fsync(self._fh.fileno())
         return offset
