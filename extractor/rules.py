@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .cells import Atom, as_int, atoms_of, fit, to_value
+from .cells import Atom, Fit, as_int, atoms_of, fit, to_value
 from .keys import (
     ACTIVE_ROWS,
     REVIEW_COLUMNS,
@@ -119,6 +119,28 @@ def segments_of(
         nxt = next((s for s in starts if s >= h.end), len(text))
         out[key] = text[h.end : nxt]
     return out
+
+
+def unread_row_finding(table: str, key: str, f: Fit | None, why_ambiguous: str) -> Finding:
+    """Why a row's cells stay unread: ambiguous run-together digits, or nothing that fits."""
+    if f is not None and len(f.candidates) > 1:
+        return make_finding(
+            "split",
+            "error",
+            table,
+            f"row {key}: run-together digits '{f.printed}' can be cut {len(f.candidates)} ways "
+            f"{why_ambiguous}; cells left unread",
+            row=key,
+            actual=[list(c) for c in f.candidates[:12]],
+        )
+    return make_finding(
+        "unreadable",
+        "error",
+        table,
+        f"row {key}: {f.problem if f else 'no values'}",
+        row=key,
+        actual=f.printed if f else None,
+    )
 
 
 def blank_finding(table: str, cells: list[str]) -> Finding:
@@ -243,29 +265,8 @@ def read_active(region: str, template: str, squeezed: Squeezed | None = None) ->
             continue
         f = fit(atoms_of(seg, stop_at_text=True), n)
         if len(f.candidates) != 1:
-            if f.candidates:
-                findings.append(
-                    make_finding(
-                        "split",
-                        "error",
-                        table,
-                        f"row {spec.key}: run-together digits '{f.printed}' can be cut into {n} cells "
-                        f"{len(f.candidates)} ways and table 二 has no identity to choose; cells left unread",
-                        row=spec.key,
-                        actual=[list(c) for c in f.candidates[:12]],
-                    )
-                )
-            else:
-                findings.append(
-                    make_finding(
-                        "unreadable",
-                        "error",
-                        table,
-                        f"row {spec.key}: {f.problem}",
-                        row=spec.key,
-                        actual=f.printed,
-                    )
-                )
+            why = "and table 二 has no identity to choose"
+            findings.append(unread_row_finding(table, spec.key, f, why))
             continue
         cand = f.candidates[0]
         row: dict[str, CellValue] = {}

@@ -24,6 +24,7 @@ from .rules import (
     locate_rows,
     make_finding,
     segments_of,
+    unread_row_finding,
 )
 
 
@@ -73,29 +74,7 @@ def read_applications(region: str, template: str | None, squeezed: Squeezed | No
             values[key] = dict.fromkeys(APPLICANT_COLUMNS)
             if hits[key].match == "missing":
                 continue
-            if f is not None and len(f.candidates) > 1:
-                findings.append(
-                    make_finding(
-                        "split",
-                        "error",
-                        table,
-                        f"row {key}: run-together digits '{f.printed}' split {len(f.candidates)} ways "
-                        "that all satisfy the identities; cells left unread",
-                        row=key,
-                        actual=[list(c) for c in f.candidates[:12]],
-                    )
-                )
-            else:
-                findings.append(
-                    make_finding(
-                        "unreadable",
-                        "error",
-                        table,
-                        f"row {key}: {f.problem if f else 'no values'}",
-                        row=key,
-                        actual=f.printed if f else None,
-                    )
-                )
+            findings.append(unread_row_finding(table, key, f, "that all satisfy the identities"))
             continue
         values[key] = _blank_policy(
             key, dict(zip(APPLICANT_COLUMNS, cand, strict=True)), table, findings, zeroed

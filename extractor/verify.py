@@ -189,51 +189,37 @@ def _check_h1_h2(apps: TableValues, variant: str) -> list[Finding]:
     return out
 
 
-def _check_h3(apps: TableValues) -> list[Finding]:
+def _sum_rule(check: str, table: str, values: TableValues, cols: tuple[str, ...], what: str) -> list[Finding]:
+    """Rows whose last column must equal the sum of the others (H3 per row, H4 per group)."""
     out = []
-    for row, cols in apps.items():
-        vals = [_num(cols.get(c)) for c in APPLICANT_COLUMNS]
+    for row, cells in values.items():
+        vals = [_num(cells.get(c)) for c in cols]
         if any(v is None for v in vals):
             continue
-        s = sum(v for v in vals[:6] if v is not None)
-        if s != vals[6]:
+        s = sum(v for v in vals[:-1] if v is not None)
+        if s != vals[-1]:
             out.append(
                 _f(
-                    "H3",
+                    check,
                     "error",
-                    f"H3 fails for row {row}: the six applicant columns sum to {s} but 总计 is {vals[6]}",
-                    table="applications",
+                    f"{check} fails for {row}: {what} = {s} but 总计 is {vals[-1]}",
+                    table=table,
                     row=row,
-                    column="total",
+                    column=cols[-1],
                     expected=s,
-                    actual=vals[6],
+                    actual=vals[-1],
                 )
             )
     return out
+
+
+def _check_h3(apps: TableValues) -> list[Finding]:
+    return _sum_rule("H3", "applications", apps, APPLICANT_COLUMNS, "the six applicant columns sum")
 
 
 def _check_h4(rev: TableValues) -> list[Finding]:
-    out = []
-    for g in REVIEW_GROUPS:
-        cols = rev.get(g, {})
-        vals = [_num(cols.get(c)) for c in REVIEW_COLUMNS]
-        if any(v is None for v in vals):
-            continue
-        s = sum(v for v in vals[:4] if v is not None)
-        if s != vals[4]:
-            out.append(
-                _f(
-                    "H4",
-                    "error",
-                    f"H4 fails for {g}: 维持+纠正+其他+尚未审结 = {s} but 总计 is {vals[4]}",
-                    table="review_litigation",
-                    row=g,
-                    column="total",
-                    expected=s,
-                    actual=vals[4],
-                )
-            )
-    return out
+    groups = {g: rev.get(g, {}) for g in REVIEW_GROUPS}
+    return _sum_rule("H4", "review_litigation", groups, REVIEW_COLUMNS, "维持+纠正+其他+尚未审结")
 
 
 _DECIMAL_COLS: Final = {"amount_wan_yuan", "amount"}
