@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import email.utils
 import json
+import random
 import threading
 import time
 from collections.abc import Callable
@@ -32,7 +33,6 @@ import httpx
 import instructor
 import openai
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, stop_after_delay
-from tenacity.wait import wait_exponential_jitter
 
 from .errors import ConfigError, TransportError
 from .llm_cache import AnswerCache, cache_key
@@ -124,7 +124,6 @@ class LLMClient:
         self._lock = threading.Lock()
         self._working: str | None = None
         self._refused: set[str] = set()
-        self._backoff = wait_exponential_jitter(initial=0.5, max=30, jitter=1)
 
     # ------------------------------------------------------------ public
     def complete(self, name: str, model: type[Answer], build: Callable[[bool], list[Message]]) -> Completion:
@@ -240,9 +239,14 @@ class LLMClient:
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome is not None else None
         asked = retry_after_s(exc) if exc is not None else None
-        wait = min(asked, MAX_RETRY_AFTER_S) if asked is not None else float(self._backoff(state))
+        wait = min(asked, MAX_RETRY_AFTER_S) if asked is not None else backoff_s(state.attempt_number)
         remaining = self.config.max_total_s - (state.seconds_since_start or 0.0)
         return max(0.0, min(wait, remaining))
+
+
+def backoff_s(attempt: int, initial: float = 0.5, cap: float = 30.0, jitter: float = 1.0) -> float:
+    """Exponential backoff with full jitter on top: initial·2^(n−1), capped, plus U(0, jitter)."""
+    return min(cap, initial * 2.0 ** max(0, attempt - 1)) + random.uniform(0, jitter)
 
 
 def _mode_kwargs(name: str, model: type[Answer], mode: str) -> dict[str, Any]:
