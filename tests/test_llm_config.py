@@ -200,3 +200,12 @@ def test_retry_after_header_forms() -> None:
     assert 25 <= (retry_after_s(_status_error(503, {"Retry-After": later})) or 0) <= 31
     assert retry_after_s(_status_error(429, {})) is None
     assert retry_after_s(ValueError("x")) is None
+
+
+def test_backoff_grows_exponentially_with_bounded_jitter() -> None:
+    from extractor.llm_client import backoff_s
+
+    for n, base in ((1, 0.5), (2, 1.0), (3, 2.0), (7, 30.0), (30, 30.0)):
+        waits = [backoff_s(n) for _ in range(50)]
+        assert all(base <= w <= base + 1.0 for w in waits)
+        assert len(set(waits)) > 1  # jitter
