@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Final, Literal, NamedTuple
 
 from .models import CellValue
 from .normalise import SPAN, has_cjk
@@ -37,8 +37,7 @@ _VALUE: Final = re.compile(r"([+\-]?)(\d+)(\.\d+)?(万元|元|万|件|个|项|�
 AtomKind = Literal["num", "blank", "marker"]
 
 
-@dataclass(frozen=True)
-class Atom:
+class Atom(NamedTuple):
     kind: AtomKind
     text: str
 
@@ -56,6 +55,9 @@ class Atom:
             return t[0] != "0"
         tok = parse_token(t)
         return tok.valid_single
+
+
+_BLANK: Final = Atom("blank", "")
 
 
 def clean_segment(seg: str) -> str:
@@ -84,29 +86,35 @@ def atoms_of(segment: str, *, stop_at_text: bool = False) -> list[Atom]:
     """
     parts = _SEPARATORS.split(clean_segment(segment))
     atoms: list[Atom] = []
+    last = len(parts) - 1
+    seen_value = False
     # parts = [piece, sep, piece, sep, ..., piece]
-    for i in range(0, len(parts), 2):
-        piece = parts[i]
-        before = parts[i - 1] if i > 0 else None
-        after = parts[i + 1] if i + 1 < len(parts) else None
-        stripped = piece.replace(SPAN, "").strip()
-        if not stripped and SPAN in piece:
-            continue  # a cell covered by a rowspan/colspan: no cell of its own
-        if not stripped:
-            if before in ("\t", "|") and after in ("\t", "|"):
-                atoms.append(Atom("blank", ""))
-            continue
-        if stripped.isascii() and stripped.isdigit():
-            atoms.append(Atom("num", stripped))
-            continue
+    for i in range(0, last + 1, 2):
+        stripped = parts[i].strip()
+        if stripped.isascii():
+            if stripped.isdigit():
+                atoms.append(Atom("num", stripped))
+                seen_value = True
+                continue
+            if not stripped:
+                if 0 < i < last and parts[i - 1] != "\n" and parts[i + 1] != "\n":
+                    atoms.append(_BLANK)
+                continue
+        elif SPAN in stripped:
+            stripped = stripped.replace(SPAN, "").strip()
+            if not stripped:
+                continue  # a cell covered by a rowspan/colspan: no cell of its own
         if stripped in MARKERS:
             atoms.append(Atom("marker", stripped))
+            seen_value = True
             continue
-        tokens = NUMBER_TOKEN.findall(piece)
-        if not tokens and stop_at_text and any(a.kind != "blank" for a in atoms) and has_cjk(piece):
-            break
-        for tok in tokens:
-            atoms.append(Atom("num", tok))
+        tokens = NUMBER_TOKEN.findall(stripped)
+        if not tokens:
+            if stop_at_text and seen_value and has_cjk(stripped):
+                break
+            continue
+        atoms.extend(Atom("num", tok) for tok in tokens)
+        seen_value = True
     return atoms
 
 

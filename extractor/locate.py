@@ -36,6 +36,20 @@ class Located:
     pre_2019: bool = False
     squeezed: tuple[str, SqMap] | None = None
 
+    def prose_squeezed(self) -> str:
+        """The squeezed text outside the table regions (cut from the document's squeeze)."""
+        if self.squeezed is None:
+            return "".join(self.prose.split())
+        sq, pos = self.squeezed
+        spans = sorted((pos.index_at(r.start), pos.index_at(r.end)) for r in self.regions.values())
+        out, cur = [], 0
+        for i0, i1 in spans:
+            if i0 > cur:
+                out.append(sq[cur:i0])
+            cur = max(cur, i1)
+        out.append(sq[cur:])
+        return "".join(out)
+
     def region_squeeze(self, key: str) -> tuple[str, SubMap] | None:
         """The squeezed text of a region, cut from the document's (no second pass)."""
         if self.squeezed is None or key not in self.regions:

@@ -45,11 +45,7 @@ def _f(check: str, severity: str, message: str, **kw: object) -> Finding:
 
 def _num(v: CellValue) -> int | float | None:
     """Arithmetic value of a cell: markers count as 0 (not applicable), None is unknown."""
-    if v is None:
-        return None
-    if isinstance(v, str):
-        return 0
-    return v
+    return 0 if isinstance(v, str) else v
 
 
 def verify(inp: VerifyInput) -> list[Finding]:
@@ -147,15 +143,20 @@ def _check_complete(inp: VerifyInput, variant: str) -> list[Finding]:
     return out
 
 
+def _column_vectors(apps: TableValues) -> dict[str, list[int | float | None]]:
+    """Each row of table 三 as a list of arithmetic values in APPLICANT_COLUMNS order."""
+    return {row: [_num(cells.get(c)) for c in APPLICANT_COLUMNS] for row, cells in apps.items()}
+
+
 def _check_h1_h2(apps: TableValues, variant: str) -> list[Finding]:
     out = []
-    outcome = OUTCOME_ROWS[variant]
-    for col in APPLICANT_COLUMNS:
-
-        def g(row: str, col: str = col) -> int | float | None:
-            return _num(apps.get(row, {}).get(col))
-
-        a, b, t, f = g("new_received"), g("carried_over"), g("total_processed"), g("carried_forward")
+    vec = _column_vectors(apps)
+    none7: list[int | float | None] = [None] * 7
+    a_row, b_row = vec.get("new_received", none7), vec.get("carried_over", none7)
+    t_row, f_row = vec.get("total_processed", none7), vec.get("carried_forward", none7)
+    outcome_rows = [vec.get(k, none7) for k in OUTCOME_ROWS[variant]]
+    for ci, col in enumerate(APPLICANT_COLUMNS):
+        a, b, t, f = a_row[ci], b_row[ci], t_row[ci], f_row[ci]
         if a is not None and b is not None and t is not None and f is not None and a + b != t + f:
             out.append(
                 _f(
@@ -169,8 +170,8 @@ def _check_h1_h2(apps: TableValues, variant: str) -> list[Finding]:
                     actual=t + f,
                 )
             )
-        parts = [g(k) for k in outcome]
-        if t is not None and all(p is not None for p in parts):
+        parts = [r[ci] for r in outcome_rows]
+        if t is not None and None not in parts:
             s = sum(p for p in parts if p is not None)
             if s != t:
                 out.append(
@@ -330,7 +331,7 @@ def _soft_checks(inp: VerifyInput) -> list[Finding]:
                     row="regulations",
                 )
             )
-    prose = _WS.sub("", inp.prose)
+    prose = inp.prose if not _WS.search(inp.prose) else _WS.sub("", inp.prose)
     for rx, table, row, col in _S4_PATTERNS:
         cell = inp.tables.get(table, {}).get(row, {}).get(col)
         if not isinstance(cell, (int, float)):
