@@ -247,10 +247,10 @@ class _Table:
         self.rows: list[list[_Cell]] = []
 
 
-_TOKEN: Final = re.compile(
-    r"<!--.*?(?:-->|$)|<![^>]*>?|<\?[^>]*>?|<(/?)([A-Za-z][\w:-]*)((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>|([^<]+|<)",
-    re.S,
+_TAG_ONLY: Final = re.compile(
+    r"<!--.*?(?:-->|$)|<![^>]*>?|<\?[^>]*>?|<(/?)([A-Za-z][\w:-]*)((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>", re.S
 )
+_CELL_OR_TABLE: Final = frozenset({"table", "tr", "td", "th"})
 _SPAN_ATTR: Final = re.compile(r"\b(rowspan|colspan)\s*=\s*[\"']?\s*(\d+)", re.I)
 
 
@@ -271,15 +271,13 @@ class _GridParser:
     def feed(self, html: str) -> None:
         pos = 0
         n = len(html)
-        while pos < n:
-            m = _TOKEN.match(html, pos)
-            if m is None:  # pragma: no cover - the pattern matches any character
-                break
+        for m in _TAG_ONLY.finditer(html):
+            if m.start() < pos:
+                continue  # inside a skipped <script>/<style> body
+            if m.start() > pos:
+                text = html[pos : m.start()]
+                self._emit(unescape(text) if "&" in text else text)
             pos = m.end()
-            text = m.group(4)
-            if text is not None:
-                self._emit(unescape(text))
-                continue
             tag = m.group(2)
             if tag is None:
                 continue  # comment, doctype, processing instruction
@@ -289,8 +287,13 @@ class _GridParser:
             elif tag in _SKIP:
                 close = re.compile(rf"</\s*{tag}\s*>", re.I).search(html, pos)
                 pos = close.end() if close else n
-            else:
+            elif tag in _CELL_OR_TABLE:
                 self.start(tag, m.group(3) or "")
+            elif tag in _BLOCK:
+                self._emit("\n")
+        if pos < n:
+            text = html[pos:]
+            self._emit(unescape(text) if "&" in text else text)
 
     def start(self, tag: str, attrs: str) -> None:
         if tag == "table":
@@ -302,7 +305,7 @@ class _GridParser:
         elif tag in ("td", "th") and self.tables:
             if self.cell is not None:
                 self.cell = None  # an unclosed cell ends where the next one starts
-            spans = {k.lower(): v for k, v in _SPAN_ATTR.findall(attrs)}
+            spans = {k.lower(): v for k, v in _SPAN_ATTR.findall(attrs)} if "span" in attrs.lower() else {}
             cell = _Cell(_span(spans.get("rowspan")), _span(spans.get("colspan")))
             if not self.tables[-1].rows:
                 self.tables[-1].rows.append([])
@@ -329,6 +332,8 @@ class _GridParser:
 
 
 def _span(v: str | None) -> int:
+    if v is None:
+        return 1
     try:
         return max(1, min(int(str(v).strip().strip('"')), 200))
     except (TypeError, ValueError):

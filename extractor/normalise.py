@@ -53,8 +53,13 @@ _CRLF = re.compile(r"\r\n?")
 def normalise_text(text: str) -> str:
     """Return ``text`` with the spec's character-level noise removed (lengths may change)."""
     text = _CRLF.sub("\n", text)
-    if _NEEDS_TABLE.search(text):
+    found = set(_NEEDS_TABLE.findall(text))
+    if len(found) > 12:
         text = text.translate(_TABLE)
+    else:  # a few distinct characters: str.replace is far faster than a dict-driven translate
+        for ch in found:
+            rep = _TABLE[ord(ch)]
+            text = text.replace(ch, rep if isinstance(rep, str) else "")
     # "1,234" → "1234" only where the comma groups exactly three digits.
     return _THOUSANDS.sub("", text)
 
