@@ -52,6 +52,7 @@ from .verify import VerifyInput, verify
 #: Rough token count of CJK-heavy text: ~1.5 characters per token (documented in estimate()).
 CHARS_PER_TOKEN = 1.5
 _OWN_CHECKS = ("llm.label", "llm.shape", "llm.value", "llm.grounding", "llm.coverage", "llm.zeros")
+_IDENTITIES = ("H1", "H2", "H3", "H4")
 _H1_ROWS = ("new_received", "carried_over", "total_processed", "carried_forward")
 
 
@@ -213,9 +214,10 @@ class LLMRouter:
                 found.append(_note(t, "llm.zeros", "error", _ZEROS))
             errors = _errors(found)
             if not errors:
-                return self._accepted(t, rule, rule_clean, cand, rows, attempt)
+                trusted = not [f for f in _errors(rule_findings) if f.check not in _IDENTITIES]
+                return self._accepted(t, rule, trusted, cand, rows, attempt)
             own_ok = not any(f.check in _OWN_CHECKS for f in errors)
-            only_identities = own_ok and all(f.check in ("H1", "H2", "H3", "H4") for f in errors)
+            only_identities = own_ok and all(f.check in _IDENTITIES for f in errors)
             if only_identities and _agree(cand.values, rule.values, rows):
                 note = _note(
                     t,
@@ -239,15 +241,19 @@ class LLMRouter:
         self,
         t: str,
         rule: TableRead,
-        rule_clean: bool,
+        trusted: bool,
         cand: TableRead,
         rows: tuple[CanonRow, ...],
         attempt: int,
     ) -> tuple[TableRead, str, list[Finding]]:
-        if rule_clean and not _agree(cand.values, rule.values, rows):
+        # The rule read is complete and grounded (at most the source's own identities fail): a
+        # model reading that differs from it is either wrong or a "repair" of the report's
+        # numbers; neither may replace what is printed.
+        if trusted and not _agree(cand.values, rule.values, rows):
             msg = (
-                f"{t}: the rule path and the model each produced a reading that passes every check, "
-                "but they differ; one of them is wrong in a way the checks cannot see"
+                f"{t}: the model's reading passes every check but differs from the complete rule "
+                "read; one of them is wrong in a way the checks cannot see, or the model repaired "
+                "numbers the report prints inconsistently"
             )
             return (
                 rule,

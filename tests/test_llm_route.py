@@ -252,3 +252,33 @@ def test_estimate_calls_nothing(llm_server: ScriptedServer, tmp_path: Path) -> N
     assert keyless["tables_to_model"] == est["tables_to_model"] and "cost" not in keyless
     off = estimate([seed("000")], cfg.model_copy(update={"mode": "off"}))
     assert off["tables_to_model"] == 0 and off["prompt_tokens"] == 0
+
+
+def test_a_model_may_not_repair_numbers_the_report_prints_inconsistently(
+    llm_server: ScriptedServer, tmp_path: Path
+) -> None:
+    # Seed 000 with 5 applications received by 自然人 and nothing processed: H1 fails as printed.
+    text = seed("000").read_text(encoding="utf-8")
+    row = "一、本年新收政府信息公开申请数量\t\t0\t0\t0\t0\t0\t0\t0\t"
+    assert row in text
+    path = tmp_path / "inconsistent.txt"
+    path.write_text(
+        text.replace(row, "一、本年新收政府信息公开申请数量\t\t5\t0\t0\t0\t0\t0\t5\t"), encoding="utf-8"
+    )
+    _, _, reads = rule_truth(path)
+    truth = answer_rows(reads["applications"], "2021")
+    repaired = copy.deepcopy(truth)
+    for i in (2, 23):  # 予以公开 and （七）总计 "fixed" with the grounded 5: every identity holds
+        repaired[i]["values"] = [5, 0, 0, 0, 0, 0, 5]
+    llm_server.default["applications"] = dump(repaired)
+    rec, _ = run(path, config(llm_server, tmp_path, mode="auto"))
+    assert llm_server.calls("applications")
+    assert rec.table_methods["applications"] == "rules"
+    assert rec.tables["applications"]["granted"]["total"] == 0  # as printed
+    assert any(f.check == "llm.disagreement" for f in rec.findings)
+    assert rec.status == "needs_review"
+    # The faithful reading agrees with the rule path and is kept: the report is inconsistent.
+    llm_server.reset()
+    llm_server.default["applications"] = dump(truth)
+    rec, _ = run(path, config(llm_server, tmp_path, mode="auto"))
+    assert rec.table_methods["applications"] == "llm" and rec.status == "source_inconsistent"
