@@ -27,7 +27,8 @@ def test_there_are_recorded_cases() -> None:
 def test_replay_recorded_answers(case: Path, llm_server: ScriptedServer, tmp_path: Path) -> None:
     g: dict[str, Any] = json.loads(case.read_text(encoding="utf-8"))
     for table, answers in g["answers"].items():
-        llm_server.push(table, *({"content": a} for a in answers))
+        # a string is a raw answer; a dict is a recorded HTTP failure such as {"status": 400}
+        llm_server.push(table, *(a if isinstance(a, dict) else {"content": a} for a in answers))
         llm_server.default[table] = '{"unexpected": "an extra request"}'
     cfg = LLMConfig(
         model="replay",
