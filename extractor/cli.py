@@ -8,6 +8,7 @@ error); 2 bad usage or unreadable input to the command itself; 130 interrupted.
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from collections import Counter
 from pathlib import Path
@@ -28,8 +29,8 @@ app = typer.Typer(
     no_args_is_help=True,
     help="Verified tables from 政府信息公开工作年度报告 (government information-disclosure annual reports).",
 )
-err = Console(stderr=True)
-out = Console()
+err = Console(stderr=True, soft_wrap=True)
+out = Console(soft_wrap=True)
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
@@ -159,6 +160,13 @@ def extract(
     )
     reasons: Counter[str] = Counter()
     interrupted = False
+    stopped_by = {"signal": signal.SIGINT}
+
+    def on_term(signum: int, _frame: object) -> None:
+        stopped_by["signal"] = signal.Signals(signum)
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, on_term)
     with progress:
         has_zip = any(f.suffix.lower() == ".zip" for f in files)
         task = progress.add_task("extracting", total=None if has_zip else len(files))
@@ -189,6 +197,7 @@ def extract(
             writer.close()
             raise _fail(str(exc)) from exc
         finally:
+            signal.signal(signal.SIGTERM, previous)
             if not writer.closed:
                 writer.close()
     err.print(_summary(writer.statuses, len(inputs.skipped), f"{writer.count} records → {output}"))
@@ -200,7 +209,7 @@ def extract(
             f"[yellow]interrupted:[/yellow] {writer.count} records written to {output}; "
             "run again with --resume to finish"
         )
-        raise typer.Exit(130)
+        raise typer.Exit(128 + int(stopped_by["signal"]))
 
 
 @app.command()
@@ -247,6 +256,7 @@ def verify(
                 out.print(
                     f"[red]changed[/red] {rec.path}: saved {rec.status}, re-checked {new_status}",
                     highlight=False,
+                    soft_wrap=True,
                 )
                 for f in _new_errors(rec.findings, new_findings):
                     out.print(

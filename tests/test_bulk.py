@@ -133,11 +133,37 @@ def test_kill_9_midway_then_resume(tmp_path: Path) -> None:
     assert set(got) == {str(p) for p in paths}
 
 
-def test_ctrl_c_stops_cleanly_with_a_summary(tmp_path: Path) -> None:
+def test_sigterm_stops_cleanly_too(tmp_path: Path) -> None:
     _make_reports(tmp_path / "in", 3000)
     out = tmp_path / "r.jsonl"
     cmd = [sys.executable, "-m", "extractor", "extract", str(tmp_path / "in"), "-o", str(out), "-q"]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if out.exists() and out.stat().st_size > 200 * RECORD_BYTES:
+            break
+        time.sleep(0.005)
+    assert proc.poll() is None, "run finished before it could be stopped; make the test bigger"
+    proc.terminate()
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 143, stderr
+    assert "interrupted" in stderr and "--resume" in stderr
+    assert 200 <= len(_records(out)) < 3000
+
+
+def test_ctrl_c_stops_cleanly_with_a_summary(tmp_path: Path) -> None:
+    _make_reports(tmp_path / "in", 3000)
+    out = tmp_path / "r.jsonl"
+    cmd = [sys.executable, "-m", "extractor", "extract", str(tmp_path / "in"), "-o", str(out), "-q"]
+    # A shell without job control starts background jobs with SIGINT ignored, and Python keeps an
+    # inherited SIG_IGN: give the child the default disposition, as a terminal would.
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and proc.poll() is None:
         if out.exists() and out.stat().st_size > 200 * RECORD_BYTES:
