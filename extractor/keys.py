@@ -192,15 +192,6 @@ APPLICATION_ROWS: Final[dict[str, tuple[RowSpec, ...]]] = {
 OUTCOME_ROWS: Final[dict[str, tuple[str, ...]]] = {
     t: tuple(r.key for r in rows[2:-2]) for t, rows in APPLICATION_ROWS.items()
 }
-#: Group headers inside table 三: text, never rows (in 2021, (六) is a group header).
-APPLICATION_GROUP_HEADERS: Final[tuple[str, ...]] = (
-    "三、本年度办理结果",
-    "(三)不予公开",
-    "(四)无法提供",
-    "(五)不予处理",
-    "(六)其他处理",
-)
-
 # ---------------------------------------------------------------- table 四
 REVIEW_GROUPS: Final[tuple[str, ...]] = ("review", "litigation_direct", "litigation_after_review")
 REVIEW_GROUP_LABELS: Final[dict[str, str]] = {
@@ -230,12 +221,3 @@ TEMPLATE_MARKERS: Final[dict[str, tuple[str, ...]]] = {
         "政府集中采购",
     ),
 }
-
-
-def active_columns(template: str) -> dict[str, tuple[str, ...]]:
-    """Row key → column keys of table 二 for a template."""
-    return {r.key: r.columns for r in ACTIVE_ROWS[template]}
-
-
-def application_row_keys(template: str) -> tuple[str, ...]:
-    return tuple(r.key for r in APPLICATION_ROWS[template])
