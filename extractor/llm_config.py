@@ -22,7 +22,7 @@ RoutingMode = Literal["auto", "always", "off"]
 StructuredMode = Literal["auto", "tools", "json_schema", "json"]
 
 #: Where the versioned prompt files live (``prompts/`` next to the package in the repository).
-DEFAULT_PROMPT = Path(__file__).resolve().parent.parent / "prompts" / "tables_v1.toml"
+DEFAULT_PROMPT = Path(__file__).resolve().parent.parent / "prompts" / "tables_v2.toml"
 
 
 class LLMConfig(BaseModel):
@@ -48,7 +48,7 @@ class LLMConfig(BaseModel):
     price_prompt_per_m: float | None = Field(default=None, ge=0)
     price_completion_per_m: float | None = Field(default=None, ge=0)
     structured_mode: StructuredMode = "auto"
-    #: The prompt file (TOML); the default is ``prompts/tables_v1.toml``.
+    #: The prompt file (TOML); the default is ``prompts/tables_v2.toml``.
     prompt_file: str = str(DEFAULT_PROMPT)
 
     @classmethod

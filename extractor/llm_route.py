@@ -31,7 +31,7 @@ from .errors import InputError, LLMError, ModelAnswerError, TransportError
 from .llm_cache import AnswerCache
 from .llm_client import LLMClient
 from .llm_config import LLMConfig
-from .llm_prompt import Message, Prompt, load_prompt
+from .llm_prompt import Message, Prompt, compact_table_text, load_prompt
 from .llm_schema import (
     CanonRow,
     answer_model,
@@ -171,7 +171,7 @@ class LLMRouter:
         variant = rule.variant if t == "applications" else None
         rows = canonical_rows(t, template, variant)
         model = answer_model(t, template, variant)
-        sent = rule.source
+        sent = compact_table_text(rule.source)
         history: list[Message] = []
         best: tuple[int, TableRead, list[Finding]] | None = None
         last_problems: list[str] = []
@@ -363,13 +363,14 @@ def estimate(paths: list[Path], config: LLMConfig) -> dict[str, Any]:
         for t in sent:
             variant = reads[t].variant if t == "applications" else None
             model = answer_model(t, located.template, variant)
-            msgs = prompt.messages(t, located.template, variant, reads[t].source, schema_in_prompt=sip)
+            text_sent = compact_table_text(reads[t].source)
+            msgs = prompt.messages(t, located.template, variant, text_sent, schema_in_prompt=sip)
             chars = sum(len(m["content"]) for m in msgs) + len(schema_json(model))
             answer = _dummy_answer(canonical_rows(t, located.template, variant), reads[t].values)
             res["tables_to_model"] += 1
             res["by_table"][t] = res["by_table"].get(t, 0) + 1
             res["prompt_tokens"] += tokens_of(chars)
-            res["table_text_tokens"] += tokens_of(len(reads[t].source))
+            res["table_text_tokens"] += tokens_of(len(text_sent))
             res["completion_tokens"] += tokens_of(len(answer))
             res["prompt_tokens_max"] += tokens_of(chars + len(answer)) * (1 + config.max_reasks)
     cost = config.cost(res["prompt_tokens"], res["completion_tokens"])

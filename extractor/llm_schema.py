@@ -129,11 +129,44 @@ def answer_model(table: str, template: str, variant: str | None = None) -> type[
 
 
 def schema_of(model: type[Answer]) -> dict[str, Any]:
-    return model.model_json_schema()
+    """The JSON Schema sent to the model: structure only (titles and descriptions cost tokens
+    and the prompt already says what each part means)."""
+    schema = model.model_json_schema()
+    defs = schema.pop("$defs", {})
+    out: dict[str, Any] = _strip_docs(_inline_refs(schema, defs))
+    return out
+
+
+def _inline_refs(node: Any, defs: dict[str, Any]) -> Any:
+    """Replace ``{"$ref": "#/$defs/X"}`` by the definition (the answer schemas are not recursive)."""
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/") and len(node) == 1:
+            return _inline_refs(defs[ref.rsplit("/", 1)[-1]], defs)
+        return {k: _inline_refs(v, defs) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_inline_refs(v, defs) for v in node]
+    return node
+
+
+def _strip_docs(node: Any, in_properties: bool = False) -> Any:
+    if isinstance(node, dict) and not in_properties and set(node) == {"anyOf"}:
+        types = [b.get("type") for b in node["anyOf"] if isinstance(b, dict)]
+        if all(isinstance(t, str) for t in types) and len(types) == len(node["anyOf"]):
+            return {"type": types}  # the same constraint, spelled shorter
+    if isinstance(node, dict):
+        return {
+            k: _strip_docs(v, k == "properties")
+            for k, v in node.items()
+            if in_properties or k not in ("title", "description")
+        }
+    if isinstance(node, list):
+        return [_strip_docs(v) for v in node]
+    return node
 
 
 def schema_json(model: type[Answer]) -> str:
-    return json.dumps(schema_of(model), ensure_ascii=False, sort_keys=True)
+    return json.dumps(schema_of(model), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
 _FENCE: Final = re.compile(r"^\s*```(?:json)?\s*(.*?)\s*```\s*$", re.S)

@@ -178,6 +178,9 @@ def locate(text: str) -> Located:
             t4 = head + 1 if head >= 0 else t4
     if t2 >= 0:
         end2 = t3 if t3 > t2 else f.find_any(("收到和处理政府信息公开申请情况",), t2)
+        heading = f.find_any(("三,收到和处理政府信息公开申请情况", "收到和处理政府信息公开申请情况"), t2)
+        if t2 < heading < end2:  # stop before table 三's heading, not at its first header cell
+            end2 = heading
         regions["active_disclosure"] = Region(t2, end2 if end2 > t2 else min(len(text), t2 + 4000))
     if t3 >= 0:
         end3 = t4 if t4 > t3 else f.find_any(END_ANCHORS, t3)

@@ -34,11 +34,8 @@ def test_llm_off_and_unconfigured_are_byte_identical(tmp_path: Path, llm_server:
     shutil.copytree(SAMPLES, src)
     plain, off = tmp_path / "plain.jsonl", tmp_path / "off.jsonl"
     assert runner.invoke(app, ["extract", str(src), "-o", str(plain), "-q"]).exit_code == 0
-    res = runner.invoke(
-        app,
-        ["extract", str(src), "-o", str(off), "-q", "--model", "m", "--base-url", llm_server.base_url]
-        + ["--llm", "off"],
-    )
+    llm = ["--model", "m", "--base-url", llm_server.base_url, "--llm", "off"]
+    res = runner.invoke(app, ["extract", str(src), "-o", str(off), "-q", *llm])
     assert res.exit_code == 0, res.output
     assert plain.read_bytes() == off.read_bytes()
     assert llm_server.calls() == []

@@ -15,7 +15,7 @@ import pytest
 from extractor.errors import ConfigError, ModelAnswerError, PromptError
 from extractor.llm_client import retry_after_s
 from extractor.llm_config import DEFAULT_PROMPT, LLMConfig
-from extractor.llm_prompt import load_prompt
+from extractor.llm_prompt import compact_table_text, load_prompt
 from extractor.llm_route import check_answer
 from extractor.llm_schema import (
     answer_model,
@@ -84,7 +84,8 @@ def test_from_file_rejects_bad_configs(tmp_path: Path, body: str, needle: str) -
 # ------------------------------------------------------------------ prompt
 def test_prompt_file_is_strict(tmp_path: Path) -> None:
     p = load_prompt(DEFAULT_PROMPT)
-    assert p.version == "tables_v1" and len(p.sha256) == 64
+    assert p.version == "tables_v2" and len(p.sha256) == 64
+    assert load_prompt(DEFAULT_PROMPT.with_name("tables_v1.toml")).version == "tables_v1"
     bad = tmp_path / "p.toml"
     bad.write_text(DEFAULT_PROMPT.read_text(encoding="utf-8") + '\nsurprise = "x"\n', encoding="utf-8")
     with pytest.raises(PromptError, match="surprise"):
@@ -100,8 +101,8 @@ def test_prompt_file_is_strict(tmp_path: Path) -> None:
 
 
 def test_worked_examples_are_seed_000_exactly() -> None:
-    """The examples in the prompt are the real tables of seed 000, and they pass every check."""
-    p = load_prompt(DEFAULT_PROMPT)
+    """v1's examples are the real tables of seed 000, and they pass every check."""
+    p = load_prompt(DEFAULT_PROMPT.with_name("tables_v1.toml"))
     _, _, reads = rule_truth(seed("000"))
     for table, ex in p.spec.examples.items():
         assert ex.seed == seed("000").stem
@@ -116,13 +117,31 @@ def test_worked_examples_are_seed_000_exactly() -> None:
         assert squeezed in "".join(reads[table].source.split()) or table == "applications"
 
 
+def test_excerpt_examples_are_cut_from_the_seeds_exactly() -> None:
+    """v2's short examples: their text stands in the seed, and each answered row is the seed's."""
+    p = load_prompt(DEFAULT_PROMPT)
+    for table, ex in p.spec.examples.items():
+        assert ex.excerpt
+        _, _, reads = rule_truth(seed(ex.seed[:3]))
+        source = "".join(reads[table].source.split())
+        assert "".join(ex.text.split()) in source, table
+        by_label = {r.label: r for r in canonical_rows(table, ex.template, ex.template)}
+        by_pattern = {pat: r for r in by_label.values() for pat in r.patterns}
+        for row in json.loads(ex.answer)["rows"]:
+            canon = by_label.get(row["label"]) or next(
+                r for pat, r in by_pattern.items() if pat in row["label"].replace("、", ",")
+            )
+            assert list(reads[table].values[canon.key].values()) == row["values"], (table, row)
+
+
 def test_messages_hold_only_the_table_text() -> None:
     p = load_prompt(DEFAULT_PROMPT)
     _, _, reads = rule_truth(seed("002"))
     for t, read in reads.items():
         msgs = p.messages(t, "2021", read.variant, read.source, schema_in_prompt=False)
         assert msgs[0]["role"] == "system" and msgs[-1]["role"] == "user"
-        assert read.source.strip() in msgs[-1]["content"]
+        assert compact_table_text(read.source) in msgs[-1]["content"]
+        assert msgs[-1]["content"].count("<<<") == 1
         assert f"[table: {t}]" in msgs[-1]["content"]
         assert "总体情况" not in json.dumps(msgs, ensure_ascii=False)
         with_schema = p.messages(t, "2021", read.variant, read.source, schema_in_prompt=True)

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from extractor.llm_config import LLMConfig
+from extractor.llm_prompt import compact_table_text
 from extractor.llm_route import LLMRouter, estimate, make_hook
 from extractor.load import load_path
 from extractor.models import Record
@@ -70,7 +71,7 @@ def test_correct_answers_are_accepted_and_only_table_text_is_sent(
     assert prose in located.prose
     for req in llm_server.calls():
         assert prose not in json.dumps(req["messages"], ensure_ascii=False)
-        assert reads[req["_table"]].source.strip() in req["messages"][-1]["content"]
+        assert compact_table_text(reads[req["_table"]].source) in req["messages"][-1]["content"]
 
 
 def test_auto_routes_only_tables_with_errors(llm_server: ScriptedServer, tmp_path: Path) -> None:
