@@ -129,8 +129,9 @@ def answer_model(table: str, template: str, variant: str | None = None) -> type[
 
 
 def schema_of(model: type[Answer]) -> dict[str, Any]:
-    """The JSON Schema sent to the model: structure only (titles and descriptions cost tokens
-    and the prompt already says what each part means)."""
+    """The JSON Schema sent to the model: structure only. Titles, descriptions and
+    ``additionalProperties`` cost tokens and add nothing the answer model does not enforce on
+    parsing (it forbids extra keys itself)."""
     schema = model.model_json_schema()
     defs = schema.pop("$defs", {})
     out: dict[str, Any] = _strip_docs(_inline_refs(schema, defs))
@@ -158,7 +159,7 @@ def _strip_docs(node: Any, in_properties: bool = False) -> Any:
         return {
             k: _strip_docs(v, k == "properties")
             for k, v in node.items()
-            if in_properties or k not in ("title", "description")
+            if in_properties or k not in ("title", "description", "additionalProperties")
         }
     if isinstance(node, list):
         return [_strip_docs(v) for v in node]
