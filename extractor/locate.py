@@ -41,14 +41,7 @@ class Located:
         if self.squeezed is None:
             return "".join(self.prose.split())
         sq, pos = self.squeezed
-        spans = sorted((pos.index_at(r.start), pos.index_at(r.end)) for r in self.regions.values())
-        out, cur = [], 0
-        for i0, i1 in spans:
-            if i0 > cur:
-                out.append(sq[cur:i0])
-            cur = max(cur, i1)
-        out.append(sq[cur:])
-        return "".join(out)
+        return _outside(sq, [(pos.index_at(r.start), pos.index_at(r.end)) for r in self.regions.values()], "")
 
     def region_squeeze(self, key: str) -> tuple[str, SubMap] | None:
         """The squeezed text of a region, cut from the document's (no second pass)."""
@@ -204,14 +197,18 @@ def locate(text: str) -> Located:
 def _prose(text: str, regions: dict[str, Region]) -> str:
     if not regions:
         return text
-    spans = sorted((r.start, r.end) for r in regions.values())
+    return _outside(text, [(r.start, r.end) for r in regions.values()], "\n")
+
+
+def _outside(s: str, spans: list[tuple[int, int]], sep: str) -> str:
+    """``s`` with the (possibly overlapping) spans cut out, the pieces joined by ``sep``."""
     out, cur = [], 0
-    for s, e in spans:
-        if s > cur:
-            out.append(text[cur:s])
-        cur = max(cur, e)
-    out.append(text[cur:])
-    return "\n".join(out)
+    for start, end in sorted(spans):
+        if start > cur:
+            out.append(s[cur:start])
+        cur = max(cur, end)
+    out.append(s[cur:])
+    return sep.join(out)
 
 
 # Statistics of the 2008–2018 formats (2014-era tables and local variants).
