@@ -238,9 +238,11 @@ def verify(
     """Re-check saved records with the current verifier; exit 1 if any status would change."""
     from .recheck import recheck_record
     from .runner import iter_records
+    from .verify import YearTables, cross_checks
 
     counts: Counter[str] = Counter()
     changed = 0
+    years: list[YearTables] = []
     try:
         for line_no, obj in iter_records(results):
             try:
@@ -251,6 +253,8 @@ def verify(
                 ) from exc
             new_status, new_findings = recheck_record(rec)
             counts[new_status] += 1
+            if rec.agency and rec.year and rec.tables:
+                years.append(YearTables(rec.path, rec.agency, rec.year, rec.tables))
             if new_status != rec.status:
                 changed += 1
                 out.print(
@@ -266,6 +270,9 @@ def verify(
     except ExtractorError as exc:
         raise _fail(str(exc)) from exc
     out.print(_summary(counts, 0, f"re-checked {results}"))
+    for path, found in sorted(cross_checks(years).items()):
+        for f in found:
+            out.print(f"[yellow]{f.check}[/yellow] {path}: {f.message}", highlight=False)
     if changed:
         out.print(f"[red]{changed} record(s) would change status[/red]")
         raise typer.Exit(1)

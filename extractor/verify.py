@@ -23,6 +23,9 @@ from .keys import (
     TABLE_KEYS,
 )
 from .models import CellValue, Finding, Status, TableValues
+from .soft import YearTables, cross_checks, soft_checks
+
+__all__ = ["VerifyInput", "YearTables", "cross_checks", "status_of", "verify"]
 
 LabelMatch = tuple[str, str]  # (match kind: exact|fuzzy|missing, label as printed)
 
@@ -64,7 +67,7 @@ def verify(inp: VerifyInput) -> list[Finding]:
         out += _check_h4(rev)
     out += _check_h5(inp)
     out += _check_grounding(inp)
-    out += _soft_checks(inp)
+    out += soft_checks(inp.tables, inp.prose, inp.meta)
     return out
 
 
@@ -299,75 +302,6 @@ def _ungrounded(table: str, row: str, col: str, v: object) -> Finding:
         column=col,
         actual=v,
     )
-
-
-# ------------------------------------------------------------------ soft checks
-_S4_PATTERNS: Final = (
-    (
-        re.compile(
-            r"(?:共|全年|累计)?(?:新)?收到(?:各类)?(?:政府信息公开|信息公开|依申请公开)?申请(?:共)?(\d+)(?:件|个|条)"
-        ),
-        "applications",
-        "new_received",
-        "total",
-    ),
-    (re.compile(r"行政复议(?:案件)?(?:共)?(\d+)件"), "review_litigation", "review", "total"),
-)
-
-
-def _soft_checks(inp: VerifyInput) -> list[Finding]:
-    out: list[Finding] = []
-    act = inp.tables.get("active_disclosure", {})
-    regs = act.get("regulations", {})
-    if any(isinstance(v, (int, float)) and v > 0 for k, v in regs.items() if k in ("issued", "new_made")):
-        kind, level = inp.meta.get("kind"), inp.meta.get("level")
-        if kind == "department" or level in ("县", "乡镇街道"):
-            out.append(
-                _f(
-                    "S3",
-                    "warning",
-                    f"规章 is non-zero for a body that cannot make 规章 (level {level}, {kind})",
-                    table="active_disclosure",
-                    row="regulations",
-                )
-            )
-    prose = inp.prose if not _WS.search(inp.prose) else _WS.sub("", inp.prose)
-    for rx, table, row, col in _S4_PATTERNS:
-        cell = inp.tables.get(table, {}).get(row, {}).get(col)
-        if not isinstance(cell, (int, float)):
-            continue
-        for m in rx.finditer(prose):
-            said = int(m.group(1))
-            if said != cell:
-                s = max(0, m.start() - 10)
-                out.append(
-                    _f(
-                        "S4",
-                        "warning",
-                        f"the text says '{prose[s : m.end()]}' but {table}.{row}.{col} is {cell}",
-                        table=table,
-                        row=row,
-                        column=col,
-                        expected=said,
-                        actual=cell,
-                    )
-                )
-            break
-    fees = act.get("fees", {})
-    amount = fees.get("amount_wan_yuan")
-    if isinstance(amount, (int, float)) and amount > 1_000_000:
-        out.append(
-            _f(
-                "S5",
-                "warning",
-                f"fees of {amount} 万元 is implausibly large; is the cell in 元?",
-                table="active_disclosure",
-                row="fees",
-                column="amount_wan_yuan",
-                actual=amount,
-            )
-        )
-    return out
 
 
 def status_of(findings: list[Finding]) -> Status:

@@ -12,7 +12,7 @@ from extractor.pipeline import extract_bytes
 from .helpers import ROOT, seed
 
 FORBIDDEN = {"openai", "instructor", "diskcache", "httpx", "requests", "tenacity"}
-PURE_MODULES = ["verify", "keys", "models"]
+PURE_MODULES = ["verify", "soft", "keys", "models"]
 
 
 def _imports(path: Path) -> set[str]:
@@ -108,3 +108,24 @@ def test_table_replaced_by_prose_is_not_filled_in() -> None:
     assert "applications" not in rec.tables
     said = [f for f in rec.findings if f.check == "prose" and f.table == "applications"]
     assert said and "未收到政府信息公开申请" in said[0].message
+
+
+def test_cross_year_checks_s1_and_s6() -> None:
+    from extractor.verify import YearTables, cross_checks
+
+    a = extract_bytes(seed("001").read_text(encoding="utf-8").encode(), "2021.txt", suffix=".txt")
+    apps = {k: dict(v) for k, v in a.tables["applications"].items()}
+    apps["carried_over"] = {**apps["carried_over"], "natural_person": 3, "total": 3}
+    later = {**a.tables, "applications": apps}
+    found = cross_checks(
+        [
+            YearTables("2021.txt", "某局", 2021, a.tables),
+            YearTables("2022.txt", "某局", 2022, later),
+            YearTables("other.txt", "别的局", 2022, a.tables),
+        ]
+    )
+    assert set(found) == {"2022.txt"}
+    checks = {(f.check, f.table, f.column) for f in found["2022.txt"]}
+    assert ("S1", "applications", "natural_person") in checks
+    assert ("S6", "active_disclosure", None) in checks  # 行政许可 957, 行政处罚 54 copied
+    assert all(f.severity == "warning" for f in found["2022.txt"])

@@ -1,0 +1,154 @@
+"""Soft checks (warnings, never a failure alone): S3–S5 within a report, S1 and S6 across the
+reports of one body. Pure, like :mod:`extractor.verify`: no I/O, no LLM or cache imports.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Final
+
+from .keys import APPLICANT_COLUMN_LABELS, APPLICANT_COLUMNS, TABLE_KEYS
+from .models import Finding, TableValues
+
+_WS: Final = re.compile(r"\s+")
+
+
+def _f(check: str, severity: str, message: str, **kw: object) -> Finding:
+    return Finding(check=check, severity=severity, message=message, **kw)  # type: ignore[arg-type]
+
+
+_S4_PATTERNS: Final = (
+    (
+        re.compile(
+            r"(?:共|全年|累计)?(?:新)?收到(?:各类)?(?:政府信息公开|信息公开|依申请公开)?申请(?:共)?(\d+)(?:件|个|条)"
+        ),
+        "applications",
+        "new_received",
+        "total",
+    ),
+    (re.compile(r"行政复议(?:案件)?(?:共)?(\d+)件"), "review_litigation", "review", "total"),
+)
+
+
+def soft_checks(tables: Mapping[str, TableValues], prose: str, meta: Mapping[str, object]) -> list[Finding]:
+    """S3–S5 on one report: warnings only, they never fail a report alone."""
+    out: list[Finding] = []
+    act = tables.get("active_disclosure", {})
+    regs = act.get("regulations", {})
+    if any(isinstance(v, (int, float)) and v > 0 for k, v in regs.items() if k in ("issued", "new_made")):
+        kind, level = meta.get("kind"), meta.get("level")
+        if kind == "department" or level in ("县", "乡镇街道"):
+            out.append(
+                _f(
+                    "S3",
+                    "warning",
+                    f"规章 is non-zero for a body that cannot make 规章 (level {level}, {kind})",
+                    table="active_disclosure",
+                    row="regulations",
+                )
+            )
+    prose = prose if not _WS.search(prose) else _WS.sub("", prose)
+    for rx, table, row, col in _S4_PATTERNS:
+        cell = tables.get(table, {}).get(row, {}).get(col)
+        if not isinstance(cell, (int, float)):
+            continue
+        for m in rx.finditer(prose):
+            said = int(m.group(1))
+            if said != cell:
+                s = max(0, m.start() - 10)
+                out.append(
+                    _f(
+                        "S4",
+                        "warning",
+                        f"the text says '{prose[s : m.end()]}' but {table}.{row}.{col} is {cell}",
+                        table=table,
+                        row=row,
+                        column=col,
+                        expected=said,
+                        actual=cell,
+                    )
+                )
+            break
+    fees = act.get("fees", {})
+    amount = fees.get("amount_wan_yuan")
+    if isinstance(amount, (int, float)) and amount > 1_000_000:
+        out.append(
+            _f(
+                "S5",
+                "warning",
+                f"fees of {amount} 万元 is implausibly large; is the cell in 元?",
+                table="active_disclosure",
+                row="fees",
+                column="amount_wan_yuan",
+                actual=amount,
+            )
+        )
+    return out
+
+
+# ------------------------------------------------------------------ across reports (S1, S6)
+@dataclass(frozen=True)
+class YearTables:
+    """What the cross-report checks need of one record."""
+
+    path: str
+    agency: str
+    year: int
+    tables: Mapping[str, TableValues]
+
+
+def cross_checks(reports: list[YearTables]) -> dict[str, list[Finding]]:
+    """S1 and S6 between consecutive years of one body; findings keyed by the later report's path.
+
+    S1: this year's 上年结转 (carried_over) should equal last year's 结转下年度 (carried_forward).
+    S6: identical non-zero tables in consecutive years suggest a copied report.
+    """
+    out: dict[str, list[Finding]] = {}
+    by_body: dict[str, dict[int, YearTables]] = {}
+    for r in reports:
+        by_body.setdefault(r.agency, {})[r.year] = r
+    for years in by_body.values():
+        for year, cur in sorted(years.items()):
+            prev = years.get(year - 1)
+            if prev is None:
+                continue
+            found = out.setdefault(cur.path, [])
+            before = prev.tables.get("applications", {}).get("carried_forward", {})
+            now = cur.tables.get("applications", {}).get("carried_over", {})
+            for col in APPLICANT_COLUMNS:
+                a, b = before.get(col), now.get(col)
+                if isinstance(a, (int, float)) and isinstance(b, (int, float)) and a != b:
+                    found.append(
+                        _f(
+                            "S1",
+                            "warning",
+                            f"{APPLICANT_COLUMN_LABELS[col]}: 上年结转 {b} in {year}, but {prev.path} "
+                            f"({year - 1}) carried {a} forward",
+                            table="applications",
+                            row="carried_over",
+                            column=col,
+                            expected=a,
+                            actual=b,
+                        )
+                    )
+            for table in TABLE_KEYS:
+                t0, t1 = prev.tables.get(table), cur.tables.get(table)
+                nonzero = any(
+                    isinstance(v, (int, float)) and v != 0
+                    for row in (t1 or {}).values()
+                    for v in row.values()
+                )
+                if t0 and t1 and t0 == t1 and nonzero:
+                    found.append(
+                        _f(
+                            "S6",
+                            "warning",
+                            f"{table} is identical to {prev.path} ({year - 1}): a copied report?",
+                            table=table,
+                        )
+                    )
+            if not found:
+                del out[cur.path]
+    return out
