@@ -56,6 +56,29 @@ _IDENTITIES = ("H1", "H2", "H3", "H4")
 _H1_ROWS = ("new_received", "carried_over", "total_processed", "carried_forward")
 
 
+def _unconfirmable_cuts(t: str, rule_findings: list[Finding], cand: TableRead) -> list[Finding]:
+    """Rows whose printed digits the rules found several valid cuts for: whichever cut the model
+    picks passes grounding and every identity, so no check confirms it — the cells stay, but the
+    report cannot be ``verified`` on them."""
+    out = []
+    for f in rule_findings:
+        if f.check == "split" and f.severity == "error" and isinstance(f.actual, list):
+            where = f.row or t
+            picked = cand.values.get(f.row, {}) if f.row else cand.values
+            out.append(
+                _note(
+                    t,
+                    "llm.unconfirmed_cut",
+                    "error",
+                    f"{where}: the printed digits allow {len(f.actual)} cut(s) that pass every check; "
+                    "the model chose one, but nothing can confirm which is right",
+                    row=f.row,
+                    actual=picked,
+                )
+            )
+    return out
+
+
 def routed_tables(mode: str, reads: dict[str, TableRead], by_table: dict[str, list[Finding]]) -> list[str]:
     """The tables the model is asked about, in table order."""
     if mode == "off":
@@ -215,7 +238,7 @@ class LLMRouter:
             errors = _errors(found)
             if not errors:
                 trusted = not [f for f in _errors(rule_findings) if f.check not in _IDENTITIES]
-                return self._accepted(t, rule, trusted, cand, rows, attempt)
+                return self._accepted(t, rule, trusted, cand, rows, attempt, rule_findings)
             own_ok = not any(f.check in _OWN_CHECKS for f in errors)
             only_identities = own_ok and all(f.check in _IDENTITIES for f in errors)
             if only_identities and _agree(cand.values, rule.values, rows):
@@ -245,6 +268,7 @@ class LLMRouter:
         cand: TableRead,
         rows: tuple[CanonRow, ...],
         attempt: int,
+        rule_findings: list[Finding],
     ) -> tuple[TableRead, str, list[Finding]]:
         # The rule read is complete and grounded (at most the source's own identities fail): a
         # model reading that differs from it is either wrong or a "repair" of the report's
@@ -263,6 +287,7 @@ class LLMRouter:
         how = "first answer" if attempt == 0 else f"answer after {attempt} re-ask(s)"
         cand.findings = [
             *cand.findings,
+            *_unconfirmable_cuts(t, rule_findings, cand),
             _note(
                 t,
                 "llm.accepted",
@@ -301,8 +326,10 @@ class LLMRouter:
             self.cache.close()
 
 
-def _note(t: str, check: str, severity: str, message: str, actual: object = None) -> Finding:
-    return Finding(check=check, severity=severity, table=t, message=message, actual=actual)  # type: ignore[arg-type]
+def _note(
+    t: str, check: str, severity: str, message: str, actual: object = None, row: str | None = None
+) -> Finding:
+    return Finding(check=check, severity=severity, table=t, row=row, message=message, actual=actual)  # type: ignore[arg-type]
 
 
 def make_hook(config: LLMConfig) -> TableHook:

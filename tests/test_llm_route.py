@@ -283,3 +283,27 @@ def test_a_model_may_not_repair_numbers_the_report_prints_inconsistently(
     llm_server.default["applications"] = dump(truth)
     rec, _ = run(path, config(llm_server, tmp_path, mode="auto"))
     assert rec.table_methods["applications"] == "llm" and rec.status == "source_inconsistent"
+
+
+def test_a_cut_the_checks_cannot_confirm_is_never_verified(
+    llm_server: ScriptedServer, tmp_path: Path
+) -> None:
+    """Pingtan 002 prints 行政规范性文件 as '8855698': 15 cuts, no identity in table 二. Whichever
+    cut the model picks is grounded and passes every check, so the report stays needs_review."""
+    path = CORPUS / "002.txt"
+    _, located, reads = rule_truth(path)
+    rows = answer_rows(reads["active_disclosure"], located.template)
+    for r in rows:
+        if r["label"] == "行政规范性文件":
+            r["values"] = [88, 55, 698]  # what the report's prose says; still unconfirmable by checks
+    llm_server.default["active_disclosure"] = dump(rows)
+    rec, _ = run(path, config(llm_server, tmp_path, mode="auto"))
+    assert rec.table_methods["active_disclosure"] == "llm"
+    assert rec.tables["active_disclosure"]["normative_documents"] == {
+        "issued": 88,
+        "repealed": 55,
+        "in_force": 698,
+    }
+    flags = [f for f in rec.findings if f.check == "llm.unconfirmed_cut"]
+    assert flags and flags[0].row == "normative_documents" and flags[0].severity == "error"
+    assert rec.status == "needs_review"
