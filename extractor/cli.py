@@ -328,7 +328,7 @@ def estimate(
 ) -> None:
     """Say, before spending anything, how many reports and tables would go to the model."""
     from .llm_config import LLMConfig
-    from .llm_route import estimate as do_estimate
+    from .llm_estimate import estimate as do_estimate
     from .runner import expand_inputs
 
     inputs = expand_inputs(paths)

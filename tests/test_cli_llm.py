@@ -63,3 +63,13 @@ def test_bad_llm_option_is_a_usage_error(tmp_path: Path) -> None:
     res = runner.invoke(app, ["extract", str(REPORT), "-o", str(tmp_path / "r.jsonl"), "--llm", "maybe"])
     assert res.exit_code == 2
     assert "--llm must be auto, always or off" in res.output
+
+
+def test_estimate_says_what_would_be_sent_without_calling(llm_server: ScriptedServer) -> None:
+    res = runner.invoke(app, ["estimate", str(CORPUS / "002.txt"), str(CORPUS / "012.txt"), "--model", "m"])
+    assert res.exit_code == 0, res.output
+    est = json.loads(res.output)
+    assert est["reports"] == 2 and est["reports_to_model"] == 1  # 012 verifies on the rule path
+    assert est["by_table"] == {"active_disclosure": 1}
+    assert 0 < est["prompt_tokens"] < est["whole_report_tokens"]
+    assert llm_server.calls() == []

@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 
 from extractor.llm_config import LLMConfig
+from extractor.llm_estimate import estimate
 from extractor.llm_prompt import compact_table_text
-from extractor.llm_route import LLMRouter, estimate, make_hook
+from extractor.llm_route import LLMRouter, make_hook
 from extractor.load import load_path
 from extractor.models import Record
 from extractor.pipeline import extract_document, extract_path

@@ -1,0 +1,104 @@
+"""``extractor estimate``: what a run would send to the model, before spending anything."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError
+from .llm_config import LLMConfig
+from .llm_prompt import compact_table_text, load_prompt
+from .llm_route import routed_tables
+from .llm_schema import CanonRow, answer_model, canonical_rows, schema_json
+from .load import load_path
+from .locate import locate, strip_page_furniture
+from .models import TableValues
+from .pipeline import read_tables, verify_reads
+
+#: Characters per token for CJK-heavy text (modern BPE tokenizers: 0.6–1 token per character).
+CHARS_PER_TOKEN = 1.5
+
+
+def tokens_of(chars: int) -> int:
+    return math.ceil(chars / CHARS_PER_TOKEN)
+
+
+def estimate(paths: list[Path], config: LLMConfig) -> dict[str, Any]:
+    """What a run would send to the model, without calling it.
+
+    Token counts use ``tokens ≈ characters / 1.5`` (CJK-heavy text; modern BPE tokenizers give
+    0.6–1 token per Chinese character). ``prompt_tokens`` counts the messages of one attempt per
+    routed table (system text, worked example, request with the table text) plus the schema;
+    ``prompt_tokens_max`` allows every re-ask. ``table_text_tokens`` counts the table text alone
+    and ``whole_report_tokens`` the whole report text (plus the system text), for comparison.
+    """
+    prompt = load_prompt(config.prompt_file)
+    mode = config.mode  # what would be sent once an endpoint is configured (no key needed here)
+    sip = config.structured_mode == "json"
+    res: dict[str, Any] = {
+        "reports": 0,
+        "reports_to_model": 0,
+        "unreadable": 0,
+        "tables": 0,
+        "tables_to_model": 0,
+        "by_table": {},
+        "prompt_tokens": 0,
+        "completion_tokens": 0,
+        "prompt_tokens_max": 0,
+        "table_text_tokens": 0,
+        "whole_report_tokens": 0,
+        "mode": mode,
+        "heuristic": f"tokens = ceil(chars / {CHARS_PER_TOKEN})",
+    }
+    for p in paths:
+        try:
+            doc = load_path(p)
+        except InputError:
+            res["unreadable"] += 1
+            continue
+        res["reports"] += 1
+        text = strip_page_furniture(doc.text)
+        located = locate(text)
+        res["whole_report_tokens"] += tokens_of(len(text) + len(prompt.spec.system))
+        if located.template is None:
+            continue
+        reads = read_tables(text, located)
+        ver = verify_reads(text, located, reads)
+        by_table = {k: r.findings + [f for f in ver if f.table == k] for k, r in reads.items()}
+        res["tables"] += len(reads)
+        sent = routed_tables(mode, reads, by_table)
+        res["reports_to_model"] += int(bool(sent))
+        for t in sent:
+            variant = reads[t].variant if t == "applications" else None
+            model = answer_model(t, located.template, variant)
+            text_sent = compact_table_text(reads[t].source)
+            msgs = prompt.messages(t, located.template, variant, text_sent, schema_in_prompt=sip)
+            chars = sum(len(m["content"]) for m in msgs) + len(schema_json(model))
+            answer = _dummy_answer(canonical_rows(t, located.template, variant), reads[t].values)
+            res["tables_to_model"] += 1
+            res["by_table"][t] = res["by_table"].get(t, 0) + 1
+            res["prompt_tokens"] += tokens_of(chars)
+            res["table_text_tokens"] += tokens_of(len(text_sent))
+            res["completion_tokens"] += tokens_of(len(answer))
+            res["prompt_tokens_max"] += tokens_of(chars + len(answer)) * (1 + config.max_reasks)
+    cost = config.cost(res["prompt_tokens"], res["completion_tokens"])
+    if cost is not None:
+        res["cost"] = round(cost, 6)
+    return res
+
+
+def _dummy_answer(rows: tuple[CanonRow, ...], values: TableValues) -> str:
+    return json.dumps(
+        {
+            "rows": [
+                {"label": r.label, "values": [values.get(r.key, {}).get(c) or 0 for c in r.columns]}
+                for r in rows
+            ]
+        },
+        ensure_ascii=False,
+    )
+
+
+__all__ = ["CHARS_PER_TOKEN", "estimate", "tokens_of"]
