@@ -214,7 +214,7 @@ def extract(
 
 @app.command()
 def show(
-    file: Annotated[Path, typer.Argument(help="A report file, or a results JSONL with --record.")],
+    file: Annotated[Path, typer.Argument(help="A report file (any supported format).")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the record as JSON.")] = False,
 ) -> None:
     """Extract one report and show its tables and findings (failing cells marked)."""
