@@ -214,15 +214,30 @@ def extract(
 
 @app.command()
 def show(
-    file: Annotated[Path, typer.Argument(help="A report file (any supported format).")],
+    file: Annotated[Path, typer.Argument(help="A report file, or a results JSONL with --record.")],
+    record_path: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--record", help="In a results JSONL: the record whose path contains this."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the record as JSON.")] = False,
 ) -> None:
-    """Extract one report and show its tables and findings (failing cells marked)."""
+    """Show one report's tables and findings (failing cells marked): extracted from a report
+    file, or read back from a results JSONL (``--record``) — e.g. to review a needs_review run."""
     from .render import render
+    from .runner import iter_records
 
     if not file.exists():
         raise _fail(f"{file}: no such file")
-    record = extract_path(file)
+    if record_path is not None:
+        try:
+            matches = [o for _, o in iter_records(file) if record_path in str(o.get("path", ""))]
+        except ExtractorError as exc:
+            raise _fail(str(exc)) from exc
+        if len(matches) != 1:
+            raise _fail(f"{file}: {len(matches)} records match --record {record_path!r}; need exactly one")
+        record = Record.model_validate(matches[0])
+    else:
+        record = extract_path(file)
     if as_json:
         out.print_json(record.to_json())
     else:

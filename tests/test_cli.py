@@ -93,3 +93,13 @@ def test_show_marks_unread_cells() -> None:
 def test_show_missing_file() -> None:
     res = runner.invoke(app, ["show", str(SAMPLES / "nope.txt")])
     assert res.exit_code == 2 and "no such file" in res.output
+
+
+def test_show_a_saved_record(tmp_path: Path) -> None:
+    out = tmp_path / "r.jsonl"
+    runner.invoke(app, ["extract", str(seed("000")), str(seed("004")), "-o", str(out), "-q"])
+    res = runner.invoke(app, ["show", str(out), "--record", "004_", "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output)["status"] == "needs_review"
+    res = runner.invoke(app, ["show", str(out), "--record", ".txt"])
+    assert res.exit_code == 2 and "2 records match" in res.output
