@@ -31,6 +31,7 @@ Parquet needs ``pyarrow``, DuckDB needs ``duckdb`` (the ``export`` extra).
 from __future__ import annotations
 
 import csv
+import importlib
 import json
 import sqlite3
 import tempfile
@@ -202,16 +203,20 @@ class _SqliteSink:
         return [self.out]
 
 
+def _optional(module: str, target: str, package: str) -> Any:
+    """Import a library of the ``export`` extra, or say how to install it."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise ExportError(
+            f"{target} export needs {package}: pip install 'extractor[export]' (or pip install {package})"
+        ) from exc
+
+
 class _ParquetSink:
     def __init__(self, out: Path) -> None:
-        try:
-            import pyarrow as pa  # type: ignore[import-untyped,import-not-found,unused-ignore]
-            import pyarrow.parquet as pq  # type: ignore[import-untyped,import-not-found,unused-ignore]
-        except ImportError as exc:
-            raise ExportError(
-                "parquet export needs pyarrow: pip install 'extractor[export]' (or pip install pyarrow)"
-            ) from exc
-        self.pa, self.pq = pa, pq
+        self.pa = _optional("pyarrow", "parquet", "pyarrow")
+        self.pq = _optional("pyarrow.parquet", "parquet", "pyarrow")
         out.mkdir(parents=True, exist_ok=True)
         self.out = out
         self.schemas: dict[str, Any] = {}
@@ -253,13 +258,7 @@ class _DuckdbSink:
     """Rows go to temporary CSV files (stdlib, streaming) that DuckDB then loads with a schema."""
 
     def __init__(self, out: Path) -> None:
-        try:
-            import duckdb  # type: ignore[import-not-found,unused-ignore]
-        except ImportError as exc:
-            raise ExportError(
-                "duckdb export needs duckdb: pip install 'extractor[export]' (or pip install duckdb)"
-            ) from exc
-        self.duckdb = duckdb
+        self.duckdb = _optional("duckdb", "duckdb", "duckdb")
         out.parent.mkdir(parents=True, exist_ok=True)
         self.out = out
         self.tmp = tempfile.TemporaryDirectory(prefix="extractor-export-")

@@ -205,20 +205,21 @@ def _int_val(el: Any, name: str, default: int) -> int:
         return default
 
 
-def _rows_of(tbl: Any) -> Iterator[Any]:
-    for child in tbl.iterchildren():
-        if child.tag == _W + "tr":
+def _children(el: Any, tag: str) -> Iterator[Any]:
+    """Child elements ``w:<tag>``, looking through content-control and custom-XML wrappers."""
+    for child in el.iterchildren():
+        if child.tag == _W + tag:
             yield child
         elif child.tag in (_W + "sdt", _W + "sdtContent", _W + "customXml"):
-            yield from _rows_of(child)
+            yield from _children(child, tag)
+
+
+def _rows_of(tbl: Any) -> Iterator[Any]:
+    return _children(tbl, "tr")
 
 
 def _cells_of(tr: Any) -> Iterator[Any]:
-    for child in tr.iterchildren():
-        if child.tag == _W + "tc":
-            yield child
-        elif child.tag in (_W + "sdt", _W + "sdtContent", _W + "customXml"):
-            yield from _cells_of(child)
+    return _children(tr, "tc")
 
 
 def _docx_grid(tbl: Any) -> Grid:

@@ -88,19 +88,20 @@ def read_tables(text: str, located: Located) -> dict[str, TableRead]:
 
 def verify_reads(text: str, located: Located, reads: dict[str, TableRead]) -> list[Finding]:
     apps = reads.get("applications")
+    prose = located.prose_squeezed()
     return verify(
         VerifyInput(
             template=located.template,
             tables={k: r.values for k, r in reads.items()},
             labels={k: {row: (h.match, h.printed) for row, h in r.labels.items()} for k, r in reads.items()},
             sources={k: r.source for k, r in reads.items()},
-            prose=located.prose_squeezed(),
+            prose=prose,
             meta=located.meta,
             application_variant=apps.variant if apps else None,
             evidence={
                 t: said
                 for t in ("applications", "review_litigation")
-                if t not in reads and (said := prose_evidence(located.prose_squeezed(), t))
+                if t not in reads and (said := prose_evidence(prose, t))
             },
         )
     )

@@ -110,19 +110,37 @@ def test_jobs_give_the_same_records(tmp_path: Path) -> None:
     assert a == b and len(a) == len(paths)
 
 
-def test_kill_9_midway_then_resume(tmp_path: Path) -> None:
-    paths = _make_reports(tmp_path / "in", 2000)
+def _start_run(tmp_path: Path, n_files: int, at_least: int) -> tuple[subprocess.Popen[str], Path, list[str]]:
+    """Start ``extractor extract`` on n generated reports; return once ``at_least`` records are on disk.
+
+    The child gets the default SIGINT disposition: a shell without job control starts background
+    jobs with SIGINT ignored, and Python keeps an inherited SIG_IGN (a terminal would not).
+    Polls the file size, never reads the file, so polling costs the run nothing.
+    """
+    _make_reports(tmp_path / "in", n_files)
     out = tmp_path / "r.jsonl"
     cmd = [sys.executable, "-m", "extractor", "extract", str(tmp_path / "in"), "-o", str(out), "-q"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and proc.poll() is None:
-        if out.exists() and out.stat().st_size > 300 * RECORD_BYTES:  # cheap: no read while polling
+        if out.exists() and out.stat().st_size > at_least * RECORD_BYTES:
             break
         time.sleep(0.005)
-    assert proc.poll() is None, "run finished before it could be killed; make the test bigger"
+    assert proc.poll() is None, "run finished before it could be stopped; make the test bigger"
+    return proc, out, cmd
+
+
+def test_kill_9_midway_then_resume(tmp_path: Path) -> None:
+    proc, out, cmd = _start_run(tmp_path, 2000, at_least=300)
     os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+    proc.communicate()
+    paths = sorted((tmp_path / "in").iterdir())
     partial = out.read_bytes().count(b"\n")
     assert 300 <= partial < 2000
     res = subprocess.run([*cmd, "--resume"], capture_output=True, text=True, timeout=600)
@@ -134,16 +152,7 @@ def test_kill_9_midway_then_resume(tmp_path: Path) -> None:
 
 
 def test_sigterm_stops_cleanly_too(tmp_path: Path) -> None:
-    _make_reports(tmp_path / "in", 3000)
-    out = tmp_path / "r.jsonl"
-    cmd = [sys.executable, "-m", "extractor", "extract", str(tmp_path / "in"), "-o", str(out), "-q"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and proc.poll() is None:
-        if out.exists() and out.stat().st_size > 200 * RECORD_BYTES:
-            break
-        time.sleep(0.005)
-    assert proc.poll() is None, "run finished before it could be stopped; make the test bigger"
+    proc, out, _ = _start_run(tmp_path, 3000, at_least=200)
     proc.terminate()
     _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 143, stderr
@@ -152,24 +161,7 @@ def test_sigterm_stops_cleanly_too(tmp_path: Path) -> None:
 
 
 def test_ctrl_c_stops_cleanly_with_a_summary(tmp_path: Path) -> None:
-    _make_reports(tmp_path / "in", 3000)
-    out = tmp_path / "r.jsonl"
-    cmd = [sys.executable, "-m", "extractor", "extract", str(tmp_path / "in"), "-o", str(out), "-q"]
-    # A shell without job control starts background jobs with SIGINT ignored, and Python keeps an
-    # inherited SIG_IGN: give the child the default disposition, as a terminal would.
-    proc = subprocess.Popen(
-        cmd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-    )
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and proc.poll() is None:
-        if out.exists() and out.stat().st_size > 200 * RECORD_BYTES:
-            break
-        time.sleep(0.005)
-    assert proc.poll() is None, "run finished before it could be interrupted; make the test bigger"
+    proc, out, _ = _start_run(tmp_path, 3000, at_least=200)
     proc.send_signal(signal.SIGINT)
     _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130, stderr
