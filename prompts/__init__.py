@@ -1,0 +1,1 @@
+"""The versioned prompt files (TOML), shipped inside the package."""
