@@ -1,5 +1,5 @@
 """``python -m extractor`` — the same CLI as the ``extractor`` console script."""
 
-from .cli import app
+from extractor.cli import app
 
 app(prog_name="extractor")

@@ -19,10 +19,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from . import __version__
-from .errors import ExtractorError
-from .models import STATUSES, Finding, Record
-from .pipeline import TableHook, extract_path
+from extractor._version import __version__
+from extractor.errors import ExtractorError
+from extractor.models import STATUSES, Finding, Record
+from extractor.pipeline import TableHook, extract_path
 
 app = typer.Typer(
     add_completion=False,
@@ -57,8 +57,8 @@ def _llm_hook(options: dict[str, Any]) -> TableHook | None:
     """Build the LLM hook when a model is configured; None keeps the offline rule path."""
     if options.get("llm") == "off" or not (options.get("model") or options.get("config")):
         return None
-    from .llm_config import LLMConfig  # imported only when an LLM is configured
-    from .llm_route import make_hook
+    from extractor.llm.config import LLMConfig  # imported only when an LLM is configured
+    from extractor.llm.route import make_hook
 
     cfg = LLMConfig.from_file(Path(options["config"])) if options.get("config") else LLMConfig()
     updates = {k: v for k, v in options.items() if v is not None and k in LLMConfig.model_fields}
@@ -113,7 +113,7 @@ def extract(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Extract every report under PATHS into a JSONL file, one record per report."""
-    from .runner import RecordWriter, expand_inputs, read_done, run
+    from extractor.run.runner import RecordWriter, expand_inputs, read_done, run
 
     if engine not in ("local", "ray"):
         raise _fail(f"--engine must be local or ray, not {engine!r}")
@@ -223,8 +223,8 @@ def show(
 ) -> None:
     """Show one report's tables and findings (failing cells marked): extracted from a report
     file, or read back from a results JSONL (``--record``) — e.g. to review a needs_review run."""
-    from .render import render
-    from .runner import iter_records
+    from extractor.out.render import render
+    from extractor.run.runner import iter_records
 
     if not file.exists():
         raise _fail(f"{file}: no such file")
@@ -251,9 +251,9 @@ def verify(
     results: Annotated[Path, typer.Argument(help="A results JSONL written by 'extractor extract'.")],
 ) -> None:
     """Re-check saved records with the current verifier; exit 1 if any status would change."""
-    from .recheck import recheck_record
-    from .runner import iter_records
-    from .verify import YearTables, cross_checks
+    from extractor.check.verify import YearTables, cross_checks
+    from extractor.run.recheck import recheck_record
+    from extractor.run.runner import iter_records
 
     counts: Counter[str] = Counter()
     changed = 0
@@ -309,7 +309,7 @@ def regress(
     case: Annotated[Optional[list[str]], typer.Option(help="Only these case names.")] = None,  # noqa: UP045
 ) -> None:
     """Compare every golden case field by field; print a diff; exit 1 on any change."""
-    from .golden import load_cases, run_case, write_case
+    from extractor.run.golden import load_cases, run_case, write_case
 
     try:
         cases = load_cases(golden, root.resolve())
@@ -342,9 +342,9 @@ def estimate(
     llm: Annotated[str, typer.Option(help="auto | always")] = "auto",
 ) -> None:
     """Say, before spending anything, how many reports and tables would go to the model."""
-    from .llm_config import LLMConfig
-    from .llm_estimate import estimate as do_estimate
-    from .runner import expand_inputs
+    from extractor.llm.config import LLMConfig
+    from extractor.llm.estimate import estimate as do_estimate
+    from extractor.run.runner import expand_inputs
 
     inputs = expand_inputs(paths)
     if not inputs.files:
@@ -361,7 +361,7 @@ def export(
     form: Annotated[str, typer.Option(help="long | wide | both")] = "both",
 ) -> None:
     """Export results to CSV, Parquet, SQLite or DuckDB (long and wide forms)."""
-    from .export import export as do_export
+    from extractor.out.export import export as do_export
 
     if to not in ("csv", "parquet", "sqlite", "duckdb"):
         raise _fail(f"--to must be csv, parquet, sqlite or duckdb, not {to!r}")

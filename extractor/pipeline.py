@@ -7,14 +7,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError
-from .load import Document, load_bytes, load_path, sha256_bytes
-from .locate import Located, locate, prose_evidence, strip_page_furniture
-from .models import Finding, Record, TableValues
-from .record import build_record, error_record, scanned_record, unsupported_record
-from .rules import TableRead, read_active, read_review
-from .rules_t3 import read_applications
-from .verify import VerifyInput, verify
+from extractor.check.record import build_record, error_record, scanned_record, unsupported_record
+from extractor.check.verify import VerifyInput, verify
+from extractor.errors import InputError
+from extractor.models import Finding, Record, TableValues
+from extractor.read.load import Document, load_bytes, load_path, sha256_bytes
+from extractor.tables.applications import read_applications
+from extractor.tables.locate import Located, locate, prose_evidence, strip_page_furniture
+from extractor.tables.rules import TableRead, read_active, read_review
 
 
 @dataclass

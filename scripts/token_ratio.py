@@ -17,14 +17,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from extractor.errors import InputError  # noqa: E402
-from extractor.llm_config import LLMConfig  # noqa: E402
-from extractor.llm_prompt import compact_table_text, load_prompt  # noqa: E402
-from extractor.llm_route import routed_tables  # noqa: E402
-from extractor.llm_schema import answer_model, schema_json  # noqa: E402
-from extractor.load import load_path  # noqa: E402
-from extractor.locate import locate, strip_page_furniture  # noqa: E402
+from extractor.llm.config import LLMConfig  # noqa: E402
+from extractor.llm.prompt import compact_table_text, load_prompt  # noqa: E402
+from extractor.llm.route import routed_tables  # noqa: E402
+from extractor.llm.schema import answer_model, schema_json  # noqa: E402
 from extractor.pipeline import read_tables, verify_reads  # noqa: E402
-from extractor.runner import REPORT_SUFFIXES  # noqa: E402
+from extractor.read.load import load_path  # noqa: E402
+from extractor.run.runner import REPORT_SUFFIXES  # noqa: E402
+from extractor.tables.locate import locate, strip_page_furniture  # noqa: E402
 
 
 def main() -> None:

@@ -156,9 +156,9 @@ class ScriptedServer:
 # ---------------------------------------------------------------- answers for the script
 def rule_truth(path: Any) -> tuple[str, Any, dict[str, Any]]:
     """(text, located, rule reads) of a report — the reference for scripted answers."""
-    from extractor.load import load_path
-    from extractor.locate import locate, strip_page_furniture
     from extractor.pipeline import read_tables
+    from extractor.read.load import load_path
+    from extractor.tables.locate import locate, strip_page_furniture
 
     text = strip_page_furniture(load_path(path).text)
     located = locate(text)
@@ -167,7 +167,7 @@ def rule_truth(path: Any) -> tuple[str, Any, dict[str, Any]]:
 
 def answer_rows(read: Any, template: str) -> list[dict[str, Any]]:
     """The correct answer rows for a rule read (labels as printed, values as read)."""
-    from extractor.llm_schema import canonical_rows
+    from extractor.llm.schema import canonical_rows
 
     rows = canonical_rows(read.key, template, read.variant if read.key == "applications" else None)
     out = []

@@ -15,7 +15,7 @@ import pyarrow.parquet as pq  # type: ignore[import-untyped]
 import pytest
 
 from extractor.errors import ExtractorError, ResultsFileError
-from extractor.export import ExportError, export
+from extractor.out.export import ExportError, export
 
 R2021: dict[str, Any] = {
     "path": "reports/a.html",

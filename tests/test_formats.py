@@ -29,12 +29,12 @@ from reportlab.platypus import (  # type: ignore[import-untyped]
     TableStyle,
 )
 
-from extractor import formats
 from extractor.errors import InputError, InputTooLargeError, UnsupportedFormatError
-from extractor.load import Document, sha256_bytes
 from extractor.models import Record
-from extractor.normalise import SPAN, normalise_text
 from extractor.pipeline import extract_bytes, extract_document, extract_path
+from extractor.read import formats
+from extractor.read.load import Document, sha256_bytes
+from extractor.read.normalise import SPAN, normalise_text
 
 from .helpers import CORPUS, SEEDS
 

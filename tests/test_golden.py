@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from extractor.golden import load_cases, run_case
+from extractor.run.golden import load_cases, run_case
 
 from .helpers import ROOT
 

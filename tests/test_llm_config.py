@@ -13,11 +13,11 @@ import openai
 import pytest
 
 from extractor.errors import ConfigError, ModelAnswerError, PromptError
-from extractor.llm_client import retry_after_s
-from extractor.llm_config import DEFAULT_PROMPT, LLMConfig
-from extractor.llm_prompt import compact_table_text, load_prompt
-from extractor.llm_route import check_answer
-from extractor.llm_schema import (
+from extractor.llm.client import retry_after_s
+from extractor.llm.config import DEFAULT_PROMPT, LLMConfig
+from extractor.llm.prompt import compact_table_text, load_prompt
+from extractor.llm.route import check_answer
+from extractor.llm.schema import (
     answer_model,
     canonical_rows,
     check_coverage,
@@ -222,7 +222,7 @@ def test_retry_after_header_forms() -> None:
 
 
 def test_backoff_grows_exponentially_with_bounded_jitter() -> None:
-    from extractor.llm_client import backoff_s
+    from extractor.llm.client import backoff_s
 
     for n, base in ((1, 0.5), (2, 1.0), (3, 2.0), (7, 30.0), (30, 30.0)):
         waits = [backoff_s(n) for _ in range(50)]

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from extractor.llm_config import LLMConfig
-from extractor.llm_route import LLMRouter
+from extractor.llm.config import LLMConfig
+from extractor.llm.route import LLMRouter
 from extractor.pipeline import extract_path
 from tests.helpers import ROOT
 from tests.llm_server import ScriptedServer

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from extractor.llm_config import LLMConfig
-from extractor.llm_route import LLMRouter
+from extractor.llm.config import LLMConfig
+from extractor.llm.route import LLMRouter
 from extractor.pipeline import verify_reads
 from tests.helpers import CORPUS
 from tests.llm_server import ScriptedServer, answer_rows, dump, rule_truth

@@ -23,8 +23,8 @@ from pathlib import Path
 
 import pytest
 
-from extractor.llm_config import LLMConfig
-from extractor.llm_route import LLMRouter
+from extractor.llm.config import LLMConfig
+from extractor.llm.route import LLMRouter
 from extractor.pipeline import extract_path
 from tests.helpers import seed
 

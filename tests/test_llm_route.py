@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 
-from extractor.llm_config import LLMConfig
-from extractor.llm_estimate import estimate
-from extractor.llm_prompt import compact_table_text
-from extractor.llm_route import LLMRouter, make_hook
-from extractor.load import load_path
+from extractor.llm.config import LLMConfig
+from extractor.llm.estimate import estimate
+from extractor.llm.prompt import compact_table_text
+from extractor.llm.route import LLMRouter, make_hook
 from extractor.models import Record
 from extractor.pipeline import extract_document, extract_path
+from extractor.read.load import load_path
 from tests.helpers import CORPUS, SEEDS, seed
 from tests.llm_server import ScriptedServer, answer_rows, dump, rule_truth
 

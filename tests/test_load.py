@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from extractor.errors import BinaryInputError, EmptyInputError, UnsupportedFormatError
-from extractor.load import html_to_text, load_bytes, load_path
-from extractor.normalise import SPAN, normalise_text
 from extractor.pipeline import extract_path
+from extractor.read.load import html_to_text, load_bytes, load_path
+from extractor.read.normalise import SPAN, normalise_text
 
 
 def test_utf8_bom_and_gb18030() -> None:
@@ -75,7 +75,7 @@ def test_load_path_reports_missing_file(tmp_path: Path) -> None:
 
 
 def test_circled_and_superscript_digits_are_not_numbers() -> None:
-    from extractor.cells import atoms_of, to_value
+    from extractor.tables.cells import atoms_of, to_value
 
     assert [a.kind for a in atoms_of("\t①\t²\t3\t")] == ["num"]
     assert to_value("①") is None

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from extractor.keys import APPLICANT_COLUMNS, REVIEW_COLUMNS, REVIEW_GROUPS
 from extractor.pipeline import extract_path
+from extractor.spec import APPLICANT_COLUMNS, REVIEW_COLUMNS, REVIEW_GROUPS
 
 from .helpers import seed
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from extractor.cells import atoms_of, fit
-from extractor.rules_t3 import read_applications
-from extractor.splitting import NUMBER_TOKEN, parse_token, split_tokens
+from extractor.tables.applications import read_applications
+from extractor.tables.cells import atoms_of, fit
+from extractor.tables.splitting import NUMBER_TOKEN, parse_token, split_tokens
 
 
 def _tokens(s: str):  # type: ignore[no-untyped-def]

@@ -27,11 +27,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Final
 
-from .errors import InputError, ResultsFileError
-from .load import HTML_SUFFIXES, SCRIPT_SUFFIXES, TEXT_SUFFIXES, UNSUPPORTED, sha256_bytes
-from .models import Finding, Record
-from .pipeline import TableHook, extract_bytes, extract_path
-from .record import error_record
+from extractor.check.record import error_record
+from extractor.errors import InputError, ResultsFileError
+from extractor.models import Finding, Record
+from extractor.pipeline import TableHook, extract_bytes, extract_path
+from extractor.read.load import HTML_SUFFIXES, SCRIPT_SUFFIXES, TEXT_SUFFIXES, UNSUPPORTED, sha256_bytes
 
 #: Suffixes picked up when walking a folder. Other files in a folder are counted as skipped.
 REPORT_SUFFIXES: Final = (
@@ -209,7 +209,7 @@ def iter_items(files: Iterable[Path]) -> Iterator[Item]:
     """Work items, streamed: zip archives are opened member by member."""
     for f in files:
         if f.suffix.lower() == ".zip" and f.is_file():
-            from .formats import iter_zip
+            from extractor.read.formats import iter_zip
 
             for name, payload in iter_zip(f):
                 if isinstance(payload, InputError):
@@ -309,7 +309,7 @@ def run(
 
     items = (it for it in iter_items(files) if route(it))
     if engine == "ray":
-        from .engine_ray import ray_process
+        from extractor.run.engine_ray import ray_process
 
         for it, line in ray_process(items, address=ray_address):
             finish(it, line)

@@ -11,11 +11,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Final
 
-from .errors import InputError
-from .load import load_path
-from .locate import locate, strip_page_furniture
-from .models import Finding, Record, Status
-from .verify import VerifyInput, status_of, verify
+from extractor.check.verify import VerifyInput, status_of, verify
+from extractor.errors import InputError
+from extractor.models import Finding, Record, Status
+from extractor.read.load import load_path
+from extractor.tables.locate import locate, strip_page_furniture
 
 VERIFIER_CHECKS: Final = frozenset(
     {"complete", "missing_table", "H1", "H2", "H3", "H4", "H5", "grounding", "S3", "S4", "S5"}

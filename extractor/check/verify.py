@@ -12,7 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Final
 
-from .keys import (
+from extractor.check.soft import YearTables, cross_checks, soft_checks
+from extractor.models import CellValue, Finding, Status, TableValues
+from extractor.spec import (
     ACTIVE_ROWS,
     APPLICANT_COLUMN_LABELS,
     APPLICANT_COLUMNS,
@@ -22,8 +24,6 @@ from .keys import (
     REVIEW_GROUPS,
     TABLE_KEYS,
 )
-from .models import CellValue, Finding, Status, TableValues
-from .soft import YearTables, cross_checks, soft_checks
 
 __all__ = ["VerifyInput", "YearTables", "cross_checks", "status_of", "verify"]
 

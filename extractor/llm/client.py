@@ -15,7 +15,7 @@ A mode is *refused* when its first request to this endpoint fails with 400/404/4
 answer carries no tool call; the client then falls back to the next mode and remembers the
 first mode that worked. Transport retries (429 honouring Retry-After, 5xx, timeouts, dropped
 connections; exponential backoff with jitter, bounded attempts and total time) are separate
-from the re-ask loop in :mod:`extractor.llm_route`, which handles answers that fail the checks.
+from the re-ask loop in :mod:`extractor.llm.route`, which handles answers that fail the checks.
 """
 
 from __future__ import annotations
@@ -34,10 +34,10 @@ import instructor
 import openai
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, stop_after_delay
 
-from .errors import ConfigError, TransportError
-from .llm_cache import AnswerCache, cache_key
-from .llm_config import LLMConfig
-from .llm_schema import Answer, schema_json, schema_of
+from extractor.errors import ConfigError, TransportError
+from extractor.llm.cache import AnswerCache, cache_key
+from extractor.llm.config import LLMConfig
+from extractor.llm.schema import Answer, schema_json, schema_of
 
 Message = dict[str, str]
 MODES: Final[dict[str, tuple[str, ...]]] = {

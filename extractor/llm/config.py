@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
-from .errors import ConfigError
+from extractor.errors import ConfigError
 
 RoutingMode = Literal["auto", "always", "off"]
 StructuredMode = Literal["auto", "tools", "json_schema", "json"]

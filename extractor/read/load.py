@@ -17,7 +17,7 @@ from html import unescape
 from pathlib import Path
 from typing import Final
 
-from .errors import (
+from extractor.errors import (
     BinaryInputError,
     DecodeError,
     EmptyInputError,
@@ -25,7 +25,7 @@ from .errors import (
     InputTooLargeError,
     UnsupportedFormatError,
 )
-from .normalise import SPAN, has_cjk, normalise_text
+from extractor.read.normalise import SPAN, has_cjk, normalise_text
 
 MAX_BYTES: Final = 64 * 1024 * 1024
 TEXT_SUFFIXES: Final = {".txt", ".md", ".markdown", ".text", ".csv", ".tsv", ""}
@@ -84,7 +84,7 @@ def load_bytes(data: bytes, path: str, *, suffix: str = "") -> Document:
         raise UnsupportedFormatError(
             path, f"unsupported format: {UNSUPPORTED[suffix]}; convert it to DOCX, PDF or HTML"
         )
-    from . import formats  # PDF/DOCX libraries load only when such a file turns up
+    from extractor.read import formats  # PDF/DOCX libraries load only when such a file turns up
 
     notes: list[str] = []
     if formats.is_pdf(data, suffix):

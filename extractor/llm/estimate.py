@@ -7,15 +7,15 @@ import math
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError
-from .llm_config import LLMConfig
-from .llm_prompt import compact_table_text, load_prompt
-from .llm_route import routed_tables
-from .llm_schema import CanonRow, answer_model, canonical_rows, schema_json
-from .load import load_path
-from .locate import locate, strip_page_furniture
-from .models import TableValues
-from .pipeline import read_tables, verify_reads
+from extractor.errors import InputError
+from extractor.llm.config import LLMConfig
+from extractor.llm.prompt import compact_table_text, load_prompt
+from extractor.llm.route import routed_tables
+from extractor.llm.schema import CanonRow, answer_model, canonical_rows, schema_json
+from extractor.models import TableValues
+from extractor.pipeline import read_tables, verify_reads
+from extractor.read.load import load_path
+from extractor.tables.locate import locate, strip_page_furniture
 
 #: Characters per token for CJK-heavy text (modern BPE tokenizers: 0.6–1 token per character).
 CHARS_PER_TOKEN = 1.5

@@ -1,7 +1,7 @@
 """The output contract: templates, stable keys and the printed labels that map onto them.
 
 Everything here comes from ``shared/spec/TEMPLATES.md``. Label patterns are matched against
-*squeezed* text (see :func:`extractor.normalise.squeeze_for_match`): whitespace removed,
+*squeezed* text (see :func:`extractor.read.normalise.squeeze_for_match`): whitespace removed,
 brackets/commas/quotes folded to one form, traditional characters simplified.
 """
 

@@ -30,9 +30,10 @@ from pydantic import (
     create_model,
 )
 
-from .cells import MARKERS, clean_segment, to_value
-from .errors import ModelAnswerError
-from .keys import (
+from extractor.errors import ModelAnswerError
+from extractor.models import CellValue, Finding, TableValues
+from extractor.read.normalise import fold_for_match, normalise_text
+from extractor.spec import (
     ACTIVE_ROWS,
     APPLICANT_COLUMN_LABELS,
     APPLICANT_COLUMNS,
@@ -42,9 +43,8 @@ from .keys import (
     REVIEW_GROUP_LABELS,
     REVIEW_GROUPS,
 )
-from .models import CellValue, Finding, TableValues
-from .normalise import fold_for_match, normalise_text
-from .rules import LabelHit, TableRead
+from extractor.tables.cells import MARKERS, clean_segment, to_value
+from extractor.tables.rules import LabelHit, TableRead
 
 _T2_COLUMN_LABELS: Final[dict[str, str]] = {
     "issued": "本年制发件数",

@@ -39,8 +39,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Final, Literal, Protocol
 
-from .errors import ExtractorError, ResultsFileError
-from .keys import ACTIVE_ROWS, APPLICANT_COLUMNS, REVIEW_COLUMNS
+from extractor.errors import ExtractorError, ResultsFileError
+from extractor.spec import ACTIVE_ROWS, APPLICANT_COLUMNS, REVIEW_COLUMNS
 
 Target = Literal["csv", "parquet", "sqlite", "duckdb"]
 Form = Literal["long", "wide", "both"]

@@ -7,7 +7,8 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from .keys import (
+from extractor.models import CellValue, Record
+from extractor.spec import (
     ACTIVE_ROWS,
     APPLICANT_COLUMN_LABELS,
     APPLICANT_COLUMNS,
@@ -18,7 +19,6 @@ from .keys import (
     REVIEW_GROUPS,
     TABLE_NAMES,
 )
-from .models import CellValue, Record
 
 _STATUS_STYLE = {
     "verified": "bold green",

@@ -11,8 +11,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Final
 
-from .keys import TEMPLATE_MARKERS
-from .normalise import SqMap, SubMap, fold_for_match, squeeze_for_match
+from extractor.read.normalise import SqMap, SubMap, fold_for_match, squeeze_for_match
+from extractor.spec import TEMPLATE_MARKERS
 
 
 @dataclass

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import itertools
 
-from .cells import Atom, Fit, as_int, atoms_of, fit, to_value
-from .keys import APPLICANT_COLUMNS, APPLICATION_ROWS, OUTCOME_ROWS, RowSpec
-from .models import CellValue, Finding, TableValues
-from .rules import (
+from extractor.models import CellValue, Finding, TableValues
+from extractor.spec import APPLICANT_COLUMNS, APPLICATION_ROWS, OUTCOME_ROWS, RowSpec
+from extractor.tables.cells import Atom, Fit, as_int, atoms_of, fit, to_value
+from extractor.tables.rules import (
     MAX_COMBINATIONS,
     Squeezed,
     SqueezedText,

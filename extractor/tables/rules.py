@@ -1,8 +1,8 @@
 """Stage 4 — rule-based extraction of tables 二, 三 and 四 from their located text regions.
 
 Rows are found by their labels on squeezed text (layout-independent), each row's values are
-read from the text between its label and the next (see :mod:`extractor.cells`), run-together
-digits are cut with :mod:`extractor.splitting` and disambiguated with the identities. What
+read from the text between its label and the next (see :mod:`extractor.tables.cells`), run-together
+digits are cut with :mod:`extractor.tables.splitting` and disambiguated with the identities. What
 cannot be read stays ``None`` with a finding; nothing is ever filled in.
 """
 
@@ -10,15 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .cells import Atom, Fit, as_int, atoms_of, fit, to_value
-from .keys import (
+from extractor.models import CellValue, Finding, TableValues
+from extractor.read.normalise import SqMap, SubMap, fold_for_match, squeeze_for_match
+from extractor.spec import (
     ACTIVE_ROWS,
     REVIEW_COLUMNS,
     REVIEW_GROUPS,
     RowSpec,
 )
-from .models import CellValue, Finding, TableValues
-from .normalise import SqMap, SubMap, fold_for_match, squeeze_for_match
+from extractor.tables.cells import Atom, Fit, as_int, atoms_of, fit, to_value
 
 MAX_COMBINATIONS = 50_000
 

@@ -1,5 +1,5 @@
 """Soft checks (warnings, never a failure alone): S3–S5 within a report, S1 and S6 across the
-reports of one body. Pure, like :mod:`extractor.verify`: no I/O, no LLM or cache imports.
+reports of one body. Pure, like :mod:`extractor.check.verify`: no I/O, no LLM or cache imports.
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
-from .keys import APPLICANT_COLUMN_LABELS, APPLICANT_COLUMNS, TABLE_KEYS
-from .models import Finding, TableValues
+from extractor.models import Finding, TableValues
+from extractor.spec import APPLICANT_COLUMN_LABELS, APPLICANT_COLUMNS, TABLE_KEYS
 
 _WS: Final = re.compile(r"\s+")
 

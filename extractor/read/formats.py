@@ -1,8 +1,8 @@
 """Binary input formats: PDF and DOCX → report text, and zip archives → members.
 
 Tables come out as ``| a | b | c |`` rows, one grid row per line, exactly like the HTML loader
-(:func:`extractor.load._render`): a grid position covered by a merged cell (rowspan/colspan,
-DOCX ``gridSpan``/``vMerge``, pdfplumber's ``None``) holds :data:`extractor.normalise.SPAN`; a
+(:func:`extractor.read.load._render`): a grid position covered by a merged cell (rowspan/colspan,
+DOCX ``gridSpan``/``vMerge``, pdfplumber's ``None``) holds :data:`extractor.read.normalise.SPAN`; a
 real empty cell is empty. Everything else is text in reading order.
 
 * :func:`pdf_to_text` returns ``""`` for a PDF without a text layer (a scan): the caller turns
@@ -21,8 +21,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any, Final
 
-from .errors import InputError, InputTooLargeError, UnsupportedFormatError
-from .normalise import SPAN
+from extractor.errors import InputError, InputTooLargeError, UnsupportedFormatError
+from extractor.read.normalise import SPAN
 
 MAX_PDF_PAGES: Final = 200
 MAX_PDF_EDGES: Final = 5000  # per page, for table detection

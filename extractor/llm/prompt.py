@@ -16,9 +16,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from .errors import PromptError
-from .llm_schema import Answer, AnswerRow, CanonRow, answer_model, canonical_rows, schema_json
-from .normalise import SPAN
+from extractor.errors import PromptError
+from extractor.llm.schema import Answer, AnswerRow, CanonRow, answer_model, canonical_rows, schema_json
+from extractor.read.normalise import SPAN
 
 TableName = Literal["active_disclosure", "applications", "review_litigation"]
 Message = dict[str, str]

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import GoldenError
-from .models import Record
-from .pipeline import extract_path
+from extractor.errors import GoldenError
+from extractor.models import Record
+from extractor.pipeline import extract_path
 
 PROJECTED = ("status", "agency", "year", "template", "tables", "findings")
 

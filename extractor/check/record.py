@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from . import __version__
-from .errors import InputError
-from .locate import Located
-from .models import Finding, Record, TableValues
-from .verify import status_of
+from extractor._version import __version__
+from extractor.check.verify import status_of
+from extractor.errors import InputError
+from extractor.models import Finding, Record, TableValues
+from extractor.tables.locate import Located
 
 
 def build_record(

@@ -12,9 +12,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Final, Literal, NamedTuple
 
-from .models import CellValue
-from .normalise import SPAN, has_cjk
-from .splitting import NUMBER_TOKEN, Token, parse_token, split_tokens
+from extractor.models import CellValue
+from extractor.read.normalise import SPAN, has_cjk
+from extractor.tables.splitting import NUMBER_TOKEN, Token, parse_token, split_tokens
 
 MARKERS: Final = frozenset({"/", "-", "--", "—", "——", "–", "无", "\\", "/ ", "-/-"})
 _SEPARATORS: Final = re.compile(r"([\t|\n])")

@@ -3,7 +3,7 @@
 Use it when one machine is not enough: point ``--ray-address`` at a running cluster
 (``ray://host:10001`` or ``auto``); without an address a local Ray is started. Items are built
 and de-duplicated by the driver exactly as in the local engine, extracted by Ray workers with
-:func:`extractor.runner.process`, and streamed back to the driver, which alone writes the JSONL,
+:func:`extractor.run.runner.process`, and streamed back to the driver, which alone writes the JSONL,
 so records are identical to the local engine's and a crash keeps every record already written.
 """
 
@@ -12,13 +12,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from .errors import ConfigError
+from extractor.errors import ConfigError
 
 BATCH = 256
 
 
 def _extract_batch(batch: dict[str, Any]) -> dict[str, Any]:
-    from .runner import Item, process
+    from extractor.run.runner import Item, process
 
     items = [
         Item(display=d, path=p or None, data=b or None, suffix=s, sha256=h or None)

@@ -24,12 +24,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from .errors import ModelAnswerError, TransportError
-from .llm_cache import AnswerCache
-from .llm_client import LLMClient
-from .llm_config import LLMConfig
-from .llm_prompt import Message, Prompt, compact_table_text, load_prompt
-from .llm_schema import (
+from extractor.check.verify import VerifyInput, verify
+from extractor.errors import ModelAnswerError, TransportError
+from extractor.llm.cache import AnswerCache
+from extractor.llm.client import LLMClient
+from extractor.llm.config import LLMConfig
+from extractor.llm.prompt import Message, Prompt, compact_table_text, load_prompt
+from extractor.llm.schema import (
     CanonRow,
     answer_model,
     canonical_rows,
@@ -38,11 +39,10 @@ from .llm_schema import (
     parse_answer,
     to_read,
 )
-from .locate import Located
-from .models import Finding, TableValues
-from .pipeline import HookResult, TableHook
-from .rules import TableRead
-from .verify import VerifyInput, verify
+from extractor.models import Finding, TableValues
+from extractor.pipeline import HookResult, TableHook
+from extractor.tables.locate import Located
+from extractor.tables.rules import TableRead
 
 _OWN_CHECKS = ("llm.label", "llm.shape", "llm.value", "llm.grounding", "llm.coverage", "llm.zeros")
 _IDENTITIES = ("H1", "H2", "H3", "H4")

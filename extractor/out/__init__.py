@@ -1,0 +1,1 @@
+"""Output: exports (CSV, Parquet, SQLite, DuckDB) and terminal rendering."""

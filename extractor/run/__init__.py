@@ -1,0 +1,1 @@
+"""Bulk runs: inputs, the runner (local pool and Ray), re-checking saved records, golden files."""
