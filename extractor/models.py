@@ -61,6 +61,12 @@ class Record(BaseModel):
     table_methods: dict[str, str] = Field(default_factory=dict)
     findings: list[Finding] = Field(default_factory=list)
     tables: dict[str, TableValues] = Field(default_factory=dict)
+    #: table → row → column → [start, end): where each read value is printed, as offsets into
+    #: the source text (``extractor.pipeline.source_text``); a blank read as 0 spans its slot.
+    evidence: dict[str, dict[str, dict[str, list[int]]]] = Field(default_factory=dict)
+    #: How a cell was tied when not by the plain ordinal after its row label:
+    #: "grid", "cut", "blank", "block" (labels printed before their numbers) or "llm".
+    evidence_method: dict[str, dict[str, dict[str, str]]] = Field(default_factory=dict)
     meta: dict[str, Any] = Field(default_factory=dict)
     error: str | None = None
     extractor_version: str = ""

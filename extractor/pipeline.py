@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from extractor.check.record import build_record, error_record, scanned_record, unsupported_record
-from extractor.check.verify import VerifyInput, verify
+from extractor.check.verify import Anchors, VerifyInput, verify
 from extractor.errors import InputError
 from extractor.models import Finding, Record, TableValues
 from extractor.read.load import Document, load_bytes, load_path, sha256_bytes
@@ -67,8 +67,14 @@ def _guarded(doc: Document, hook: TableHook | None) -> Record:
         return error_record(doc.path, exc, doc.sha256)
 
 
+def source_text(data: bytes, name: str) -> str:
+    """The text the readers work on for a file's bytes (loaded, normalised, page furniture
+    stripped): the record's ``evidence`` offsets point into it."""
+    return strip_page_furniture(load_bytes(data, name, suffix=Path(name).suffix.lower()).text)
+
+
 def read_tables(text: str, located: Located) -> dict[str, TableRead]:
-    """Run the rule path over the located regions."""
+    """Run the rule path over the located regions (evidence offsets into ``text``)."""
     reads: dict[str, TableRead] = {}
     regions = located.regions
     if located.template is not None and "active_disclosure" in regions:
@@ -83,10 +89,25 @@ def read_tables(text: str, located: Located) -> dict[str, TableRead]:
         )
     if "review_litigation" in regions:
         reads["review_litigation"] = read_review(regions["review_litigation"].text(text))
+    for k, r in reads.items():
+        r.offset = regions[k].start
     return reads
 
 
+def anchors_of(reads: dict[str, TableRead]) -> dict[str, dict[str, Any]]:
+    """Each table's region and row-label spans in the source text (kept in ``meta``)."""
+    return {
+        k: {"region": [r.offset, r.offset + len(r.source)], "labels": r.label_spans()}
+        for k, r in reads.items()
+    }
+
+
+def _anchors(saved: dict[str, dict[str, Any]]) -> dict[str, Anchors]:
+    return {k: Anchors(a.get("region", ()), a.get("labels", {})) for k, a in saved.items()}
+
+
 def verify_reads(text: str, located: Located, reads: dict[str, TableRead]) -> list[Finding]:
+    """The one verification of a report's reads (values, labels, grounding, evidence)."""
     apps = reads.get("applications")
     prose = located.prose_squeezed()
     return verify(
@@ -98,11 +119,15 @@ def verify_reads(text: str, located: Located, reads: dict[str, TableRead]) -> li
             prose=prose,
             meta=located.meta,
             application_variant=apps.variant if apps else None,
-            evidence={
+            prose_claims={
                 t: said
                 for t in ("applications", "review_litigation")
                 if t not in reads and (said := prose_evidence(prose, t))
             },
+            text=text,
+            evidence={k: r.evidence() for k, r in reads.items()},
+            evidence_method={k: r.methods for k, r in reads.items()},
+            anchors=_anchors(anchors_of(reads)),
         )
     )
 
@@ -132,16 +157,17 @@ def extract_document(doc: Document, *, hook: TableHook | None = None) -> Record:
         )
     table_methods = dict.fromkeys(reads, "rules")
     usage: dict[str, Any] = {}
+    checked = verify_reads(text, located, reads)
     if hook is not None and located.template is not None:
-        by_table = {
-            k: r.findings + _table_findings(verify_reads(text, located, reads), k) for k, r in reads.items()
-        }
+        by_table = {k: r.findings + _table_findings(checked, k) for k, r in reads.items()}
         result = hook(text, located, reads, by_table)
+        if any(result.reads.get(k) is not r for k, r in reads.items()) or result.reads.keys() != reads.keys():
+            checked = verify_reads(text, located, result.reads)  # a table was replaced: check anew
         reads, table_methods, usage = result.reads, result.table_methods, result.usage
         findings.extend(result.findings)
     for r in reads.values():
         findings.extend(r.findings)
-    findings.extend(verify_reads(text, located, reads))
+    findings.extend(checked)
     tables: dict[str, TableValues] = {k: r.values for k, r in reads.items()}
     record = build_record(
         path=doc.path,
@@ -152,6 +178,9 @@ def extract_document(doc: Document, *, hook: TableHook | None = None) -> Record:
         findings=findings,
         notes=doc.notes,
     )
+    record.evidence = {k: r.evidence() for k, r in reads.items()}
+    record.evidence_method = {k: r.methods for k, r in reads.items() if r.methods}
+    record.meta["anchors"] = anchors_of(reads)
     if usage:
         record.meta["llm_usage"] = usage
     return record

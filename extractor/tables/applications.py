@@ -13,7 +13,7 @@ import itertools
 
 from extractor.models import CellValue, Finding, TableValues
 from extractor.spec import APPLICANT_COLUMNS, APPLICATION_ROWS, OUTCOME_ROWS, RowSpec
-from extractor.tables.cells import Atom, Fit, as_int, atoms_of, fit, to_value
+from extractor.tables.cells import Atom, Fit, as_int, atoms_of, cell_spans, fit, to_value
 from extractor.tables.rules import (
     MAX_COMBINATIONS,
     Squeezed,
@@ -61,11 +61,12 @@ def read_applications(region: str, template: str | None, squeezed: Squeezed | No
         seg = segs.get(spec.key)
         if seg is None:
             continue
-        atoms[spec.key] = atoms_of(seg, stop_at_text=True)
+        atoms[spec.key] = atoms_of(seg, stop_at_text=True, base=hits[spec.key].end)
         fits[spec.key] = fit(atoms[spec.key], 7, _h3, blank_row_ok=True)
     findings += _read_blocks(rows, fits, atoms)
     chosen, resolution = _resolve_applications(fits, variant)
     values: TableValues = {}
+    read = TableRead(table, values, hits, region, findings, True, variant)
     for spec in rows:
         key = spec.key
         f = fits.get(key)
@@ -79,6 +80,10 @@ def read_applications(region: str, template: str | None, squeezed: Squeezed | No
         values[key] = _blank_policy(
             key, dict(zip(APPLICANT_COLUMNS, cand, strict=True)), table, findings, zeroed
         )
+        if f is not None:
+            for col, span in zip(APPLICANT_COLUMNS, cell_spans(f, cand), strict=True):
+                if values[key][col] is not None:
+                    read.tie(key, col, span)
         if f is not None and f.how == "split" and f.raw_count == 1:
             forced.append(key)
         elif f is not None and f.how == "split":
@@ -98,7 +103,7 @@ def read_applications(region: str, template: str | None, squeezed: Squeezed | No
         findings.append(forced_finding(table, forced))
     if zeroed:
         findings.append(blank_finding(table, zeroed))
-    return TableRead(table, values, hits, region, findings, True, variant)
+    return read
 
 
 def _read_blocks(
@@ -125,6 +130,10 @@ def _read_blocks(
             texts = [a.text for a in nums]
             by_row = [tuple(texts[7 * i : 7 * i + 7]) for i in range(k)]
             by_col = [tuple(texts[c * k + i] for c in range(7)) for i in range(k)]
+            where = {
+                "row by row": [tuple(nums[7 * i : 7 * i + 7]) for i in range(k)],
+                "column by column": [tuple(nums[c * k + i] for c in range(7)) for i in range(k)],
+            }
             ok = {
                 name: arr
                 for name, arr in (("row by row", by_row), ("column by column", by_col))
@@ -134,8 +143,8 @@ def _read_blocks(
             distinct = {tuple(arr) for arr in ok.values()}
             if len(distinct) == 1:
                 name, arr = next(iter(ok.items()))
-                for rk, cells in zip(block, arr, strict=True):
-                    fits[rk] = Fit([cells], "positional", raw_count=1, printed=" ".join(cells))
+                for rk, cells, items in zip(block, arr, where[name], strict=True):
+                    fits[rk] = Fit([cells], "block", raw_count=1, printed=" ".join(cells), items=items)
                 out.append(
                     make_finding(
                         "layout",

@@ -18,7 +18,7 @@ from extractor.spec import (
     REVIEW_GROUPS,
     RowSpec,
 )
-from extractor.tables.cells import Atom, Fit, as_int, atoms_of, fit, to_value
+from extractor.tables.cells import Atom, CellSpan, Fit, as_int, atoms_of, cell_spans, fit, to_value
 
 MAX_COMBINATIONS = 50_000
 
@@ -43,6 +43,28 @@ class TableRead:
     findings: list[Finding] = field(default_factory=list)
     found: bool = True
     variant: str | None = None
+    #: Where each read cell stands: row → column → (start, end) in ``source`` (the region).
+    spans: dict[str, dict[str, tuple[int, int]]] = field(default_factory=dict)
+    #: How a cell was tied when not by the plain ordinal after its row label.
+    methods: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: Offset of ``source`` in the whole source text.
+    offset: int = 0
+
+    def tie(self, row: str, col: str, span: CellSpan) -> None:
+        """Record where ``row.col`` was read (region offsets) and how."""
+        self.spans.setdefault(row, {})[col] = (span[0], span[1])
+        if span[2]:
+            self.methods.setdefault(row, {})[col] = span[2]
+
+    def evidence(self) -> dict[str, dict[str, list[int]]]:
+        """The spans as offsets into the whole source text (the record's ``evidence``)."""
+        o = self.offset
+        return {r: {c: [s + o, e + o] for c, (s, e) in cols.items()} for r, cols in self.spans.items()}
+
+    def label_spans(self) -> dict[str, list[int]]:
+        """Each found row label as offsets into the whole source text."""
+        o = self.offset
+        return {k: [h.start + o, h.end + o] for k, h in self.labels.items() if h.start >= 0}
 
 
 def make_finding(check: str, severity: str, table: str, message: str, **kw: object) -> Finding:
@@ -205,6 +227,8 @@ def read_review(region: str) -> TableRead:
     cand = f.candidates[0]
     values: TableValues = {}
     blanks: list[str] = []
+    read = TableRead(table, values, labels, region, findings)
+    spans = cell_spans(f, cand)
     for gi, g in enumerate(REVIEW_GROUPS):
         row: dict[str, CellValue] = {}
         for ci, c in enumerate(REVIEW_COLUMNS):
@@ -214,6 +238,8 @@ def read_review(region: str) -> TableRead:
                 v = 0
                 blanks.append(f"{g}.{c}")
             row[c] = v
+            if v is not None:
+                read.tie(g, c, spans[gi * 5 + ci])
         values[g] = row
     if blanks:
         findings.append(blank_finding(table, blanks))
@@ -230,7 +256,7 @@ def read_review(region: str) -> TableRead:
                 actual=list(cand),
             )
         )
-    return TableRead(table, values, labels, region, findings)
+    return read
 
 
 def _has_header(region: str) -> bool:
@@ -255,6 +281,7 @@ def read_active(region: str, template: str, squeezed: Squeezed | None = None) ->
     segs = segments_of(region, hits, anchors)
     findings: list[Finding] = []
     values: TableValues = {}
+    read = TableRead(table, values, hits, region, findings)
     forced: list[str] = []
     zeroed: list[str] = []
     for spec in rows:
@@ -263,7 +290,7 @@ def read_active(region: str, template: str, squeezed: Squeezed | None = None) ->
         values[spec.key] = dict.fromkeys(spec.columns)
         if seg is None:
             continue
-        f = fit(atoms_of(seg, stop_at_text=True), n)
+        f = fit(atoms_of(seg, stop_at_text=True, base=hits[spec.key].end), n)
         if len(f.candidates) != 1:
             why = "and table 二 has no identity to choose"
             findings.append(unread_row_finding(table, spec.key, f, why))
@@ -271,13 +298,15 @@ def read_active(region: str, template: str, squeezed: Squeezed | None = None) ->
         cand = f.candidates[0]
         row: dict[str, CellValue] = {}
         blanks = []
-        for col, text in zip(spec.columns, cand, strict=True):
+        for col, text, span in zip(spec.columns, cand, cell_spans(f, cand), strict=True):
             money = spec.key == "procurement" and col == "amount"
             v = to_value(text, money_yuan=money)
             if v is None and not text.strip():
                 v = 0
                 blanks.append(col)
             row[col] = v
+            if v is not None:
+                read.tie(spec.key, col, span)
             if money:
                 row["amount_text"] = text
         zeroed.extend(f"{spec.key}.{c}" for c in blanks)
@@ -288,4 +317,4 @@ def read_active(region: str, template: str, squeezed: Squeezed | None = None) ->
         findings.append(forced_finding(table, forced))
     if zeroed:
         findings.append(blank_finding(table, zeroed))
-    return TableRead(table, values, hits, region, findings)
+    return read
