@@ -167,7 +167,7 @@ def test_a_cut_must_make_up_the_printed_token() -> None:
     )
     assert _evidence_errors(rec, text) == []
     t = rec.model_copy(deep=True)
-    s, e = t.evidence[cut[0]][cut[1]][cut[2]]
+    s = t.evidence[cut[0]][cut[1]][cut[2]][0]
     t.evidence[cut[0]][cut[1]][cut[2]] = [s, s]  # a cut that no longer covers its digits
     assert cut in _evidence_errors(t, text)
 

@@ -48,7 +48,7 @@ def recheck_record(rec: Record) -> tuple[Status, list[Finding]]:
             Finding(
                 check="recheck",
                 severity="info",
-                message=f"{rec.path}: source not available (or changed); grounding and evidence not re-checked",
+                message=f"{rec.path}: source not available (or changed); grounding, evidence not re-checked",
             )
         )
     variant = "2021" if "other_other" in rec.tables.get("applications", {}) else "2019"
