@@ -56,14 +56,15 @@ class TableRead:
         if span[2]:
             self.methods.setdefault(row, {})[col] = span[2]
 
-    def evidence(self) -> dict[str, dict[str, list[int]]]:
-        """The spans as offsets into the whole source text (the record's ``evidence``)."""
-        o = self.offset
+    def evidence(self, base: int | None = None) -> dict[str, dict[str, list[int]]]:
+        """The spans as offsets into the whole source text (the record's ``evidence``), or
+        into ``source`` itself with ``base=0``."""
+        o = self.offset if base is None else base
         return {r: {c: [s + o, e + o] for c, (s, e) in cols.items()} for r, cols in self.spans.items()}
 
-    def label_spans(self) -> dict[str, list[int]]:
-        """Each found row label as offsets into the whole source text."""
-        o = self.offset
+    def label_spans(self, base: int | None = None) -> dict[str, list[int]]:
+        """Each found row label as offsets into the whole source text (``base=0``: into ``source``)."""
+        o = self.offset if base is None else base
         return {k: [h.start + o, h.end + o] for k, h in self.labels.items() if h.start >= 0}
 
 
