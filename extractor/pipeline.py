@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from extractor.check.evidence import anchors_from
 from extractor.check.record import build_record, error_record, scanned_record, unsupported_record
-from extractor.check.verify import Anchors, VerifyInput, verify
+from extractor.check.verify import VerifyInput, verify
 from extractor.errors import InputError
 from extractor.models import Finding, Record, TableValues
 from extractor.read.load import Document, load_bytes, load_path, sha256_bytes
@@ -98,12 +99,9 @@ def anchors_of(reads: dict[str, TableRead]) -> dict[str, dict[str, Any]]:
     """Each table's region and row-label spans in the source text (kept in ``meta``)."""
     return {
         k: {"region": [r.offset, r.offset + len(r.source)], "labels": r.label_spans()}
+        | ({"columns": list(r.columns)} if r.columns else {})
         for k, r in reads.items()
     }
-
-
-def _anchors(saved: dict[str, dict[str, Any]]) -> dict[str, Anchors]:
-    return {k: Anchors(a.get("region", ()), a.get("labels", {})) for k, a in saved.items()}
 
 
 def verify_reads(text: str, located: Located, reads: dict[str, TableRead]) -> list[Finding]:
@@ -127,7 +125,7 @@ def verify_reads(text: str, located: Located, reads: dict[str, TableRead]) -> li
             text=text,
             evidence={k: r.evidence() for k, r in reads.items()},
             evidence_method={k: r.methods for k, r in reads.items()},
-            anchors=_anchors(anchors_of(reads)),
+            anchors=anchors_from(anchors_of(reads)),
         )
     )
 

@@ -186,3 +186,48 @@ def test_cli_verify_reports_a_swap_that_keeps_every_sum(tmp_path: Path) -> None:
     assert res.exit_code == 1, res.output
     assert "saved verified, re-checked needs_review" in res.output
     assert f"evidence active_disclosure {a[1]} {a[2]}" in res.output
+
+
+def _permuted_columns(text: str) -> str:
+    """Seed text whose header prints 科研机构 before 商业企业 and 结果纠正 before 结果维持, with
+    the data printed in that order too."""
+    out = []
+    for line in text.splitlines():
+        cells = line.split("\t")
+        nums = [i for i, c in enumerate(cells) if c.strip().isdigit()]
+        if "商业企业\t科研机构" in line:
+            line = line.replace("商业企业\t科研机构", "科研机构\t商业企业")
+        elif line.count("结果维持") == 2 and "复议后起诉" not in line:
+            line = line.replace("结果维持\t结果纠正", "结果纠正\t结果维持")
+        elif len(nums) == 7 and nums == list(range(nums[0], nums[0] + 7)):
+            cells[nums[1]], cells[nums[2]] = cells[nums[2]], cells[nums[1]]
+            line = "\t".join(cells)
+        elif len(nums) == 15:
+            for g in range(3):
+                a, b = nums[g * 5], nums[g * 5 + 1]
+                cells[a], cells[b] = cells[b], cells[a]
+            line = "\t".join(cells)
+        out.append(line)
+    return "\n".join(out)
+
+
+@pytest.mark.parametrize("layout", ["tabs", "pipe", "html"])
+def test_column_order_comes_from_the_header(layout: str) -> None:
+    plain = _numbered()
+    want = _extract(plain.encode(), "x.txt").tables
+    text = _permuted_columns(plain)
+    assert text != plain
+    data = (
+        to_html(text) if layout == "html" else text if layout == "tabs" else relayout(text, "pipe")
+    ).encode()
+    name = "p.html" if layout == "html" else "p.txt"
+    rec = _extract(data, name)
+    assert rec.tables == want
+    assert rec.status == "verified", [f.message for f in rec.findings if f.severity == "error"]
+    orders = {t: a.get("columns") for t, a in rec.meta["anchors"].items()}
+    assert orders["applications"][:3] == ["natural_person", "research", "commercial"]
+    assert orders["review_litigation"][:2] == ["corrected", "upheld"]
+    # a saved record claiming the template's order (or another) for these cells fails the check
+    t = rec.model_copy(deep=True)
+    t.meta["anchors"]["applications"].pop("columns")
+    assert any(e[0] == "applications" for e in _evidence_errors(t, source_text(data, name)))

@@ -27,6 +27,7 @@ from extractor.models import CellValue, Finding, TableValues
 from extractor.read.normalise import SPAN
 from extractor.spec import ACTIVE_ROWS, APPLICANT_COLUMNS, REVIEW_COLUMNS, REVIEW_GROUPS
 from extractor.tables.cells import MARKERS, to_value
+from extractor.tables.columns import printed_order
 
 Spans = Mapping[str, Mapping[str, Sequence[int]]]  # row → column → [start, end]
 _UNIT: Final = re.compile(r"万元|元|万|件|个|项|次|条|宗")
@@ -39,6 +40,19 @@ class Anchors:
 
     region: Sequence[int] = ()
     labels: Mapping[str, Sequence[int]] = field(default_factory=dict)
+    #: 三/四: the columns in the order the header prints them, when not the template's
+    columns: Sequence[str] = ()
+
+
+def anchors_from(saved: object) -> dict[str, Anchors]:
+    """The anchors as kept in a record's ``meta["anchors"]`` (anything else: none)."""
+    if not isinstance(saved, Mapping):
+        return {}
+    return {
+        str(k): Anchors(a.get("region", ()), a.get("labels", {}), a.get("columns", ()))
+        for k, a in saved.items()
+        if isinstance(a, Mapping)
+    }
 
 
 def _f(table: str, row: str | None, col: str | None, message: str, actual: object = None) -> Finding:
@@ -88,7 +102,9 @@ def check_evidence(
                     out.append(_f(table, row, col, problem, actual=[s, e]))
                     continue
                 used.append((s, e, table, row, col))
-        out += _order_problems(table, template, values, spans)
+        out += _order_problems(table, template, values, spans, tuple(anchor.columns))
+        if anchor.columns:
+            out += _header_problems(text, table, anchor, spans)
         out += _cut_problems(text, table, spans, how, bounds)
     out += _reuse_problems(used)
     return out
@@ -172,11 +188,28 @@ def _segment_problem(s: int, e: int, bound: tuple[int, int, str] | None) -> str:
     return ""
 
 
-def _order_problems(table: str, template: str | None, values: TableValues, spans: Spans) -> list[Finding]:
+def _header_problems(text: str, table: str, anchor: Anchors, spans: Spans) -> list[Finding]:
+    """A column order other than the template's must be the one the table's header prints."""
+    if len(anchor.region) != 2 or table not in ("applications", "review_litigation"):
+        return [_f(table, None, None, f"a column order {list(anchor.columns)} is claimed without a header")]
+    lo, hi = int(anchor.region[0]), int(anchor.region[1])
+    starts = [int(sp[0]) for sp in anchor.labels.values() if len(sp) == 2]
     if table == "review_litigation":
-        rows = [[(g, c) for g in REVIEW_GROUPS for c in REVIEW_COLUMNS]]
+        starts = [int(sp[0]) for cols in spans.values() for sp in cols.values() if len(sp) == 2]
+    header = text[lo : min([hi, *starts])]
+    printed = printed_order(table, header)
+    if printed != tuple(anchor.columns):
+        return [_f(table, None, None, f"the header does not print the columns as {list(anchor.columns)}")]
+    return []
+
+
+def _order_problems(
+    table: str, template: str | None, values: TableValues, spans: Spans, columns: tuple[str, ...]
+) -> list[Finding]:
+    if table == "review_litigation":
+        rows = [[(g, c) for g in REVIEW_GROUPS for c in columns or REVIEW_COLUMNS]]
     elif table == "applications":
-        rows = [[(r, c) for c in APPLICANT_COLUMNS] for r in values]
+        rows = [[(r, c) for c in columns or APPLICANT_COLUMNS] for r in values]
     else:
         rows = [[(r.key, c) for c in r.columns] for r in ACTIVE_ROWS[template or "2021"] if r.key in values]
     out = []

@@ -20,7 +20,7 @@ from typing import Final
 
 from extractor.llm.schema import Answer, CanonRow
 from extractor.models import CellValue, Finding
-from extractor.read.normalise import fold_for_match, normalise_text
+from extractor.read.normalise import edit_distance, fold_for_match, normalise_text
 from extractor.tables.cells import Atom, CellSpan, atoms_of, to_value
 from extractor.tables.rules import LabelHit, SqueezedText, TableRead
 
@@ -107,22 +107,10 @@ def _find_echo(sq: SqueezedText, echo: str, lo: int, hi: int) -> tuple[int, int]
         for size in range(max(1, len(e) - d), len(e) + d + 1):
             if start + size > hi:
                 break
-            dist = _distance(e, sq.sq[start : start + size], d)
+            dist = edit_distance(e, sq.sq[start : start + size], d)
             if dist <= d and (best is None or dist < best[0]):
                 best = (dist, start, start + size)
     return None if best is None else (best[1], best[2])
-
-
-def _distance(a: str, b: str, cap: int) -> int:
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i] + [0] * len(b)
-        for j, cb in enumerate(b, 1):
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
-        if min(cur) > cap:
-            return cap + 1
-        prev = cur
-    return prev[-1]
 
 
 def _labels(answer: Answer, rows: tuple[CanonRow, ...], rule: TableRead) -> dict[str, LabelHit]:
@@ -169,10 +157,14 @@ def align_answer(
     """Tie ``cand`` (the parsed answer over ``rule.source``) to the source: fills its spans,
     methods and label positions; returns the ``llm.align`` findings (none: every cell tied)."""
     t, region = cand.key, rule.source
-    cand.offset = rule.offset
+    cand.offset, cand.columns = rule.offset, rule.columns
+    # The model answers in the template's column order; the source prints the header's order.
+    printed = rule.columns or (rows[0].columns if rows else ())
     if t == "review_litigation":
-        flat = [c for r in answer.rows for c in r.values]
-        values = [cand.values.get(r.key, {}).get(c) for r in rows for c in r.columns]
+        flat = [
+            c for r, row in zip(answer.rows, rows, strict=True) for c in _pick(r.values, row.columns, printed)
+        ]
+        values = [cand.values.get(r.key, {}).get(c) for r in rows for c in printed]
         spans = tie_cells(flat, values, atoms_of(region), [False] * len(flat))
         if spans is None:
             shown = " ".join(a.text or "□" for a in atoms_of(region))[:200]
@@ -184,7 +176,7 @@ def align_answer(
                     f"table 四: you gave {[_printed(c) for c in flat]} but the table prints {shown}",
                 )
             ]
-        cells = [(r.key, c) for r in rows for c in r.columns]
+        cells = [(r.key, c) for r in rows for c in printed]
         for (key, col), span in zip(cells, spans, strict=True):
             cand.tie(key, col, span)
         return []
@@ -213,18 +205,31 @@ def align_answer(
             )
             continue
         atoms = atoms_of(region[seg[0] : seg[1]], stop_at_text=True, base=seg[0])
-        values = [vals.get(c) for c in row.columns]
-        money = [row.key == "procurement" and c == "amount" for c in row.columns]
-        spans = tie_cells(got.values, values, atoms, money)
+        columns = printed if t == "applications" else row.columns
+        values = [vals.get(c) for c in columns]
+        money = [row.key == "procurement" and c == "amount" for c in columns]
+        picked = _pick(got.values, row.columns, columns)
+        spans = tie_cells(picked, values, atoms, money)
         if spans is None:
-            out.append(_misfit(t, row, hits[row.key], got.values, atoms))
+            out.append(_misfit(t, row, hits[row.key], picked, atoms, columns))
             continue
-        for col, span in zip(row.columns, spans, strict=True):
+        for col, span in zip(columns, spans, strict=True):
             cand.tie(row.key, col, span)
     return out[:_MAX_SHOWN]
 
 
-def _misfit(t: str, row: CanonRow, hit: LabelHit, cells: Sequence[Raw], atoms: Sequence[Atom]) -> Finding:
+def _pick(cells: Sequence[Raw], answered: Sequence[str], printed: Sequence[str]) -> list[Raw]:
+    """The answered cells (in ``answered`` column order) in the printed column order."""
+    if tuple(answered) == tuple(printed) or len(cells) != len(answered):
+        return list(cells)
+    by_col = dict(zip(answered, cells, strict=True))
+    return [by_col[c] for c in printed]
+
+
+def _misfit(
+    t: str, row: CanonRow, hit: LabelHit, cells: Sequence[Raw], atoms: Sequence[Atom], columns: Sequence[str]
+) -> Finding:
+    names = dict(zip(row.columns, row.column_labels, strict=True))
     label = hit.printed or row.label
     printed = [a.text or "□" for a in atoms]
     gave = [_printed(c) for c in cells]
@@ -238,9 +243,9 @@ def _misfit(t: str, row: CanonRow, hit: LabelHit, cells: Sequence[Raw], atoms: S
             ),
             0,
         )
-        col = row.columns[j]
+        col = columns[j]
         msg = (
-            f"{label}: you gave {gave[j]} for {row.column_labels[j]} but the row after {label} "
+            f"{label}: you gave {gave[j]} for {names[col]} but the row after {label} "
             f"prints {printed[j]} there ({' '.join(printed)})"
         )
     else:

@@ -12,7 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Final
 
-from extractor.check.verify import Anchors, VerifyInput, status_of, verify
+from extractor.check.evidence import anchors_from
+from extractor.check.verify import VerifyInput, status_of, verify
 from extractor.errors import InputError
 from extractor.models import Finding, Record, Status
 from extractor.read.load import load_path
@@ -63,17 +64,8 @@ def recheck_record(rec: Record) -> tuple[Status, list[Finding]]:
             text=text,
             evidence=rec.evidence,
             evidence_method=rec.evidence_method,
-            anchors=_saved_anchors(rec),
+            anchors=anchors_from(rec.meta.get("anchors")),
         )
     )
     findings = kept + fresh
     return status_of(findings), findings
-
-
-def _saved_anchors(rec: Record) -> dict[str, Anchors]:
-    saved = rec.meta.get("anchors")
-    if not isinstance(saved, dict):
-        return {}
-    return {
-        k: Anchors(a.get("region", ()), a.get("labels", {})) for k, a in saved.items() if isinstance(a, dict)
-    }

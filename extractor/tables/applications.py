@@ -10,10 +10,12 @@ exactly one arrangement satisfies H3. Blank cells follow the spec's rule (usuall
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 
 from extractor.models import CellValue, Finding, TableValues
-from extractor.spec import APPLICANT_COLUMNS, APPLICATION_ROWS, OUTCOME_ROWS, RowSpec
+from extractor.spec import APPLICANT_COLUMN_LABELS, APPLICANT_COLUMNS, APPLICATION_ROWS, OUTCOME_ROWS, RowSpec
 from extractor.tables.cells import Atom, Fit, as_int, atoms_of, cell_spans, fit, to_value
+from extractor.tables.columns import printed_order
 from extractor.tables.rules import (
     MAX_COMBINATIONS,
     Squeezed,
@@ -28,7 +30,11 @@ from extractor.tables.rules import (
 )
 
 
-def _h3(cells: tuple[str, ...]) -> bool:
+def _h3(cells: tuple[str, ...], order: tuple[str, ...] | None = None) -> bool:
+    """总计 = the six applicant columns; ``order``: the printed column order, if not the template's."""
+    if order is not None:
+        by_col = dict(zip(order, cells, strict=True))
+        cells = tuple(by_col[c] for c in APPLICANT_COLUMNS)
     vals = [as_int(c) for c in cells]
     if any(v is None for v in vals):
         return False
@@ -53,6 +59,13 @@ def read_applications(region: str, template: str | None, squeezed: Squeezed | No
         )
     hits = locate_rows(sq, rows, sequential=True)
     segs = segments_of(region, hits)
+    first = min((h.start for h in hits.values() if h.start >= 0), default=len(region))
+    order = printed_order("applications", region[:first])
+    columns = order or APPLICANT_COLUMNS
+
+    def h3(cells: tuple[str, ...]) -> bool:
+        return _h3(cells, order)
+
     fits: dict[str, Fit] = {}
     atoms: dict[str, list[Atom]] = {}
     forced: list[str] = []
@@ -62,11 +75,13 @@ def read_applications(region: str, template: str | None, squeezed: Squeezed | No
         if seg is None:
             continue
         atoms[spec.key] = atoms_of(seg, stop_at_text=True, base=hits[spec.key].end)
-        fits[spec.key] = fit(atoms[spec.key], 7, _h3, blank_row_ok=True)
-    findings += _read_blocks(rows, fits, atoms)
+        fits[spec.key] = fit(atoms[spec.key], 7, h3, blank_row_ok=True)
+    findings += _read_blocks(rows, fits, atoms, h3)
+    if order is not None:
+        findings.append(_order_finding(order))
     chosen, resolution = _resolve_applications(fits, variant)
     values: TableValues = {}
-    read = TableRead(table, values, hits, region, findings, True, variant)
+    read = TableRead(table, values, hits, region, findings, True, variant, columns=order)
     for spec in rows:
         key = spec.key
         f = fits.get(key)
@@ -77,11 +92,10 @@ def read_applications(region: str, template: str | None, squeezed: Squeezed | No
                 continue
             findings.append(unread_row_finding(table, key, f, "that all satisfy the identities"))
             continue
-        values[key] = _blank_policy(
-            key, dict(zip(APPLICANT_COLUMNS, cand, strict=True)), table, findings, zeroed
-        )
+        got = _blank_policy(key, dict(zip(columns, cand, strict=True)), table, findings, zeroed)
+        values[key] = {c: got[c] for c in APPLICANT_COLUMNS}
         if f is not None:
-            for col, span in zip(APPLICANT_COLUMNS, cell_spans(f, cand), strict=True):
+            for col, span in zip(columns, cell_spans(f, cand), strict=True):
                 if values[key][col] is not None:
                     read.tie(key, col, span)
         if f is not None and f.how == "split" and f.raw_count == 1:
@@ -106,8 +120,18 @@ def read_applications(region: str, template: str | None, squeezed: Squeezed | No
     return read
 
 
+def _order_finding(order: tuple[str, ...]) -> Finding:
+    shown = " ".join(APPLICANT_COLUMN_LABELS[c] for c in order)
+    return make_finding(
+        "layout", "info", "applications", f"table 三 prints its columns as {shown} (from its header); read so"
+    )
+
+
 def _read_blocks(
-    rows: tuple[RowSpec, ...], fits: dict[str, Fit], atoms: dict[str, list[Atom]]
+    rows: tuple[RowSpec, ...],
+    fits: dict[str, Fit],
+    atoms: dict[str, list[Atom]],
+    h3: Callable[[tuple[str, ...]], bool] = _h3,
 ) -> list[Finding]:
     """PDF text layers often print a block of k labels, then its 7k numbers (row by row or
     column by column). Arrange such a block both ways and keep the one under which every row
@@ -137,7 +161,7 @@ def _read_blocks(
             ok = {
                 name: arr
                 for name, arr in (("row by row", by_row), ("column by column", by_col))
-                if all(_h3(r) for r in arr)
+                if all(h3(r) for r in arr)
                 and all(t.isascii() and t.isdigit() and (t == "0" or t[0] != "0") for t in texts)
             }
             distinct = {tuple(arr) for arr in ok.values()}

@@ -14,11 +14,13 @@ from extractor.models import CellValue, Finding, TableValues
 from extractor.read.normalise import SqMap, SubMap, fold_for_match, squeeze_for_match
 from extractor.spec import (
     ACTIVE_ROWS,
+    REVIEW_COLUMN_LABELS,
     REVIEW_COLUMNS,
     REVIEW_GROUPS,
     RowSpec,
 )
 from extractor.tables.cells import Atom, CellSpan, Fit, as_int, atoms_of, cell_spans, fit, to_value
+from extractor.tables.columns import printed_order
 
 MAX_COMBINATIONS = 50_000
 
@@ -49,6 +51,8 @@ class TableRead:
     methods: dict[str, dict[str, str]] = field(default_factory=dict)
     #: Offset of ``source`` in the whole source text.
     offset: int = 0
+    #: The columns in the order the header prints them, when not the template's (三, 四).
+    columns: tuple[str, ...] | None = None
 
     def tie(self, row: str, col: str, span: CellSpan) -> None:
         """Record where ``row.col`` was read (region offsets) and how."""
@@ -198,11 +202,22 @@ def _h4(cells: tuple[str, ...]) -> bool:
     return True
 
 
+def _in_template_order(cells: tuple[str, ...], order: tuple[str, ...]) -> tuple[str, ...]:
+    out: list[str] = []
+    for g in range(3):
+        by_col = dict(zip(order, cells[g * 5 : g * 5 + 5], strict=True))
+        out += [by_col[c] for c in REVIEW_COLUMNS]
+    return tuple(out)
+
+
 def read_review(region: str) -> TableRead:
     table = "review_litigation"
     findings: list[Finding] = []
     atoms = atoms_of(region)
-    f = fit(atoms, 15, _h4)
+    first = next((a.start for a in atoms if a.kind == "num"), len(region))
+    order = printed_order(table, region[:first])
+    cols = order or REVIEW_COLUMNS
+    f = fit(atoms, 15, _h4 if order is None else lambda c: _h4(_in_template_order(c, order)))
     labels = {
         g: LabelHit(g, "exact" if g == "review" or "行政诉讼" in region else "fuzzy") for g in REVIEW_GROUPS
     }
@@ -228,11 +243,11 @@ def read_review(region: str) -> TableRead:
     cand = f.candidates[0]
     values: TableValues = {}
     blanks: list[str] = []
-    read = TableRead(table, values, labels, region, findings)
+    read = TableRead(table, values, labels, region, findings, columns=order)
     spans = cell_spans(f, cand)
     for gi, g in enumerate(REVIEW_GROUPS):
         row: dict[str, CellValue] = {}
-        for ci, c in enumerate(REVIEW_COLUMNS):
+        for ci, c in enumerate(cols):
             t = cand[gi * 5 + ci]
             v = to_value(t)
             if v is None and not t.strip():
@@ -241,7 +256,12 @@ def read_review(region: str) -> TableRead:
             row[c] = v
             if v is not None:
                 read.tie(g, c, spans[gi * 5 + ci])
-        values[g] = row
+        values[g] = {c: row[c] for c in REVIEW_COLUMNS}
+    if order is not None:
+        shown = " ".join(REVIEW_COLUMN_LABELS[c] for c in order)
+        findings.append(
+            make_finding("layout", "info", table, f"table 四 prints its columns as {shown}; read so")
+        )
     if blanks:
         findings.append(blank_finding(table, blanks))
     if f.how == "split" and f.raw_count == 1:
