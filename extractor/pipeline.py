@@ -104,8 +104,32 @@ def anchors_of(reads: dict[str, TableRead]) -> dict[str, dict[str, Any]]:
     }
 
 
-def verify_reads(text: str, located: Located, reads: dict[str, TableRead]) -> list[Finding]:
+@dataclass
+class Placement:
+    """Where the reads' cells stand in the source text, as the record keeps it."""
+
+    evidence: dict[str, dict[str, dict[str, list[int]]]]
+    methods: dict[str, dict[str, dict[str, str]]]
+    anchors: dict[str, dict[str, Any]]
+
+    @classmethod
+    def of(cls, reads: dict[str, TableRead]) -> Placement:
+        return cls(
+            {k: r.evidence() for k, r in reads.items()},
+            {k: r.methods for k, r in reads.items() if r.methods},
+            anchors_of(reads),
+        )
+
+    def apply(self, record: Record) -> None:
+        record.evidence, record.evidence_method = self.evidence, self.methods
+        record.meta["anchors"] = self.anchors
+
+
+def verify_reads(
+    text: str, located: Located, reads: dict[str, TableRead], placed: Placement | None = None
+) -> list[Finding]:
     """The one verification of a report's reads (values, labels, grounding, evidence)."""
+    placed = placed or Placement.of(reads)
     apps = reads.get("applications")
     prose = located.prose_squeezed()
     return verify(
@@ -123,9 +147,9 @@ def verify_reads(text: str, located: Located, reads: dict[str, TableRead]) -> li
                 if t not in reads and (said := prose_evidence(prose, t))
             },
             text=text,
-            evidence={k: r.evidence() for k, r in reads.items()},
-            evidence_method={k: r.methods for k, r in reads.items()},
-            anchors=anchors_from(anchors_of(reads)),
+            evidence=placed.evidence,
+            evidence_method=placed.methods,
+            anchors=anchors_from(placed.anchors),
         )
     )
 
@@ -155,12 +179,14 @@ def extract_document(doc: Document, *, hook: TableHook | None = None) -> Record:
         )
     table_methods = dict.fromkeys(reads, "rules")
     usage: dict[str, Any] = {}
-    checked = verify_reads(text, located, reads)
+    placed = Placement.of(reads)
+    checked = verify_reads(text, located, reads, placed)
     if hook is not None and located.template is not None:
         by_table = {k: r.findings + _table_findings(checked, k) for k, r in reads.items()}
         result = hook(text, located, reads, by_table)
         if any(result.reads.get(k) is not r for k, r in reads.items()) or result.reads.keys() != reads.keys():
-            checked = verify_reads(text, located, result.reads)  # a table was replaced: check anew
+            placed = Placement.of(result.reads)  # a table was replaced: check anew
+            checked = verify_reads(text, located, result.reads, placed)
         reads, table_methods, usage = result.reads, result.table_methods, result.usage
         findings.extend(result.findings)
     for r in reads.values():
@@ -176,9 +202,7 @@ def extract_document(doc: Document, *, hook: TableHook | None = None) -> Record:
         findings=findings,
         notes=doc.notes,
     )
-    record.evidence = {k: r.evidence() for k, r in reads.items()}
-    record.evidence_method = {k: r.methods for k, r in reads.items() if r.methods}
-    record.meta["anchors"] = anchors_of(reads)
+    placed.apply(record)
     if usage:
         record.meta["llm_usage"] = usage
     return record

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from extractor.models import CellValue, Finding, TableValues
 from extractor.spec import APPLICANT_COLUMN_LABELS, APPLICANT_COLUMNS, APPLICATION_ROWS, OUTCOME_ROWS, RowSpec
-from extractor.tables.cells import Atom, Fit, as_int, atoms_of, cell_spans, fit, to_value
+from extractor.tables.cells import Atom, Fit, as_int, atoms_of, fit, to_value
 from extractor.tables.columns import printed_order
 from extractor.tables.rules import (
     MAX_COMBINATIONS,
@@ -63,8 +63,7 @@ def read_applications(region: str, template: str | None, squeezed: Squeezed | No
     order = printed_order("applications", region[:first])
     columns = order or APPLICANT_COLUMNS
 
-    def h3(cells: tuple[str, ...]) -> bool:
-        return _h3(cells, order)
+    h3: Callable[[tuple[str, ...]], bool] = _h3 if order is None else lambda c: _h3(c, order)
 
     fits: dict[str, Fit] = {}
     atoms: dict[str, list[Atom]] = {}
@@ -93,11 +92,9 @@ def read_applications(region: str, template: str | None, squeezed: Squeezed | No
             findings.append(unread_row_finding(table, key, f, "that all satisfy the identities"))
             continue
         got = _blank_policy(key, dict(zip(columns, cand, strict=True)), table, findings, zeroed)
-        values[key] = {c: got[c] for c in APPLICANT_COLUMNS}
+        values[key] = got if order is None else {c: got[c] for c in APPLICANT_COLUMNS}
         if f is not None:
-            for col, span in zip(columns, cell_spans(f, cand), strict=True):
-                if values[key][col] is not None:
-                    read.tie(key, col, span)
+            read.tie_fit(key, got, columns, f, cand)
         if f is not None and f.how == "split" and f.raw_count == 1:
             forced.append(key)
         elif f is not None and f.how == "split":

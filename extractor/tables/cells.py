@@ -97,22 +97,23 @@ def atoms_of(segment: str, *, stop_at_text: bool = False, base: int = 0) -> list
     atoms: list[Atom] = []
     last = len(parts) - 1
     seen_value = False
-    off = base  # offset of parts[i] in the region
+    off = base  # offset of parts[i] in the region (every separator is one character)
+    new = tuple.__new__  # a NamedTuple's own __new__ is slow Python code; this is the hot loop
     # parts = [piece, sep, piece, sep, ..., piece]
     for i in range(0, last + 1, 2):
         piece = parts[i]
         at = off
-        off += len(piece) + (len(parts[i + 1]) if i < last else 0)
+        off += len(piece) + 1
         stripped = piece.strip()
         if stripped.isascii():
             if stripped.isdigit():
-                s0 = at + piece.index(stripped)
-                atoms.append(Atom("num", stripped, s0, s0 + len(stripped)))
+                s0 = at + len(piece) - len(piece.lstrip())
+                atoms.append(new(Atom, ("num", stripped, s0, s0 + len(stripped))))
                 seen_value = True
                 continue
             if not stripped:
                 if 0 < i < last and parts[i - 1] != "\n" and parts[i + 1] != "\n":
-                    atoms.append(Atom("blank", "", at, at + len(piece)))
+                    atoms.append(new(Atom, ("blank", "", at, at + len(piece))))
                 continue
         elif SPAN in stripped:
             stripped = stripped.replace(SPAN, "").strip()
@@ -166,6 +167,12 @@ def fit(
         items.pop(0)
     while len(items) > n and items and items[-1].kind == "blank":
         items.pop()
+    if len(items) == n and all(
+        (a.kind == "num" and (t := a.text).isdigit() and t.isascii() and (t[0] != "0" or t == "0"))
+        or (a.kind != "blank" and a.valid_single)
+        for a in items
+    ):  # the common case first: exactly n well-formed cells, none blank (printed is for messages)
+        return Fit([tuple(a.text for a in items)], "positional", raw_count=1, items=tuple(items))
     printed = " ".join(a.text or "□" for a in items)
     nums = [a for a in items if a.kind == "num"]
     if not items:
@@ -174,7 +181,11 @@ def fit(
         if blank_row_ok and len(items) == n:
             return Fit([("",) * n], "positional", raw_count=1, printed=printed, items=tuple(items))
         return Fit([], "none", f"all {len(items)} cells are blank", printed=printed)
-    if len(items) == n and all(a.valid_single for a in items):
+    if len(items) == n and all(
+        (a.kind == "num" and (t := a.text).isdigit() and t.isascii() and (t[0] != "0" or t == "0"))
+        or a.valid_single
+        for a in items
+    ):
         return Fit(
             [tuple(a.text for a in items)], "positional", raw_count=1, printed=printed, items=tuple(items)
         )

@@ -30,6 +30,10 @@ _LABELS: Final[dict[str, Mapping[str, str]]] = {
 }
 
 
+#: The labels as the national format prints them (simplified, half-width).
+_RAW: Final = {t: tuple(labels.values()) for t, labels in _LABELS.items()}
+
+
 def _line_positions(table: str, line: str) -> dict[str, int]:
     sq = fold_for_match(line)
     for m in _MASKS[table]:
@@ -52,7 +56,10 @@ def printed_order(table: str, header: str) -> tuple[str, ...] | None:
     template = list(_LABELS[table])
     order = list(template)
     placed: set[str] = set()
+    raw = _RAW[table]
     for line in header.split("\n"):
+        if sum(label in line for label in raw) < 2:
+            continue  # (cheap pre-check on the printed line; folding is the slow part)
         folded = fold_for_match(line)
         if any(fold_for_match(g) in folded for g in _GROUPS[table]):
             continue

@@ -8,6 +8,7 @@ cannot be read stays ``None`` with a finding; nothing is ever filled in.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from extractor.models import CellValue, Finding, TableValues
@@ -23,6 +24,7 @@ from extractor.tables.cells import Atom, CellSpan, Fit, as_int, atoms_of, cell_s
 from extractor.tables.columns import printed_order
 
 MAX_COMBINATIONS = 50_000
+Cells = tuple[str, ...]
 
 
 @dataclass
@@ -59,6 +61,28 @@ class TableRead:
         self.spans.setdefault(row, {})[col] = (span[0], span[1])
         if span[2]:
             self.methods.setdefault(row, {})[col] = span[2]
+
+    def tie_fit(
+        self, row: str, values: Mapping[str, CellValue], cols: Sequence[str], f: Fit, cand: Cells
+    ) -> None:
+        """Tie a whole row read by ``f`` as ``cand`` (cells whose value is None are not tied)."""
+        items = f.items
+        if f.how == "positional" and len(items) == len(cand) and None not in values.values():
+            self.spans[row] = {c: (a[2], a[3]) for c, a in zip(cols, items, strict=True)}  # the common case
+            if any(a[0] == "blank" for a in items):
+                self.methods[row] = {c: "blank" for c, a in zip(cols, items, strict=True) if a[0] == "blank"}
+            return
+        self.tie_row(row, values, zip(cols, cell_spans(f, cand), strict=True))
+
+    def tie_row(
+        self, row: str, values: Mapping[str, CellValue], spans: Iterable[tuple[str, CellSpan]]
+    ) -> None:
+        """:meth:`tie` for a whole row (cells whose value is None are not tied)."""
+        pairs = [(c, sp) for c, sp in spans if values.get(c) is not None]
+        self.spans[row] = {c: (sp[0], sp[1]) for c, sp in pairs}
+        how = {c: sp[2] for c, sp in pairs if sp[2]}
+        if how:
+            self.methods[row] = how
 
     def evidence(self, base: int | None = None) -> dict[str, dict[str, list[int]]]:
         """The spans as offsets into the whole source text (the record's ``evidence``), or
@@ -319,17 +343,16 @@ def read_active(region: str, template: str, squeezed: Squeezed | None = None) ->
         cand = f.candidates[0]
         row: dict[str, CellValue] = {}
         blanks = []
-        for col, text, span in zip(spec.columns, cand, cell_spans(f, cand), strict=True):
+        for col, text in zip(spec.columns, cand, strict=True):
             money = spec.key == "procurement" and col == "amount"
             v = to_value(text, money_yuan=money)
             if v is None and not text.strip():
                 v = 0
                 blanks.append(col)
             row[col] = v
-            if v is not None:
-                read.tie(spec.key, col, span)
             if money:
                 row["amount_text"] = text
+        read.tie_fit(spec.key, row, spec.columns, f, cand)
         zeroed.extend(f"{spec.key}.{c}" for c in blanks)
         if f.how == "split":
             forced.append(spec.key)
