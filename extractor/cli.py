@@ -1,4 +1,4 @@
-"""Command line: ``extractor extract | show | verify | regress | estimate | export``.
+"""Command line: ``extractor extract | show | verify | regress | estimate | export | serve | review``.
 
 The only place where :class:`~extractor.errors.ExtractorError` becomes a message and an exit
 code. Exit codes: 0 done; 1 a check failed (verify mismatch, golden diff, shown record is an
@@ -373,6 +373,60 @@ def export(
         raise _fail(str(exc)) from exc
     for p in written:
         out.print(str(p), highlight=False)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to bind (loopback by default).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    data_dir: Annotated[Path, typer.Option(help="Folder of the SQLite database and uploads.")] = Path(
+        "extractor-data"
+    ),
+    token_env: Annotated[
+        str, typer.Option(help="Environment variable holding the bearer token (required off loopback).")
+    ] = "EXTRACTOR_SERVICE_TOKEN",
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Worker processes per job.")] = 1,
+    max_upload_mb: Annotated[int, typer.Option(min=1, help="Largest request body, MB.")] = 200,
+    max_files: Annotated[int, typer.Option(min=1, help="Most files in one job upload.")] = 10_000,
+    max_jobs: Annotated[int, typer.Option(min=1, help="Most jobs queued or running at once.")] = 4,
+    model: Annotated[Optional[str], typer.Option(help="LLM model name (enables the LLM path).")] = None,  # noqa: UP045
+    base_url: Annotated[Optional[str], typer.Option(help="OpenAI-compatible base URL.")] = None,  # noqa: UP045
+    llm: Annotated[Optional[str], typer.Option(help="auto | always | off")] = None,  # noqa: UP045
+    config: Annotated[Optional[Path], typer.Option(help="TOML config for the LLM path.")] = None,  # noqa: UP045
+) -> None:
+    """Serve the HTTP API and the review page (/review; OpenAPI docs at /docs)."""
+    import os
+
+    from extractor.service.app import Settings
+    from extractor.service.jobs import Limits
+    from extractor.service.server import serve as do_serve
+
+    try:
+        hook = _llm_hook({"model": model, "base_url": base_url, "llm": llm, "config": config})
+        limits = Limits(max_upload_mb << 20, max_files, max_jobs)
+        settings = Settings(data_dir, os.environ.get(token_env) or None, limits, jobs, hook)
+        err.print(
+            f"serving on http://{host}:{port} (review page /review, API docs /docs), data in {data_dir}"
+        )
+        code = do_serve(settings, host, port)
+    except ExtractorError as exc:
+        raise _fail(f"{exc} ({token_env})" if "token" in str(exc) else str(exc)) from exc
+    raise typer.Exit(code)
+
+
+@app.command()
+def review(
+    results: Annotated[Path, typer.Argument(help="A results JSONL.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="HTML file to write.")] = Path("review.html"),
+) -> None:
+    """Write the review page for a results JSONL: one self-contained HTML file, no network."""
+    from extractor.service.offline import write_review_page
+
+    try:
+        n = write_review_page(results, output)
+    except ExtractorError as exc:
+        raise _fail(str(exc)) from exc
+    out.print(f"{n} records → {output}", highlight=False)
 
 
 def run() -> None:  # pragma: no cover - console entry for `python -m extractor`

@@ -1,0 +1,221 @@
+"""The HTTP API against a real ``extractor serve`` on 127.0.0.1 (a subprocess) and an HTTP client."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.helpers import SEEDS, relayout, to_html
+from tests.service_reports import unread_report, write_many
+from tests.service_server import running, start, stop, wait_job
+
+EXTRACTOR = [sys.executable, "-m", "extractor"]
+
+
+def cli_lines(folder: Path, *names: str) -> list[str]:
+    """Records the CLI writes for files in ``folder`` (run from there: paths are bare names)."""
+    out = folder / "cli.jsonl"
+    subprocess.run([*EXTRACTOR, "extract", *names, "-o", str(out), "--overwrite", "-q"], cwd=folder,
+                   check=True, capture_output=True)  # fmt: skip
+    return out.read_text(encoding="utf-8").splitlines()
+
+
+def test_extract_is_the_cli_record_byte_for_byte(tmp_path: Path) -> None:
+    files = tmp_path / "in"
+    files.mkdir()
+    text = SEEDS[1].read_text(encoding="utf-8")
+    samples = {"seed.txt": text, "pipe.txt": relayout(text, "pipe"), "page.html": to_html(text)}
+    samples["bad.doc"] = "not a report"
+    for name, body in samples.items():
+        (files / name).write_text(body, encoding="utf-8")
+    expected = dict(zip(sorted(samples), cli_lines(files, *sorted(samples)), strict=True))
+    with running(tmp_path / "data") as base, httpx.Client(base_url=base) as client:
+        for name in sorted(samples):
+            resp = client.post("/v1/extract", files={"file": (name, (files / name).read_bytes())})
+            assert resp.status_code == 200, resp.text
+            assert resp.text == expected[name]
+            rec_id = resp.headers["x-record-id"]
+            assert client.get(f"/v1/records/{rec_id}").text == expected[name]
+        assert client.get("/docs").status_code == 200
+        assert "/v1/jobs" in client.get("/openapi.json").json()["paths"]
+
+
+def test_job_progress_records_filter_and_zip(tmp_path: Path) -> None:
+    reports = write_many(tmp_path / "in", 12)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for p in reports[8:]:
+            zf.write(p, f"inner/{p.name}")
+        zf.writestr("inner/broken.pdf", b"%PDF-1.4 not really")
+    uploads = [("files", (p.name, p.read_bytes())) for p in reports[:8]]
+    uploads += [("files", ("bundle.zip", buf.getvalue())), ("files", ("empty.txt", b""))]
+    with running(tmp_path / "data") as base, httpx.Client(base_url=base, timeout=30) as client:
+        resp = client.post("/v1/jobs", files=uploads)
+        assert resp.status_code == 202, resp.text
+        job_id = resp.json()["id"]
+        prog = wait_job(client, job_id)
+        assert prog["state"] == "done"
+        assert prog["done"] == prog["total"] == 14
+        assert prog["counts"] == {"verified": 12, "error": 2}
+        lines = client.get(f"/v1/jobs/{job_id}/records").text.splitlines()
+        paths = sorted(json.loads(x)["path"] for x in lines)
+        inner = [f"bundle.zip!inner/{p.name}" for p in reports[8:]]
+        assert paths == sorted(
+            [p.name for p in reports[:8]] + inner + ["bundle.zip!inner/broken.pdf", "empty.txt"]
+        )
+        errors = [
+            json.loads(x) for x in client.get(f"/v1/jobs/{job_id}/records?status=error").text.splitlines()
+        ]
+        assert sorted(e["path"] for e in errors) == ["bundle.zip!inner/broken.pdf", "empty.txt"]
+        assert all(str(tmp_path) not in e["error"] and "empty.txt" in json.dumps(e) for e in errors[1:])
+        listed = client.get("/v1/records", params={"job_id": job_id, "status": "verified"}).json()
+        assert len(listed) == 12
+        # the same records as the CLI over the same files (bare names, members inside the zip)
+        cli = {json.loads(x)["path"]: x for x in cli_lines(tmp_path / "in", *[p.name for p in reports[:8]])}
+        api = {json.loads(x)["path"]: x for x in lines}
+        assert all(api[name] == line for name, line in cli.items())
+        assert client.post(f"/v1/jobs/{job_id}/cancel").status_code == 409  # already done
+        assert client.get("/v1/jobs/nope").status_code == 404
+
+
+def test_review_correction_refused_then_accepted(tmp_path: Path) -> None:
+    text, row = unread_report()
+    with running(tmp_path / "data") as base, httpx.Client(base_url=base) as client:
+        resp = client.post("/v1/extract", files={"file": ("unread.txt", text.encode())})
+        rec = resp.json()
+        assert rec["status"] == "needs_review"
+        assert rec["tables"]["applications"]["partially_granted"]["natural_person"] is None
+        rec_id = resp.headers["x-record-id"]
+        cols = [
+            "natural_person",
+            "commercial",
+            "research",
+            "social_welfare",
+            "legal_service",
+            "other_org",
+            "total",
+        ]
+        wrong = [row[0] + 1, *row[1:]]  # breaks H3 (the row's 总计) and H1/H2
+        body = {"reviewer": "alice", "reason": "read the cell from the PDF",
+                "cells": [{"table": "applications", "row": "partially_granted", "column": c, "value": v}
+                          for c, v in zip(cols, wrong, strict=True)]}  # fmt: skip
+        refused = client.post(f"/v1/records/{rec_id}/review", json=body)
+        assert refused.status_code == 422
+        assert {"H3"} <= {f["check"] for f in refused.json()["findings"]}
+        assert client.get(f"/v1/records/{rec_id}").json()["status"] == "needs_review"
+        body["cells"][0]["value"] = row[0]
+        accepted = client.post(f"/v1/records/{rec_id}/review", json=body)
+        assert accepted.status_code == 200, accepted.text
+        new = accepted.json()
+        assert new["status"] == "reviewed"
+        assert new["tables"]["applications"]["partially_granted"]["natural_person"] == row[0]
+        review = new["meta"]["reviews"][-1]
+        assert review["reviewer"] == "alice" and review["reason"] and review["at"]
+        first = next(c for c in review["cells"] if c["column"] == "natural_person")
+        assert first["machine"] is None and first["action"] == "correct"
+        assert new["meta"]["history"][0]["status"] == "needs_review"
+        assert new["meta"]["history"][0]["tables"] == rec["tables"]
+        assert client.get(f"/v1/records/{rec_id}").json() == new
+        assert client.get(f"/v1/records/{rec_id}/reviews").json()[0]["reviewer"] == "alice"
+        bad_cell = {
+            **body,
+            "cells": [{"table": "applications", "row": "nope", "column": "total", "value": 1}],
+        }
+        nope = client.post(f"/v1/records/{rec_id}/review", json=bad_cell)
+        assert nope.status_code == 422 and "no cell applications/nope/total" in nope.json()["detail"]
+        assert client.post(f"/v1/records/{rec_id}/review", json={**body, "reviewer": ""}).status_code == 422
+
+
+def test_bad_uploads_and_limits(tmp_path: Path) -> None:
+    with (
+        running(tmp_path / "data", "--max-upload-mb", "1", "--max-files", "3") as base,
+        httpx.Client(base_url=base) as client,
+    ):
+        big = client.post("/v1/extract", files={"file": ("big.txt", b"x" * (1 << 20 + 1))})
+        assert big.status_code == 413 and "exceeds the limit" in big.json()["detail"]
+        many = client.post("/v1/jobs", files=[("files", (f"{i}.txt", b"a")) for i in range(4)])
+        assert many.status_code == 413 and "Too many files" in many.json()["detail"]
+        assert client.post("/v1/jobs", data={"x": "1"}).status_code == 400
+        zipped = client.post("/v1/extract", files={"file": ("a.zip", b"PK")})
+        assert zipped.status_code == 400 and "/v1/jobs" in zipped.json()["detail"]
+        chunked = client.post("/v1/extract", content=iter([b"abc"]), headers={"content-type": "text/plain"})
+        assert chunked.status_code == 411
+
+
+def test_concurrent_jobs_are_bounded(tmp_path: Path) -> None:
+    reports = write_many(tmp_path / "in", 150)
+    files = [("files", (p.name, p.read_bytes())) for p in reports]
+    with running(tmp_path / "data", "--max-jobs", "1") as base, httpx.Client(base_url=base, timeout=30) as c:
+        first = c.post("/v1/jobs", files=files)
+        assert first.status_code == 202
+        second = c.post("/v1/jobs", files=files[:1])
+        assert second.status_code == 429 and "already running" in second.json()["detail"]
+        cancelled = c.post(f"/v1/jobs/{first.json()['id']}/cancel")
+        assert cancelled.status_code == 200 and cancelled.json()["state"] == "cancelled"
+        time.sleep(1)
+        assert c.post("/v1/jobs", files=files[:1]).status_code == 202
+
+
+def test_bearer_token_required_off_loopback_and_when_set(tmp_path: Path) -> None:
+    cmd = [*EXTRACTOR, "serve", "--host", "0.0.0.0", "--data-dir", str(tmp_path / "d")]
+    no_token = {**os.environ, "EXTRACTOR_SERVICE_TOKEN": ""}
+    refused = subprocess.run(cmd, capture_output=True, text=True, timeout=60, env=no_token)
+    assert refused.returncode == 2 and "EXTRACTOR_SERVICE_TOKEN" in refused.stderr
+    env = {"EXTRACTOR_SERVICE_TOKEN": "s3cret-token"}
+    with running(tmp_path / "data", env=env) as base:
+        assert httpx.get(f"{base}/v1/records").status_code == 401
+        assert httpx.get(f"{base}/v1/records", headers={"Authorization": "Bearer wrong"}).status_code == 401
+        ok = httpx.get(f"{base}/v1/records", headers={"Authorization": "Bearer s3cret-token"})
+        assert ok.status_code == 200
+        assert httpx.get(f"{base}/review").status_code == 401
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_serve_stops_cleanly_on_signal(tmp_path: Path, sig: signal.Signals) -> None:
+    reports = write_many(tmp_path / "in", 300)
+    proc, base = start(tmp_path / "data")
+    try:
+        with httpx.Client(base_url=base, timeout=30) as client:
+            job_id = client.post(
+                "/v1/jobs", files=[("files", (p.name, p.read_bytes())) for p in reports]
+            ).json()["id"]
+            while client.get(f"/v1/jobs/{job_id}").json()["done"] < 10:
+                time.sleep(0.05)
+        t0 = time.monotonic()
+        proc.send_signal(sig)
+        assert proc.wait(10) == 128 + sig
+        assert time.monotonic() - t0 < 5
+    finally:
+        stop(proc)
+
+
+def test_restart_after_sigkill_loses_and_duplicates_nothing(tmp_path: Path) -> None:
+    reports = write_many(tmp_path / "in", 400)
+    proc, base = start(tmp_path / "data")
+    with httpx.Client(base_url=base, timeout=30) as client:
+        job_id = client.post("/v1/jobs", files=[("files", (p.name, p.read_bytes())) for p in reports]).json()[
+            "id"
+        ]
+        while (done := client.get(f"/v1/jobs/{job_id}").json()["done"]) < 40:
+            time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(10)
+    stop(proc)
+    assert done < 400, "the job finished before the kill: make it longer"
+    with running(tmp_path / "data") as base, httpx.Client(base_url=base, timeout=30) as client:
+        prog = wait_job(client, job_id)
+        assert prog["state"] == "done" and prog["done"] == prog["total"] == 400
+        lines = client.get(f"/v1/jobs/{job_id}/records").text.splitlines()
+    paths = [json.loads(x)["path"] for x in lines]
+    assert len(paths) == len(set(paths)) == 400
+    assert sorted(paths) == sorted(p.name for p in reports)
