@@ -210,7 +210,7 @@ function light(src, s, e, td) {
   mark.id = "hl";
   mark.textContent = src.slice(s, e);
   pre.append(document.createTextNode(src.slice(0, s)), mark, document.createTextNode(src.slice(e)));
-  mark.scrollIntoView({block: "center"});
+  pre.scrollTop = mark.offsetTop - pre.clientHeight / 2;  // scroll the source only: the cell stays put
 }
 
 function parseValue(text) {
