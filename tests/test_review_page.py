@@ -40,7 +40,9 @@ ARTIFACTS = Path(os.environ.get("EXTRACTOR_ARTIFACTS", ROOT / "test-artifacts"))
 
 @pytest.fixture
 def browser(tmp_path: Path) -> Iterator[WebDriver]:
-    assert CHROMIUM.exists() and DRIVER.exists(), "install Debian's chromium and chromium-driver (.ci/run does)"
+    assert CHROMIUM.exists() and DRIVER.exists(), (
+        "install Debian's chromium and chromium-driver (.ci/run does)"
+    )
     opts = webdriver.ChromeOptions()
     opts.binary_location = str(CHROMIUM)
     for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -64,7 +66,8 @@ def evidence_for(source: str) -> dict[str, dict[str, dict[str, list[int]]]]:
             nums = list(re.finditer(r"\d+", source[base : source.find("\n", base)]))
             if len(nums) == len(APPLICANT_COLUMNS):
                 spans[spec.key] = {
-                    c: [base + m.start(), base + m.end()] for c, m in zip(APPLICANT_COLUMNS, nums, strict=True)
+                    c: [base + m.start(), base + m.end()]
+                    for c, m in zip(APPLICANT_COLUMNS, nums, strict=True)
                 }
                 break
     return {"applications": spans}
@@ -90,17 +93,26 @@ def test_offline_page_links_cells_to_their_source(tmp_path: Path, browser: WebDr
     done = subprocess.run([sys.executable, "-m", "extractor", "review", "results.jsonl", "-o", str(page)],
                           cwd=tmp_path, capture_output=True, text=True, check=True)  # fmt: skip
     assert "2 records" in done.stdout
-    assert "http" not in re.sub(r'content="[^"]*"', "", page.read_text(encoding="utf-8")).replace("http-equiv", "")
+    assert "http" not in re.sub(r'content="[^"]*"', "", page.read_text(encoding="utf-8")).replace(
+        "http-equiv", ""
+    )
     browser.get(page.as_uri())
     rows = browser.find_elements(By.CSS_SELECTOR, "#list tbody tr")
     assert len(rows) == 2
     Select(browser.find_element(By.ID, "f-status")).select_by_visible_text("needs_review")
-    assert [r.text for r in browser.find_elements(By.CSS_SELECTOR, "#list tbody tr")][0].count("unread.txt") == 1
+    assert (
+        next(r.text for r in browser.find_elements(By.CSS_SELECTOR, "#list tbody tr")).count("unread.txt")
+        == 1
+    )
     Select(browser.find_element(By.ID, "f-check")).select_by_visible_text("unreadable")
     assert len(browser.find_elements(By.CSS_SELECTOR, "#list tbody tr")) == 1
     browser.find_element(By.CSS_SELECTOR, "#list tbody tr").click()
     cell = browser.find_element(By.CSS_SELECTOR, 'td[data-r="partially_granted"][data-c="natural_person"]')
-    assert cell.text == "unread" and "unread" in cell.get_attribute("class") and "fail" in cell.get_attribute("class")
+    assert (
+        cell.text == "unread"
+        and "unread" in cell.get_attribute("class")
+        and "fail" in cell.get_attribute("class")
+    )
     assert "no evidence" in browser.find_element(By.ID, "detail").text
     assert "could not be read" in browser.find_element(By.CSS_SELECTOR, ".findings").text
     Select(browser.find_element(By.ID, "f-check")).select_by_visible_text("all")
@@ -110,8 +122,12 @@ def test_offline_page_links_cells_to_their_source(tmp_path: Path, browser: WebDr
     start, end = lines[0]["evidence"]["applications"]["partially_granted"]["total"]
     ActionChains(browser).move_to_element(cell).perform()
     mark = browser.find_element(By.ID, "hl")
-    assert mark.text == src[start:end] == str(lines[0]["tables"]["applications"]["partially_granted"]["total"])
-    before = browser.execute_script("return document.getElementById('src').textContent.slice(0, arguments[0])", start)
+    assert (
+        mark.text == src[start:end] == str(lines[0]["tables"]["applications"]["partially_granted"]["total"])
+    )
+    before = browser.execute_script(
+        "return document.getElementById('src').textContent.slice(0, arguments[0])", start
+    )
     assert before == src[:start]
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     browser.save_screenshot(str(ARTIFACTS / "review-offline-hover.png"))
@@ -130,7 +146,9 @@ def test_served_page_settles_a_needs_review_record(tmp_path: Path, browser: WebD
 
         def fill(values: list[int]) -> None:
             for col, v in zip(APPLICANT_COLUMNS, values, strict=True):
-                box = browser.find_element(By.CSS_SELECTOR, f'td[data-r="partially_granted"][data-c="{col}"] input')
+                box = browser.find_element(
+                    By.CSS_SELECTOR, f'td[data-r="partially_granted"][data-c="{col}"] input'
+                )
                 assert box.get_attribute("placeholder") == "unread"
                 box.clear()
                 box.send_keys(str(v))
@@ -145,7 +163,9 @@ def test_served_page_settles_a_needs_review_record(tmp_path: Path, browser: WebD
         browser.find_element(By.ID, "submit").click()
         wait.until(lambda d: d.find_element(By.ID, "status").text == "reviewed")
         assert "status is now reviewed" in browser.find_element(By.ID, "msg").text
-        cell = browser.find_element(By.CSS_SELECTOR, 'td[data-r="partially_granted"][data-c="natural_person"]')
+        cell = browser.find_element(
+            By.CSS_SELECTOR, 'td[data-r="partially_granted"][data-c="natural_person"]'
+        )
         assert "human" in cell.get_attribute("class")
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         browser.save_screenshot(str(ARTIFACTS / "review-served.png"))
