@@ -153,6 +153,8 @@ def test_served_page_settles_a_needs_review_record(tmp_path: Path, browser: WebD
                 box.clear()
                 box.send_keys(str(v))
 
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        browser.save_screenshot(str(ARTIFACTS / "review-served-before.png"))
         fill([row[0] + 2, *row[1:]])
         browser.find_element(By.ID, "reviewer").send_keys("alice")
         browser.find_element(By.ID, "reason").send_keys("cell printed twice; the PDF shows one number")

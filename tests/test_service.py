@@ -178,6 +178,12 @@ def test_bearer_token_required_off_loopback_and_when_set(tmp_path: Path) -> None
         ok = httpx.get(f"{base}/v1/records", headers={"Authorization": "Bearer s3cret-token"})
         assert ok.status_code == 200
         assert httpx.get(f"{base}/review").status_code == 401
+        assert httpx.get(f"{base}/review?token=wrong").status_code == 401
+        login = httpx.get(f"{base}/review?token=s3cret-token")  # a browser: the token becomes a cookie
+        assert login.status_code == 303 and "httponly" in login.headers["set-cookie"].lower()
+        with httpx.Client(base_url=base, cookies=login.cookies) as browser:
+            assert browser.get("/review").status_code == 200
+            assert browser.get("/v1/records").status_code == 200
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
