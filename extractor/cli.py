@@ -393,6 +393,7 @@ def serve(
     base_url: Annotated[Optional[str], typer.Option(help="OpenAI-compatible base URL.")] = None,  # noqa: UP045
     llm: Annotated[Optional[str], typer.Option(help="auto | always | off")] = None,  # noqa: UP045
     config: Annotated[Optional[Path], typer.Option(help="TOML config for the LLM path.")] = None,  # noqa: UP045
+    cache_dir: Annotated[Optional[str], typer.Option(help="LLM answer cache folder.")] = None,  # noqa: UP045
 ) -> None:
     """Serve the HTTP API and the review page (/review; OpenAPI docs at /docs)."""
     import os
@@ -402,7 +403,8 @@ def serve(
     from extractor.service.server import serve as do_serve
 
     try:
-        hook = _llm_hook({"model": model, "base_url": base_url, "llm": llm, "config": config})
+        options = {"model": model, "base_url": base_url, "llm": llm, "config": config, "cache_dir": cache_dir}
+        hook = _llm_hook(options)
         limits = Limits(max_upload_mb << 20, max_files, max_jobs)
         settings = Settings(data_dir, os.environ.get(token_env) or None, limits, jobs, hook)
         err.print(

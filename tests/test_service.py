@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from tests.helpers import SEEDS, relayout, to_html
+from tests.llm_server import ScriptedServer
 from tests.service_reports import unread_report, write_many
 from tests.service_server import running, start, stop, wait_job
 
@@ -225,3 +226,26 @@ def test_restart_after_sigkill_loses_and_duplicates_nothing(tmp_path: Path) -> N
     paths = [json.loads(x)["path"] for x in lines]
     assert len(paths) == len(set(paths)) == 400
     assert sorted(paths) == sorted(p.name for p in reports)
+
+
+def test_sigterm_during_a_hanging_model_request(tmp_path: Path, llm_server: ScriptedServer) -> None:
+    for table in ("active_disclosure", "applications", "review_litigation"):
+        llm_server.push(table, {"hang": 120})
+    reports = write_many(tmp_path / "in", 3)
+    llm = ["--model", "scripted", "--base-url", llm_server.base_url, "--llm", "always"]
+    proc, base = start(tmp_path / "data", *llm, "--cache-dir", str(tmp_path / "cache"))
+    try:
+        with httpx.Client(base_url=base, timeout=30) as client:
+            client.post(
+                "/v1/jobs", files=[("files", (p.name, p.read_bytes())) for p in reports]
+            ).raise_for_status()
+            deadline = time.monotonic() + 30
+            while not llm_server.calls() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert llm_server.calls(), "the job never asked the model"
+        t0 = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(10) == 143
+        assert time.monotonic() - t0 < 5
+    finally:
+        stop(proc)

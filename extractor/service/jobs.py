@@ -159,6 +159,11 @@ class JobManager:
         for t in threads:
             t.join(timeout / max(1, len(threads)))
 
+    def busy(self) -> bool:
+        """True while a job thread is still running (e.g. blocked after :meth:`shutdown`)."""
+        with self._lock:
+            return any(t.is_alive() for t in self._threads.values())
+
     def _run(self, job_id: str, stop: threading.Event) -> None:
         root = self.job_dir(job_id)
         self.store.set_state(job_id, "running")

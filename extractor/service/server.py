@@ -7,7 +7,9 @@ environment variable): the service then refuses every request without it.
 from __future__ import annotations
 
 import ipaddress
+import os
 import signal
+import sys
 import threading
 from collections.abc import Generator
 from contextlib import contextmanager
@@ -56,10 +58,18 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> int:
     """Serve until stopped; returns the exit status (0, or 128 + the stopping signal)."""
     if not is_loopback(host) and not settings.token:
         raise ConfigError(f"binding to {host} (not loopback) needs a bearer token: set the token variable")
+    app = create_app(settings)
     config = uvicorn.Config(
-        create_app(settings), host=host, port=port, log_level="warning", timeout_graceful_shutdown=3,
+        app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=3,
         lifespan="on",
     )  # fmt: skip
     server = _Server(config)
     server.run()
-    return 128 + server.stopped_by if server.stopped_by else 0
+    code = 128 + server.stopped_by if server.stopped_by else 0
+    if app.state.manager.busy():
+        # A job still blocked (a model that never answers, a stuck read): its records so far are
+        # committed and it resumes on the next start, so leave now rather than wait for it at exit.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
