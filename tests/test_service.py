@@ -60,29 +60,34 @@ def test_job_progress_records_filter_and_zip(tmp_path: Path) -> None:
         zf.writestr("inner/broken.pdf", b"%PDF-1.4 not really")
     uploads = [("files", (p.name, p.read_bytes())) for p in reports[:8]]
     uploads += [("files", ("bundle.zip", buf.getvalue())), ("files", ("empty.txt", b""))]
+    uploads += [("files", ("../../copy.txt", reports[0].read_bytes()))]  # a copy, and a hostile name
     with running(tmp_path / "data") as base, httpx.Client(base_url=base, timeout=30) as client:
         resp = client.post("/v1/jobs", files=uploads)
         assert resp.status_code == 202, resp.text
         job_id = resp.json()["id"]
         prog = wait_job(client, job_id)
         assert prog["state"] == "done"
-        assert prog["done"] == prog["total"] == 14
-        assert prog["counts"] == {"verified": 12, "error": 2}
+        assert prog["done"] == prog["total"] == 15
+        assert prog["counts"] == {"verified": 13, "error": 2}
         lines = client.get(f"/v1/jobs/{job_id}/records").text.splitlines()
         paths = sorted(json.loads(x)["path"] for x in lines)
         inner = [f"bundle.zip!inner/{p.name}" for p in reports[8:]]
-        assert paths == sorted(
-            [p.name for p in reports[:8]] + inner + ["bundle.zip!inner/broken.pdf", "empty.txt"]
-        )
+        others = ["bundle.zip!inner/broken.pdf", "empty.txt", "copy.txt"]  # the hostile name made harmless
+        assert paths == sorted([p.name for p in reports[:8]] + inner + others)
+        assert (tmp_path / "data" / "jobs" / job_id / "in" / "copy.txt").is_file()
+        copy = next(json.loads(x) for x in lines if json.loads(x)["path"] == "copy.txt")
+        first = next(json.loads(x) for x in lines if json.loads(x)["path"] == reports[0].name)
+        assert copy["tables"] == first["tables"]  # extracted once: the later one is marked a duplicate
+        assert [f["check"] for f in copy["findings"] + first["findings"]] == ["duplicate"]
         errors = [
             json.loads(x) for x in client.get(f"/v1/jobs/{job_id}/records?status=error").text.splitlines()
         ]
         assert sorted(e["path"] for e in errors) == ["bundle.zip!inner/broken.pdf", "empty.txt"]
-        assert all(str(tmp_path) not in e["error"] and "empty.txt" in json.dumps(e) for e in errors[1:])
+        assert all(str(tmp_path) not in json.dumps(e, ensure_ascii=False) for e in errors)  # no server paths
         listed = client.get("/v1/records", params={"job_id": job_id, "status": "verified"}).json()
-        assert len(listed) == 12
+        assert len(listed) == 13
         # the same records as the CLI over the same files (bare names, members inside the zip)
-        cli = {json.loads(x)["path"]: x for x in cli_lines(tmp_path / "in", *[p.name for p in reports[:8]])}
+        cli = {json.loads(x)["path"]: x for x in cli_lines(tmp_path / "in", *[p.name for p in reports[1:8]])}
         api = {json.loads(x)["path"]: x for x in lines}
         assert all(api[name] == line for name, line in cli.items())
         assert client.post(f"/v1/jobs/{job_id}/cancel").status_code == 409  # already done
@@ -249,3 +254,51 @@ def test_sigterm_during_a_hanging_model_request(tmp_path: Path, llm_server: Scri
         assert time.monotonic() - t0 < 5
     finally:
         stop(proc)
+
+
+def test_job_on_worker_processes_matches_the_cli_and_leaves_no_worker(tmp_path: Path) -> None:
+    reports = write_many(tmp_path / "in", 400)
+    proc, base = start(tmp_path / "data", "--jobs", "2")
+    try:
+        with httpx.Client(base_url=base, timeout=30) as client:
+            small = client.post("/v1/jobs", files=[("files", (p.name, p.read_bytes())) for p in reports[:20]])
+            wait_job(client, small.json()["id"])
+            api = {
+                json.loads(x)["path"]: x
+                for x in client.get(f"/v1/jobs/{small.json()['id']}/records").text.splitlines()
+            }
+            assert api == {
+                json.loads(x)["path"]: x for x in cli_lines(tmp_path / "in", *[p.name for p in reports[:20]])
+            }
+            big = client.post(
+                "/v1/jobs", files=[("files", (p.name, p.read_bytes())) for p in reports]
+            ).json()["id"]
+            while client.get(f"/v1/jobs/{big}").json()["done"] < 20:
+                time.sleep(0.02)
+        workers = children(proc.pid)
+        assert len(workers) >= 2
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(10) == 143
+        time.sleep(5)
+        assert [w for w in workers if Path(f"/proc/{w}").exists() and not zombie(w)] == []
+    finally:
+        stop(proc)
+
+
+def children(pid: int) -> list[int]:
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(stat.parent.name))
+    return out
+
+
+def zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return False
