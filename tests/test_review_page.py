@@ -174,3 +174,12 @@ def test_served_page_settles_a_needs_review_record(tmp_path: Path, browser: WebD
         assert httpx.get(f"{base}/v1/records/{rec_id}").json()["status"] == "reviewed"
     if os.environ.get("EXTRACTOR_REVIEW_PNG"):  # the lead's note takes a copy
         shutil.copy(ARTIFACTS / "review-served.png", os.environ["EXTRACTOR_REVIEW_PNG"])
+
+
+def test_review_command_names_a_malformed_results_file(tmp_path: Path) -> None:
+    bad = tmp_path / "results.jsonl"
+    bad.write_text('{"path": "a.txt", "status": "verified"}\nnot json\n', encoding="utf-8")
+    cmd = [sys.executable, "-m", "extractor", "review", str(bad), "-o", str(tmp_path / "r.html")]
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    assert done.returncode == 2 and "line 2 is not valid JSON" in done.stderr
+    assert not (tmp_path / "r.html").exists()

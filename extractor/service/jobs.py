@@ -149,7 +149,7 @@ class JobManager:
             self._stop.setdefault(job_id, threading.Event()).set()
         return True
 
-    def shutdown(self, timeout: float = 3.0) -> None:
+    def shutdown(self, timeout: float = 1.0) -> None:
         """Stop every job (they stay ``running`` in the store, and resume on the next start)."""
         self._shutdown.set()
         with self._lock:
