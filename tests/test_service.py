@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -15,8 +16,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.helpers import SEEDS, relayout, to_html
-from tests.llm_server import ScriptedServer
+from tests.helpers import CORPUS, SEEDS, relayout, to_html
+from tests.llm_server import ScriptedServer, answer_rows, dump, rule_truth
 from tests.service_reports import unread_report, write_many
 from tests.service_server import running, start, stop, wait_job
 
@@ -302,3 +303,28 @@ def zombie(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
     except OSError:
         return False
+
+
+def test_job_on_the_llm_path_reports_usage_and_equals_the_cli(
+    tmp_path: Path, llm_server: ScriptedServer
+) -> None:
+    report = CORPUS / "002.txt"  # a table the rules cannot verify goes to the model
+    _, located, reads = rule_truth(report)
+    for t in reads:
+        llm_server.default[t] = dump(answer_rows(reads[t], located.template))
+    (tmp_path / "in").mkdir()
+    shutil.copy(report, tmp_path / "in" / "002.txt")
+    llm = ["--model", "scripted", "--base-url", llm_server.base_url]
+    with (
+        running(tmp_path / "data", *llm, "--cache-dir", str(tmp_path / "c1")) as base,
+        httpx.Client(base_url=base, timeout=60) as client,
+    ):
+        job_id = client.post("/v1/jobs", files=[("files", ("002.txt", report.read_bytes()))]).json()["id"]
+        prog = wait_job(client, job_id)
+        line = client.get(f"/v1/jobs/{job_id}/records").text.strip()
+    assert prog["llm_usage"]["calls"] == len(llm_server.calls()) >= 1
+    out = tmp_path / "cli.jsonl"
+    cmd = [*EXTRACTOR, "extract", "002.txt", "-o", str(out), "-q", *llm, "--cache-dir", str(tmp_path / "c2")]
+    subprocess.run(cmd, cwd=tmp_path / "in", check=True, capture_output=True)
+    assert line == out.read_text(encoding="utf-8").strip()
+    assert json.loads(line)["meta"]["llm_usage"]["calls"] >= 1
