@@ -386,6 +386,8 @@ def serve(
         str, typer.Option(help="Environment variable holding the bearer token (required off loopback).")
     ] = "EXTRACTOR_SERVICE_TOKEN",
     jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Worker processes per job.")] = 1,
+    engine: Annotated[str, typer.Option(help="local | ray (Ray Data, local or a cluster).")] = "local",
+    ray_address: Annotated[Optional[str], typer.Option(help="Ray cluster address.")] = None,  # noqa: UP045
     max_upload_mb: Annotated[int, typer.Option(min=1, help="Largest request body, MB.")] = 200,
     max_files: Annotated[int, typer.Option(min=1, help="Most files in one job upload.")] = 10_000,
     max_jobs: Annotated[int, typer.Option(min=1, help="Most jobs queued or running at once.")] = 4,
@@ -399,14 +401,17 @@ def serve(
     import os
 
     from extractor.service.app import Settings
-    from extractor.service.jobs import Limits
+    from extractor.service.jobs import Limits, RunOptions
     from extractor.service.server import serve as do_serve
 
+    if engine not in ("local", "ray"):
+        raise _fail(f"--engine must be local or ray, not {engine!r}")
     try:
         options = {"model": model, "base_url": base_url, "llm": llm, "config": config, "cache_dir": cache_dir}
         hook = _llm_hook(options)
         limits = Limits(max_upload_mb << 20, max_files, max_jobs)
-        settings = Settings(data_dir, os.environ.get(token_env) or None, limits, jobs, hook)
+        how = RunOptions(jobs=jobs, hook=hook, engine=engine, ray_address=ray_address)
+        settings = Settings(data_dir, os.environ.get(token_env) or None, limits, how)
         err.print(
             f"serving on http://{host}:{port} (review page /review, API docs /docs), data in {data_dir}"
         )

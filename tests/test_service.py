@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 import zipfile
 from pathlib import Path
 
@@ -328,3 +329,41 @@ def test_job_on_the_llm_path_reports_usage_and_equals_the_cli(
     subprocess.run(cmd, cwd=tmp_path / "in", check=True, capture_output=True)
     assert line == out.read_text(encoding="utf-8").strip()
     assert json.loads(line)["meta"]["llm_usage"]["calls"] >= 1
+
+
+@pytest.mark.filterwarnings("ignore::ResourceWarning")
+def test_job_on_the_ray_engine_equals_the_cli_and_ray_ends_with_the_server(tmp_path: Path) -> None:
+    reports = write_many(tmp_path / "in", 6)
+    expected = {json.loads(x)["path"]: x for x in cli_lines(tmp_path / "in", *[p.name for p in reports])}
+    mark = f"EXTRACTOR_TEST_MARK={uuid.uuid4().hex}"  # inherited by every process Ray starts for it
+    proc, base = start(tmp_path / "data", "--engine", "ray", env=dict([mark.split("=")]))
+    try:
+        with httpx.Client(base_url=base, timeout=60) as client:
+            job_id = client.post(
+                "/v1/jobs", files=[("files", (p.name, p.read_bytes())) for p in reports]
+            ).json()["id"]
+            prog = wait_job(client, job_id, timeout=300)
+            lines = client.get(f"/v1/jobs/{job_id}/records").text.splitlines()
+        assert len(marked(mark)) > 3, "no Ray process started by the server"
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(30) == 143
+    finally:
+        stop(proc)
+    assert prog["state"] == "done", prog
+    assert {json.loads(x)["path"]: x for x in lines} == expected
+    deadline = time.monotonic() + 15
+    while (left := marked(mark)) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert left == [], "Ray processes outlived the server"
+
+
+def marked(mark: str) -> list[int]:
+    """Live processes whose environment holds ``mark``."""
+    out = []
+    for env in Path("/proc").glob("[0-9]*/environ"):
+        try:
+            if mark.encode() in env.read_bytes().split(b"\0") and not zombie(int(env.parent.name)):
+                out.append(int(env.parent.name))
+        except OSError:
+            continue
+    return out

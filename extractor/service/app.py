@@ -20,8 +20,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 
 from extractor._version import __version__
 from extractor.errors import ExtractorError
-from extractor.pipeline import TableHook
-from extractor.service.jobs import JobManager, Limits
+from extractor.service.jobs import JobManager, Limits, RunOptions
 from extractor.service.routes import Ctx, router
 from extractor.service.store import Store
 
@@ -33,8 +32,7 @@ class Settings:
     data_dir: Path
     token: str | None = None
     limits: Limits = field(default_factory=Limits)
-    jobs: int = 1
-    hook: TableHook | None = None
+    run: RunOptions = field(default_factory=RunOptions)
 
 
 def _authorised(request: Request, token: str) -> bool:
@@ -71,7 +69,7 @@ def _refusal(request: Request, settings: Settings) -> Response | None:
 
 def create_app(settings: Settings) -> FastAPI:
     store = Store(settings.data_dir / "extractor.sqlite")
-    manager = JobManager(store, settings.data_dir, jobs=settings.jobs, hook=settings.hook)
+    manager = JobManager(store, settings.data_dir, run_options=settings.run)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -82,7 +80,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     about = "Verified tables from 政府信息公开工作年度报告: extraction, jobs, review."
     app = FastAPI(title="extractor", version=__version__, lifespan=lifespan, description=about)
-    app.state.ctx = Ctx(store, manager, settings.data_dir, settings.limits, settings.hook)
+    app.state.ctx = Ctx(store, manager, settings.data_dir, settings.limits, settings.run.hook)
     app.state.manager = manager
 
     @app.middleware("http")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 import threading
 import zipfile
 from collections import Counter
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
+from extractor.errors import ConfigError
 from extractor.models import Record
 from extractor.pipeline import TableHook
 from extractor.run.runner import RecordWriter, run
@@ -92,11 +94,23 @@ class Limits:
     max_active_jobs: int = 4
 
 
+@dataclass
+class RunOptions:
+    """How jobs run: the options of ``extractor extract`` (worker processes, LLM hook, engine)."""
+
+    jobs: int = 1
+    hook: TableHook | None = None
+    concurrency: int = 4
+    engine: str = "local"
+    ray_address: str | None = None
+
+
 class JobManager:
     """Starts, resumes and cancels jobs; one thread per running job."""
 
-    def __init__(self, store: Store, data_dir: Path, *, jobs: int = 1, hook: TableHook | None = None) -> None:
-        self.store, self.data_dir, self.jobs, self.hook = store, data_dir, jobs, hook
+    def __init__(self, store: Store, data_dir: Path, *, run_options: RunOptions | None = None) -> None:
+        self.store, self.data_dir = store, data_dir
+        self.options = run_options or RunOptions()
         self._stop: dict[str, threading.Event] = {}
         self._threads: dict[str, threading.Thread] = {}
         self._shutdown = threading.Event()
@@ -159,6 +173,24 @@ class JobManager:
         for t in threads:
             t.join(timeout / max(1, len(threads)))
 
+    def start_engine(self) -> None:
+        """Start Ray before serving (``--engine ray``), in the main thread: the server's signal
+        handlers, installed afterwards, then stay in charge of SIGINT/SIGTERM (Ray's would not)."""
+        if self.options.engine != "ray":
+            return
+        try:
+            import ray
+        except ImportError as exc:
+            raise ConfigError("the Ray engine needs the 'ray' extra: pip install 'extractor[ray]'") from exc
+        ray.init(address=self.options.ray_address, include_dashboard=False, log_to_driver=False,
+                 configure_logging=False, ignore_reinit_error=True)  # fmt: skip
+
+    def release_engine(self) -> None:
+        """End a local Ray started for the jobs (normally done at exit; needed before ``os._exit``)."""
+        ray = sys.modules.get("ray")
+        if self.options.engine == "ray" and ray is not None and ray.is_initialized():
+            ray.shutdown()
+
     def busy(self) -> bool:
         """True while a job thread is still running (e.g. blocked after :meth:`shutdown`)."""
         with self._lock:
@@ -178,12 +210,14 @@ class JobManager:
 
         files = sorted(p for p in root.iterdir() if p.is_file())
         try:
-            run(files, writer, jobs=self.jobs, hook=self.hook, concurrency=4, on_record=check_stop,
-                done_paths=seen, done_shas=offsets)  # fmt: skip
+            o = self.options
+            run(files, writer, jobs=o.jobs, hook=o.hook, concurrency=o.concurrency, on_record=check_stop,
+                done_paths=seen, done_shas=offsets, engine=o.engine, ray_address=o.ray_address)  # fmt: skip
         except JobStopped:
             return
         except Exception as exc:  # a job that fails says why; the server goes on
-            self.store.set_state(job_id, "failed", f"{type(exc).__name__}: {exc}")
+            if not self._shutdown.is_set():  # stopping pulls things from under a job: it resumes
+                self.store.set_state(job_id, "failed", f"{type(exc).__name__}: {exc}")
             return
         if not self._shutdown.is_set() and not stop.is_set():
             self.store.set_state(job_id, "done")

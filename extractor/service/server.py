@@ -64,11 +64,13 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> int:
         lifespan="on",
     )  # fmt: skip
     server = _Server(config)
+    app.state.manager.start_engine()
     server.run()
     code = 128 + server.stopped_by if server.stopped_by else 0
     if app.state.manager.busy():
         # A job still blocked (a model that never answers, a stuck read): its records so far are
         # committed and it resumes on the next start, so leave now rather than wait for it at exit.
+        app.state.manager.release_engine()
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)
