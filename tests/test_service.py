@@ -367,3 +367,25 @@ def marked(mark: str) -> list[int]:
         except OSError:
             continue
     return out
+
+
+def test_a_second_signal_exits_at_once(tmp_path: Path, llm_server: ScriptedServer) -> None:
+    for table in ("active_disclosure", "applications", "review_litigation"):
+        llm_server.push(table, {"hang": 120})
+    llm = ["--model", "scripted", "--base-url", llm_server.base_url, "--llm", "always"]
+    proc, base = start(tmp_path / "data", *llm, "--cache-dir", str(tmp_path / "cache"))
+    try:
+        reports = write_many(tmp_path / "in", 2)
+        httpx.post(
+            f"{base}/v1/jobs", files=[("files", (p.name, p.read_bytes())) for p in reports]
+        ).raise_for_status()
+        while not llm_server.calls():
+            time.sleep(0.05)
+        t0 = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        time.sleep(0.1)
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(10) == 130
+        assert time.monotonic() - t0 < 0.9  # the first alone waits 1 s for the blocked job
+    finally:
+        stop(proc)

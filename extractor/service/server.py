@@ -48,8 +48,8 @@ class _Server(uvicorn.Server):
                 signal.signal(sig, handler)
 
     def _on_signal(self, sig: int, _frame: FrameType | None) -> None:
-        if self.should_exit:  # a second signal: leave at once
-            raise SystemExit(128 + sig)
+        if self.should_exit:  # a second signal: leave at once (every record is already committed)
+            os._exit(128 + sig)
         self.stopped_by = sig
         self.should_exit = True
 
