@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import functools
 import io
 import json
 import os
@@ -135,6 +137,7 @@ def test_review_correction_refused_then_accepted(tmp_path: Path) -> None:
         assert new["meta"]["history"][0]["tables"] == rec["tables"]
         assert client.get(f"/v1/records/{rec_id}").json() == new
         assert client.get(f"/v1/records/{rec_id}/reviews").json()[0]["reviewer"] == "alice"
+        assert_cli_reads_reviewed(tmp_path, text, accepted.text)
         bad_cell = {
             **body,
             "cells": [{"table": "applications", "row": "nope", "column": "total", "value": 1}],
@@ -389,3 +392,18 @@ def test_a_second_signal_exits_at_once(tmp_path: Path, llm_server: ScriptedServe
         assert time.monotonic() - t0 < 0.9  # the first alone waits 1 s for the blocked job
     finally:
         stop(proc)
+
+
+def assert_cli_reads_reviewed(folder: Path, source: str, line: str) -> None:
+    """verify, show and export take a reviewed record as it is."""
+    (folder / "unread.txt").write_text(source, encoding="utf-8")
+    (folder / "results.jsonl").write_text(line + "\n", encoding="utf-8")
+    run = functools.partial(subprocess.run, cwd=folder, capture_output=True, text=True)
+    verified = run([*EXTRACTOR, "verify", "results.jsonl"])
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    shown = run([*EXTRACTOR, "show", "results.jsonl", "--record", "unread"])
+    assert shown.returncode == 0 and "reviewed" in shown.stdout
+    assert run([*EXTRACTOR, "export", "results.jsonl", "--to", "csv", "-o", "out"]).returncode == 0
+    with (folder / "out" / "long.csv").open(encoding="utf-8") as fh:
+        human = {(r["row"], r["reviewer"]) for r in csv.DictReader(fh) if r["method"] == "human"}
+    assert human == {("partially_granted", "alice")}
