@@ -229,12 +229,20 @@ def test_restart_after_sigkill_loses_and_duplicates_nothing(tmp_path: Path) -> N
     proc.wait(10)
     stop(proc)
     assert done < 400, "the job finished before the kill: make it longer"
+    half_made = [
+        tmp_path / "data" / "tmp" / "spooled-upload",
+        tmp_path / "data" / "jobs" / "nojob" / "in" / "a.txt",
+    ]
+    for p in half_made:  # what a kill in the middle of an upload leaves
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text("x", encoding="utf-8")
     with running(tmp_path / "data") as base, httpx.Client(base_url=base, timeout=30) as client:
         prog = wait_job(client, job_id)
         assert prog["state"] == "done" and prog["done"] == prog["total"] == 400
         lines = client.get(f"/v1/jobs/{job_id}/records").text.splitlines()
     paths = [json.loads(x)["path"] for x in lines]
     assert len(paths) == len(set(paths)) == 400
+    assert not any(p.exists() for p in half_made)
     assert sorted(paths) == sorted(p.name for p in reports)
 
 

@@ -13,6 +13,7 @@ import json
 import shutil
 import sys
 import threading
+import uuid
 import zipfile
 from collections import Counter
 from dataclasses import dataclass
@@ -125,7 +126,7 @@ class JobManager:
     def create(self, uploads: list[tuple[str, Path]]) -> str:
         """A new job from uploaded files already spooled to disk (name as sent, temp path)."""
         total = sum(zip_members(p) if name.lower().endswith(".zip") else 1 for name, p in uploads)
-        job_id = self.store.new_job(total)
+        job_id = uuid.uuid4().hex[:16]
         root = self.job_dir(job_id)
         root.mkdir(parents=True)
         used: set[str] = set()
@@ -135,6 +136,7 @@ class JobManager:
                 target = f"{i:05d}_{target}"
             used.add(target)
             shutil.move(tmp, root / target)
+        self.store.new_job(job_id, total)  # only once every input is in place: a kill before leaves no job
         self.start(job_id)
         return job_id
 
@@ -148,6 +150,11 @@ class JobManager:
         thread.start()
 
     def resume_all(self) -> list[str]:
+        """Resume unfinished jobs; drop what a kill left half-made (spooled uploads, inputs of no job)."""
+        shutil.rmtree(self.data_dir / "tmp", ignore_errors=True)
+        for d in (self.data_dir / "jobs").glob("*"):
+            if self.store.job(d.name) is None:
+                shutil.rmtree(d, ignore_errors=True)
         jobs = self.store.jobs_in(("queued", "running"))
         for job_id in jobs:
             self.start(job_id)

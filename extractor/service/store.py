@@ -93,10 +93,8 @@ class Store:
             return self._db.execute(sql, args).rowcount
 
     # ------------------------------------------------------------------------------ jobs
-    def new_job(self, total: int) -> str:
-        job_id = uuid.uuid4().hex[:16]
+    def new_job(self, job_id: str, total: int) -> None:
         self._run("INSERT INTO jobs VALUES (?, ?, 'queued', ?, NULL, NULL)", (job_id, time.time(), total))
-        return job_id
 
     def job(self, job_id: str) -> dict[str, Any] | None:
         rows = self._all(
