@@ -145,6 +145,10 @@ def test_review_correction_refused_then_accepted(tmp_path: Path) -> None:
         nope = client.post(f"/v1/records/{rec_id}/review", json=bad_cell)
         assert nope.status_code == 422 and "no cell applications/nope/total" in nope.json()["detail"]
         assert client.post(f"/v1/records/{rec_id}/review", json={**body, "reviewer": ""}).status_code == 422
+        err = client.post("/v1/extract", files={"file": ("bad.doc", b"not a report")})
+        conflict = client.post(f"/v1/records/{err.headers['x-record-id']}/review", json=body)
+        assert conflict.status_code == 409 and "error record" in conflict.json()["detail"]
+        assert client.post("/v1/records/nope/review", json=body).status_code == 404
 
 
 def test_bad_uploads_and_limits(tmp_path: Path) -> None:
