@@ -1,0 +1,78 @@
+"""Fingerprints of reader texts and records, to prove a reader change leaves records byte-identical.
+
+``tests/data/reader_parity.json`` holds, for every rendered PDF/DOCX (:mod:`tests.renders`),
+every seed and every corpus file, the SHA-256 of the reader's text (PDF/DOCX) and of the
+record's JSON line, as produced by the readers on main before the pypdfium2/lxml readers.
+``python -m tests.parity --write`` regenerates it; ``--dump DIR`` writes the texts and records
+themselves for a diff.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+from extractor.pipeline import extract_bytes
+from extractor.read import formats
+
+from .helpers import CORPUS, ROOT, SEEDS
+from .renders import renders
+
+FINGERPRINTS = ROOT / "tests" / "data" / "reader_parity.json"
+
+
+def inputs() -> Iterator[tuple[str, bytes]]:
+    yield from renders()
+    for path in [*SEEDS, *sorted(p for p in CORPUS.iterdir() if p.suffix != ".tsv")]:
+        yield path.name, path.read_bytes()
+
+
+def outputs(name: str, data: bytes) -> tuple[str, str]:
+    """(reader text or "", record JSON) for one input."""
+    text = ""
+    if name.endswith(".pdf"):
+        text = formats.pdf_to_text(data, name)
+    elif name.endswith(".docx"):
+        text = formats.docx_to_text(data, name)
+    return text, extract_bytes(data, name).to_json()
+
+
+def _sha(s: str) -> str:
+    return hashlib.sha256(s.encode()).hexdigest()
+
+
+def fingerprints(dump: Path | None = None) -> dict[str, dict[str, str]]:
+    out: dict[str, dict[str, str]] = {}
+    for name, data in inputs():
+        text, record = outputs(name, data)
+        out[name] = {"text": _sha(text), "record": _sha(record)}
+        if dump is not None:
+            dump.mkdir(parents=True, exist_ok=True)
+            (dump / f"{name}.txt").write_text(text, encoding="utf-8")
+            (dump / f"{name}.json").write_text(record, encoding="utf-8")
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--write", action="store_true", help="regenerate the fingerprint file")
+    ap.add_argument("--dump", type=Path, help="also write texts and records to this folder")
+    args = ap.parse_args()
+    now = fingerprints(args.dump)
+    if args.write:
+        FINGERPRINTS.write_text(json.dumps(now, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        print(f"wrote {len(now)} fingerprints to {FINGERPRINTS}")
+        return
+    want = json.loads(FINGERPRINTS.read_text(encoding="utf-8"))
+    bad = [f"{k}: {kind}" for k in sorted(want | now) for kind in ("text", "record")
+           if want.get(k, {}).get(kind) != now.get(k, {}).get(kind)]
+    print("\n".join(bad) or f"all {len(now)} identical")
+    sys.exit(1 if bad else 0)
+
+
+if __name__ == "__main__":
+    main()
