@@ -68,8 +68,12 @@ def main() -> None:
         print(f"wrote {len(now)} fingerprints to {FINGERPRINTS}")
         return
     want = json.loads(FINGERPRINTS.read_text(encoding="utf-8"))
-    bad = [f"{k}: {kind}" for k in sorted(want | now) for kind in ("text", "record")
-           if want.get(k, {}).get(kind) != now.get(k, {}).get(kind)]
+    bad = [
+        f"{k}: {kind}"
+        for k in sorted(want | now)
+        for kind in ("text", "record")
+        if want.get(k, {}).get(kind) != now.get(k, {}).get(kind)
+    ]
     print("\n".join(bad) or f"all {len(now)} identical")
     sys.exit(1 if bad else 0)
 
