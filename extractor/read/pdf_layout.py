@@ -83,10 +83,31 @@ def page_text(page: Any) -> str:
     cursor = top
     for table in tables:
         parts.append(band(cursor, table.bbox[1]))
-        parts.append(_pdf_table_text(table.extract()))
+        parts.append(_pdf_table_text(_extract(table, page.chars)))
         cursor = max(cursor, table.bbox[3])
     parts.append(band(cursor, bottom))
     return "\n".join(p for p in parts if p.strip())
+
+
+def _extract(table: Any, chars: list[dict[str, Any]]) -> list[list[str | None]]:
+    """``pdfplumber.table.Table.extract()`` with each char's midpoint computed once, not per cell."""
+    from pdfplumber.utils.text import extract_text
+
+    mids = [((c["x0"] + c["x1"]) / 2, (c["top"] + c["bottom"]) / 2, c) for c in chars]
+    out: list[list[str | None]] = []
+    for row in table.rows:
+        x0, top, x1, bottom = row.bbox
+        in_row = [m for m in mids if x0 <= m[0] < x1 and top <= m[1] < bottom]
+        cells: list[str | None] = []
+        for cell in row.cells:
+            if cell is None:
+                cells.append(None)
+                continue
+            cx0, ctop, cx1, cbottom = cell
+            found = [m[2] for m in in_row if cx0 <= m[0] < cx1 and ctop <= m[1] < cbottom]
+            cells.append(extract_text(found) if found else "")
+        out.append(cells)
+    return out
 
 
 def plumber_page_text(page: Any) -> str:

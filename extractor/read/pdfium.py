@@ -76,38 +76,32 @@ def read_page(doc: pdfium.PdfDocument, index: int, doctop: float) -> PageObjects
         page.close()
 
 
+#: ``FPDFText_GetTextObject`` returning a plain address, so chars can be grouped by text object
+#: without a ctypes cast per character.
+_text_object_address = ctypes.CFUNCTYPE(ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int)(
+    ctypes.cast(raw.FPDFText_GetTextObject, ctypes.c_void_p).value
+)
+
+
 def _chars(textpage: Any, height: float, doctop: float, objects: set[int]) -> list[Obj] | None:
     tp = textpage.raw
-    n = raw.FPDFText_CountChars(tp)
     box = raw.FS_RECTF()
-    matrix = raw.FS_MATRIX()
-    ox, oy = ctypes.c_double(), ctypes.c_double()
-    descent = ctypes.c_float()
-    one = ctypes.c_float(1.0)
-    descents: dict[int, float] = {}
-    seen: set[int] = set()
+    # per text object (one show operation): size, baseline and descent are the same for its chars
+    shapes: dict[int, tuple[float, float] | None] = {}
     chars: list[Obj] = []
-    for i in range(n):
-        if raw.FPDFText_IsGenerated(tp, i) or raw.FPDFText_HasUnicodeMapError(tp, i):
-            if raw.FPDFText_IsGenerated(tp, i) == 1:
-                continue
+    for i in range(raw.FPDFText_CountChars(tp)):
+        generated = raw.FPDFText_IsGenerated(tp, i)
+        if generated == 1:
+            continue
+        if generated or raw.FPDFText_HasUnicodeMapError(tp, i):
             return None
         code = raw.FPDFText_GetUnicode(tp, i)
-        obj = raw.FPDFText_GetTextObject(tp, i)
-        key = ctypes.cast(obj, ctypes.c_void_p).value or 0
-        raw.FPDFText_GetMatrix(tp, i, matrix)
-        if code == 0 or not key or matrix.b or matrix.c or matrix.a <= 0 or matrix.d <= 0:
+        key = _text_object_address(tp, i) or 0
+        shape = shapes[key] if key in shapes else shapes.setdefault(key, _object_shape(tp, i, height))
+        if code == 0 or shape is None:
             return None  # unmapped glyph, or rotated/mirrored text: pdfminer's way is different
-        seen.add(key)
-        if key not in descents:
-            font = raw.FPDFTextObj_GetFont(obj)
-            if not font or not raw.FPDFFont_GetDescent(font, one, descent):
-                return None
-            descents[key] = descent.value
         raw.FPDFText_GetLooseCharBox(tp, i, box)
-        raw.FPDFText_GetCharOrigin(tp, i, ox, oy)
-        size = raw.FPDFText_GetFontSize(tp, i) * matrix.d
-        bottom = height - (oy.value + descents[key] * size)
+        size, bottom = shape
         top = bottom - size
         chars.append(
             {
@@ -124,9 +118,27 @@ def _chars(textpage: Any, height: float, doctop: float, objects: set[int]) -> li
                 "upright": True,
             }
         )
-    if seen != objects:  # a text object the text page left out (pdfium drops some repeats)
+    if set(shapes) != objects:  # a text object the text page left out
         return None
     return chars
+
+
+def _object_shape(tp: Any, i: int, height: float) -> tuple[float, float] | None:
+    """(font size on the page, pdfminer's bottom) for char ``i``'s text object; None if not upright."""
+    matrix = raw.FS_MATRIX()
+    raw.FPDFText_GetMatrix(tp, i, matrix)
+    obj = raw.FPDFText_GetTextObject(tp, i)
+    if not obj or matrix.b or matrix.c or matrix.a <= 0 or matrix.d <= 0:
+        return None
+    font = raw.FPDFTextObj_GetFont(obj)
+    descent = ctypes.c_float()
+    if not font or not raw.FPDFFont_GetDescent(font, ctypes.c_float(1.0), descent):
+        return None
+    ox, oy = ctypes.c_double(), ctypes.c_double()
+    raw.FPDFText_GetCharOrigin(tp, i, ox, oy)
+    size = raw.FPDFText_GetFontSize(tp, i) * matrix.d
+    # pdfminer: the box runs from the font's descent below the baseline to one font size above it
+    return size, height - (oy.value + descent.value * size)
 
 
 def _path_edges(
