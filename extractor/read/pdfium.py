@@ -79,7 +79,7 @@ def read_page(doc: pdfium.PdfDocument, index: int, doctop: float) -> PageObjects
 #: ``FPDFText_GetTextObject`` returning a plain address, so chars can be grouped by text object
 #: without a ctypes cast per character.
 _text_object_address = ctypes.CFUNCTYPE(ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int)(
-    ctypes.cast(raw.FPDFText_GetTextObject, ctypes.c_void_p).value
+    ctypes.cast(raw.FPDFText_GetTextObject, ctypes.c_void_p).value or 0
 )
 
 
