@@ -83,18 +83,18 @@ def _floor(name: str, data: bytes) -> int:
 
 def _child_cpu(args: list[str]) -> float:
     r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    subprocess.run(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    subprocess.run(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
     r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     return (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
 
 
 def startup() -> None:
-    one = str(SEEDS[0])
+    extract = [sys.executable, "-m", "extractor", "extract", str(SEEDS[0]), "-q", "--overwrite"]
     with tempfile.TemporaryDirectory() as tmp:
         cases = {
             "python -c pass": [sys.executable, "-c", "pass"],
             "extractor --help": [sys.executable, "-m", "extractor", "--help"],
-            "extract one .txt": [sys.executable, "-m", "extractor", "extract", one, "-o", f"{tmp}/o", "-q"],
+            "extract one .txt": [*extract, "-o", f"{tmp}/o.jsonl"],
         }
         for label, args in cases.items():
             runs = sorted(_child_cpu(args) for _ in range(5))
