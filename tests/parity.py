@@ -1,7 +1,8 @@
 """Fingerprints of reader texts and records, to prove a reader change leaves records byte-identical.
 
 ``tests/data/reader_parity.json`` holds, for every rendered PDF/DOCX (:mod:`tests.renders`),
-every seed and every corpus file, the SHA-256 of the reader's text (PDF/DOCX) and of the
+every seed and corpus text in the text layouts of the bulk benchmark (pipes, one cell per line,
+spaces, run-together cells, HTML, HTML escaped in JSON, GB18030), every seed and corpus file, the SHA-256 of the reader's text (PDF/DOCX) and of the
 record's JSON line, as produced by the readers on main before the pypdfium2/lxml readers.
 ``python -m tests.parity --write`` regenerates it; ``--dump DIR`` writes the texts and records
 themselves for a diff.
@@ -19,14 +20,28 @@ from pathlib import Path
 from extractor.pipeline import extract_bytes
 from extractor.read import formats
 
-from .helpers import CORPUS, ROOT, SEEDS
+from .helpers import CORPUS, ROOT, SEEDS, relayout, to_html
 from .renders import renders
 
 FINGERPRINTS = ROOT / "tests" / "data" / "reader_parity.json"
 
 
+def text_layouts() -> Iterator[tuple[str, bytes]]:
+    """Every seed and corpus text in the text layouts the bulk benchmark mixes."""
+    for path in [*SEEDS, *sorted(p for p in CORPUS.iterdir() if p.suffix in (".txt", ".md"))]:
+        text = path.read_text(encoding="utf-8")
+        stem = path.name.split("_")[0].split(".")[0]
+        for sep in ("pipe", "lines", "spaces", "glued"):
+            yield f"{stem}_{sep}.txt", relayout(text, sep).encode()
+        html = to_html(text)
+        yield f"{stem}_page.html", html.encode()
+        yield f"{stem}_escaped.json", json.dumps({"content": html}, ensure_ascii=False).encode()
+        yield f"{stem}_gb18030.txt", text.encode("gb18030")
+
+
 def inputs() -> Iterator[tuple[str, bytes]]:
     yield from renders()
+    yield from text_layouts()
     for path in [*SEEDS, *sorted(p for p in CORPUS.iterdir() if p.suffix != ".tsv")]:
         yield path.name, path.read_bytes()
 
