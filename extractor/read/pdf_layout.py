@@ -8,6 +8,7 @@ describe (:class:`PlumberPages` opens pdfplumber only when such a page comes).
 
 from __future__ import annotations
 
+import functools
 import io
 from typing import Any
 
@@ -89,10 +90,25 @@ def page_text(page: Any) -> str:
     return "\n".join(p for p in parts if p.strip())
 
 
+@functools.cache
+def _words() -> Any:
+    from pdfplumber.utils.text import WordExtractor
+
+    return WordExtractor()
+
+
+def _cell_text(chars: list[dict[str, Any]]) -> str:
+    """``pdfplumber.utils.extract_text(chars)`` (default settings) with one reused WordExtractor."""
+    from pdfplumber.utils.clustering import cluster_objects
+    from pdfplumber.utils.text import DEFAULT_Y_TOLERANCE, get_line_cluster_key
+
+    words = _words().extract_words(chars)
+    lines = cluster_objects(words, get_line_cluster_key("ttb"), DEFAULT_Y_TOLERANCE)
+    return "\n".join(" ".join(word["text"] for word in line) for line in lines)
+
+
 def _extract(table: Any, chars: list[dict[str, Any]]) -> list[list[str | None]]:
     """``pdfplumber.table.Table.extract()`` with each char's midpoint computed once, not per cell."""
-    from pdfplumber.utils.text import extract_text
-
     mids = [((c["x0"] + c["x1"]) / 2, (c["top"] + c["bottom"]) / 2, c) for c in chars]
     out: list[list[str | None]] = []
     for row in table.rows:
@@ -105,7 +121,7 @@ def _extract(table: Any, chars: list[dict[str, Any]]) -> list[list[str | None]]:
                 continue
             cx0, ctop, cx1, cbottom = cell
             found = [m[2] for m in in_row if cx0 <= m[0] < cx1 and ctop <= m[1] < cbottom]
-            cells.append(extract_text(found) if found else "")
+            cells.append(_cell_text(found) if found else "")
         out.append(cells)
     return out
 

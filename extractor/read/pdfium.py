@@ -53,11 +53,12 @@ def read_page(doc: pdfium.PdfDocument, index: int, doctop: float) -> PageObjects
         rects: list[Obj] = []
         curves: list[Obj] = []
         for i in range(raw.FPDFPage_CountObjects(page.raw)):
-            obj = raw.FPDFPage_GetObject(page.raw, i)
-            kind = raw.FPDFPageObj_GetType(obj)
+            address = _page_object_address(page.raw, i)
+            kind = _object_type(address)
             if kind == raw.FPDF_PAGEOBJ_TEXT:
-                text_objects.append(ctypes.cast(obj, ctypes.c_void_p).value or 0)
+                text_objects.append(address)
             elif kind == raw.FPDF_PAGEOBJ_PATH:
+                obj = raw.FPDFPage_GetObject(page.raw, i)
                 if not _path_edges(obj, height, doctop, lines, rects, curves):
                     return None
             elif kind == raw.FPDF_PAGEOBJ_FORM:
@@ -76,16 +77,25 @@ def read_page(doc: pdfium.PdfDocument, index: int, doctop: float) -> PageObjects
         page.close()
 
 
-#: ``FPDFText_GetTextObject`` returning a plain address, so chars can be grouped by text object
-#: without a ctypes cast per character.
-_text_object_address = ctypes.CFUNCTYPE(ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int)(
-    ctypes.cast(raw.FPDFText_GetTextObject, ctypes.c_void_p).value or 0
+def _by_address(fn: Any, restype: Any, *argtypes: Any) -> Any:
+    """The pdfium function ``fn`` with plain-address arguments/results (no ctypes cast per call)."""
+    return ctypes.CFUNCTYPE(restype, *argtypes)(ctypes.cast(fn, ctypes.c_void_p).value or 0)
+
+
+_VOID = ctypes.c_void_p
+_text_object_address = _by_address(raw.FPDFText_GetTextObject, _VOID, _VOID, ctypes.c_int)
+_page_object_address = _by_address(raw.FPDFPage_GetObject, _VOID, _VOID, ctypes.c_int)
+_object_type = _by_address(raw.FPDFPageObj_GetType, ctypes.c_int, _VOID)
+_font_address = _by_address(raw.FPDFTextObj_GetFont, _VOID, _VOID)
+_font_descent = _by_address(
+    raw.FPDFFont_GetDescent, ctypes.c_int, _VOID, ctypes.c_float, ctypes.POINTER(ctypes.c_float)
 )
 
 
 def _chars(textpage: Any, height: float, doctop: float, objects: set[int]) -> list[Obj] | None:
     tp = textpage.raw
     box = raw.FS_RECTF()
+    shape = _Shapes(tp, height)
     # per text object (one show operation): size, baseline and descent are the same for its chars
     shapes: dict[int, tuple[float, float] | None] = {}
     chars: list[Obj] = []
@@ -97,11 +107,11 @@ def _chars(textpage: Any, height: float, doctop: float, objects: set[int]) -> li
             return None
         code = raw.FPDFText_GetUnicode(tp, i)
         key = _text_object_address(tp, i) or 0
-        shape = shapes[key] if key in shapes else shapes.setdefault(key, _object_shape(tp, i, height))
-        if code == 0 or shape is None:
+        found = shapes[key] if key in shapes else shapes.setdefault(key, shape(i, key))
+        if code == 0 or found is None:
             return None  # unmapped glyph, or rotated/mirrored text: pdfminer's way is different
         raw.FPDFText_GetLooseCharBox(tp, i, box)
-        size, bottom = shape
+        size, bottom = found
         top = bottom - size
         chars.append(
             {
@@ -123,22 +133,35 @@ def _chars(textpage: Any, height: float, doctop: float, objects: set[int]) -> li
     return chars
 
 
-def _object_shape(tp: Any, i: int, height: float) -> tuple[float, float] | None:
-    """(font size on the page, pdfminer's bottom) for char ``i``'s text object; None if not upright."""
-    matrix = raw.FS_MATRIX()
-    raw.FPDFText_GetMatrix(tp, i, matrix)
-    obj = raw.FPDFText_GetTextObject(tp, i)
-    if not obj or matrix.b or matrix.c or matrix.a <= 0 or matrix.d <= 0:
-        return None
-    font = raw.FPDFTextObj_GetFont(obj)
-    descent = ctypes.c_float()
-    if not font or not raw.FPDFFont_GetDescent(font, ctypes.c_float(1.0), descent):
-        return None
-    ox, oy = ctypes.c_double(), ctypes.c_double()
-    raw.FPDFText_GetCharOrigin(tp, i, ox, oy)
-    size = raw.FPDFText_GetFontSize(tp, i) * matrix.d
-    # pdfminer: the box runs from the font's descent below the baseline to one font size above it
-    return size, height - (oy.value + descent.value * size)
+class _Shapes:
+    """(font size on the page, pdfminer's bottom) of a char's text object; None if not upright."""
+
+    def __init__(self, tp: Any, height: float) -> None:
+        self.tp, self.height = tp, height
+        self.matrix = raw.FS_MATRIX()
+        self.ox, self.oy = ctypes.c_double(), ctypes.c_double()
+        self.value = ctypes.c_float()
+        self.descents: dict[int, float | None] = {}
+
+    def descent(self, font: int) -> float | None:
+        if font not in self.descents:
+            ok = _font_descent(font, 1.0, ctypes.byref(self.value))
+            self.descents[font] = self.value.value if ok else None
+        return self.descents[font]
+
+    def __call__(self, i: int, obj: int) -> tuple[float, float] | None:
+        m = self.matrix
+        raw.FPDFText_GetMatrix(self.tp, i, m)
+        font = _font_address(obj) if obj else None
+        if not font or m.b or m.c or m.a <= 0 or m.d <= 0:
+            return None
+        descent = self.descent(font)
+        if descent is None:
+            return None
+        raw.FPDFText_GetCharOrigin(self.tp, i, self.ox, self.oy)
+        size = raw.FPDFText_GetFontSize(self.tp, i) * m.d
+        # pdfminer: the box runs from the font's descent below the baseline to one font size above
+        return size, self.height - (self.oy.value + descent * size)
 
 
 def _path_edges(
