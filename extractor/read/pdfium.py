@@ -16,7 +16,7 @@ from __future__ import annotations
 import ctypes
 import itertools
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as raw
@@ -99,13 +99,16 @@ def _chars(textpage: Any, height: float, doctop: float, objects: set[int]) -> li
     # per text object (one show operation): size, baseline and descent are the same for its chars
     shapes: dict[int, tuple[float, float] | None] = {}
     chars: list[Obj] = []
-    for i in range(raw.FPDFText_CountChars(tp)):
-        generated = raw.FPDFText_IsGenerated(tp, i)
-        if generated == 1:
-            continue
-        if generated or raw.FPDFText_HasUnicodeMapError(tp, i):
-            return None
-        code = raw.FPDFText_GetUnicode(tp, i)
+    units = _text_units(tp)
+    for i, code in enumerate(units):
+        if code in _MAYBE_GENERATED:
+            generated = raw.FPDFText_IsGenerated(tp, i)
+            if generated == 1:
+                continue
+            if generated:
+                return None
+        if raw.FPDFText_HasUnicodeMapError(tp, i) or 0xD800 <= code < 0xE000:
+            return None  # unmapped, or half of a surrogate pair: pdfminer reads these its own way
         key = _text_object_address(tp, i) or 0
         found = shapes[key] if key in shapes else shapes.setdefault(key, shape(i, key))
         if code == 0 or found is None:
@@ -131,6 +134,17 @@ def _chars(textpage: Any, height: float, doctop: float, objects: set[int]) -> li
     if set(shapes) != objects:  # a text object the text page left out
         return None
     return chars
+
+
+_MAYBE_GENERATED: Final = frozenset({0x20, 0x0D, 0x0A, 0})
+
+
+def _text_units(tp: Any) -> memoryview:
+    """The text page's UTF-16 code units, one per char index (one call instead of one per char)."""
+    n = raw.FPDFText_CountChars(tp)
+    buf = ctypes.create_string_buffer(2 * (n + 1))
+    got = raw.FPDFText_GetText(tp, 0, n, ctypes.cast(buf, ctypes.POINTER(ctypes.c_ushort)))
+    return memoryview(buf.raw).cast("H")[: max(got - 1, 0)]
 
 
 class _Shapes:
