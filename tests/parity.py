@@ -2,10 +2,10 @@
 
 ``tests/data/reader_parity.json`` holds, for every rendered PDF/DOCX (:mod:`tests.renders`),
 every seed and corpus text in the text layouts of the bulk benchmark (pipes, one cell per line,
-spaces, run-together cells, HTML, HTML escaped in JSON, GB18030), every seed and corpus file, the SHA-256 of the reader's text (PDF/DOCX) and of the
-record's JSON line, as produced by the readers on main before the pypdfium2/lxml readers.
-``python -m tests.parity --write`` regenerates it; ``--dump DIR`` writes the texts and records
-themselves for a diff.
+spaces, run-together cells, HTML, HTML escaped in JSON, GB18030) and every seed and corpus
+file, the SHA-256 of the reader's text (PDF/DOCX) and of the record's JSON line, as produced on
+main (197d83e) before the pypdfium2/lxml readers and the speed work. ``python -m tests.parity
+--write`` regenerates it; ``--dump DIR`` writes the texts and records themselves for a diff.
 """
 
 from __future__ import annotations
