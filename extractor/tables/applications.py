@@ -29,6 +29,9 @@ from extractor.tables.rules import (
 
 
 def _h3(cells: tuple[str, ...]) -> bool:
+    if all(c.isascii() and c.isdigit() for c in cells):  # the splitter's candidates: plain digits
+        ints = [int(c) for c in cells]
+        return sum(ints[:6]) == ints[6]
     vals = [as_int(c) for c in cells]
     if any(v is None for v in vals):
         return False
