@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections.abc import Callable, Iterator, Sequence
 
 import pytest
 
-from extractor.tables.applications import _h3
+from extractor.spec import APPLICATION_ROWS, OUTCOME_ROWS
+from extractor.tables.applications import _h3, _resolve_applications
+from extractor.tables.cells import Fit, as_int
+from extractor.tables.rules import MAX_COMBINATIONS
 from extractor.tables.splitting import Token, _valid, parse_token, split_tokens
 
 
@@ -109,3 +113,66 @@ def test_limit_stops_at_the_same_candidate() -> None:
     got = split_tokens(tokens, 7, limit=1000)
     assert got == _reference_split(tokens, 7, limit=1000)
     assert got[1:] == (1001, False) and len(got[0]) == 1000
+
+
+# ------------------------------------------- table 三: picking one cut per row across rows
+def _reference_resolve(
+    fits: dict[str, Fit], variant: str
+) -> tuple[dict[str, tuple[str, ...]], dict[str, str]]:
+    """``_resolve_applications`` as it was on main @ 197d83e, the reference."""
+    chosen = {k: f.candidates[0] for k, f in fits.items() if len(f.candidates) == 1}
+    ambiguous = {k: f.candidates for k, f in fits.items() if len(f.candidates) > 1}
+    resolution: dict[str, str] = {}
+    if not ambiguous:
+        return chosen, resolution
+    keys = list(ambiguous)
+    size = 1
+    for k in keys:
+        size *= len(ambiguous[k])
+    if size > MAX_COMBINATIONS:
+        return chosen, resolution
+    outcome = OUTCOME_ROWS[variant]
+    valid = []
+    for combo in itertools.product(*(ambiguous[k] for k in keys)):
+        trial = {**chosen, **dict(zip(keys, combo, strict=True))}
+        if _reference_columns_hold(trial, outcome):
+            valid.append(combo)
+    for i, k in enumerate(keys):
+        options = {combo[i] for combo in valid}
+        if len(options) == 1:
+            chosen[k] = options.pop()
+            resolution[k] = "the row identity and the column identities H1/H2"
+    return chosen, resolution
+
+
+def _reference_columns_hold(rows: dict[str, tuple[str, ...]], outcome: tuple[str, ...]) -> bool:
+    for c in range(7):
+
+        def v(key: str, c: int = c) -> int | None:
+            r = rows.get(key)
+            return None if r is None else as_int(r[c])
+
+        a, b, t, f = v("new_received"), v("carried_over"), v("total_processed"), v("carried_forward")
+        if None not in (a, b, t, f) and a + b != t + f:  # type: ignore[operator]
+            return False
+        parts = [v(k) for k in outcome]
+        if t is not None and None not in parts and sum(parts) != t:  # type: ignore[arg-type]
+            return False
+    return True
+
+
+def _row(rng: random.Random) -> tuple[str, ...]:
+    cells = [rng.choice(["0", "1", "2", "3", "10", "", "/"]) for _ in range(6)]
+    return (*cells, str(sum(as_int(c) or 0 for c in cells)))
+
+
+@pytest.mark.parametrize("variant", ["2019", "2021"])
+def test_cross_row_resolution_is_unchanged(variant: str) -> None:
+    rng = random.Random(variant)
+    keys = [r.key for r in APPLICATION_ROWS[variant]]
+    for _ in range(150):
+        fits = {}
+        for key in rng.sample(keys, rng.randint(2, len(keys))):
+            cands = [_row(rng) for _ in range(rng.choice([1, 1, 1, 1, 2, 3]))]
+            fits[key] = Fit(cands, "split" if len(cands) > 1 else "positional")
+        assert _resolve_applications(fits, variant) == _reference_resolve(fits, variant)
