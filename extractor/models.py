@@ -6,7 +6,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Status = Literal["verified", "source_inconsistent", "needs_review", "unsupported_template", "error"]
+#: ``reviewed``: read by a person (``meta.reviews``: who, when, what and why), every check passing.
+Status = Literal[
+    "verified", "source_inconsistent", "needs_review", "unsupported_template", "error", "reviewed"
+]
 Severity = Literal["error", "warning", "info"]
 Method = Literal["rules", "llm", "rules+llm", "none"]
 
@@ -22,6 +25,7 @@ STATUSES: tuple[Status, ...] = (
     "needs_review",
     "unsupported_template",
     "error",
+    "reviewed",
 )
 
 

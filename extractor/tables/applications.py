@@ -35,6 +35,9 @@ def _h3(cells: tuple[str, ...], order: tuple[str, ...] | None = None) -> bool:
     if order is not None:
         by_col = dict(zip(order, cells, strict=True))
         cells = tuple(by_col[c] for c in APPLICANT_COLUMNS)
+    if all(c.isascii() and c.isdigit() for c in cells):  # the splitter's candidates: plain digits
+        ints = [int(c) for c in cells]
+        return sum(ints[:6]) == ints[6]
     vals = [as_int(c) for c in cells]
     if any(v is None for v in vals):
         return False
@@ -206,33 +209,41 @@ def _resolve_applications(
     if size > MAX_COMBINATIONS:
         return chosen, resolution
     outcome = OUTCOME_ROWS[variant]
-    valid: list[tuple[tuple[str, ...], ...]] = []
-    for combo in itertools.product(*(ambiguous[k] for k in keys)):
-        trial = {**chosen, **dict(zip(keys, combo, strict=True))}
+    # each candidate's cells as numbers once, not once per combination it takes part in
+    fixed = {k: _ints(c) for k, c in chosen.items()}
+    options_ints = [[_ints(c) for c in ambiguous[k]] for k in keys]
+    valid: list[tuple[int, ...]] = []
+    for picks in itertools.product(*(range(len(o)) for o in options_ints)):
+        trial = {**fixed, **{k: options_ints[i][j] for i, (k, j) in enumerate(zip(keys, picks, strict=True))}}
         if _columns_hold(trial, outcome):
-            valid.append(combo)
+            valid.append(picks)
     for i, k in enumerate(keys):
-        options = {combo[i] for combo in valid}
+        options = {ambiguous[k][picks[i]] for picks in valid}
         if len(options) == 1:
             chosen[k] = options.pop()
             resolution[k] = "the row identity and the column identities H1/H2"
     return chosen, resolution
 
 
-def _columns_hold(rows: dict[str, tuple[str, ...]], outcome: tuple[str, ...]) -> bool:
+def _ints(cells: tuple[str, ...]) -> tuple[int | None, ...]:
+    return tuple(as_int(c) for c in cells)
+
+
+def _columns_hold(rows: dict[str, tuple[int | None, ...]], outcome: tuple[str, ...]) -> bool:
+    empty: tuple[int | None, ...] = (None,) * 7
+    new, carried, total, forward = (rows.get(k, empty) for k in _H1_ROWS)
+    parts_rows = [rows.get(k, empty) for k in outcome]
     for c in range(7):
-
-        def v(key: str, c: int = c) -> int | None:
-            r = rows.get(key)
-            return None if r is None else as_int(r[c])
-
-        a, b, t, f = v("new_received"), v("carried_over"), v("total_processed"), v("carried_forward")
-        if None not in (a, b, t, f) and a + b != t + f:  # type: ignore[operator]
+        a, b, t, f = new[c], carried[c], total[c], forward[c]
+        if a is not None and b is not None and t is not None and f is not None and a + b != t + f:
             return False
-        parts = [v(k) for k in outcome]
-        if t is not None and None not in parts and sum(parts) != t:  # type: ignore[arg-type]
+        parts = [r[c] for r in parts_rows]
+        if t is not None and None not in parts and sum(p for p in parts if p is not None) != t:
             return False
     return True
+
+
+_H1_ROWS: tuple[str, ...] = ("new_received", "carried_over", "total_processed", "carried_forward")
 
 
 def _blank_policy(
