@@ -61,11 +61,6 @@ def extract_bytes(
     return _guarded(doc, hook)
 
 
-def source_text(data: bytes, name: str) -> str:
-    """The text evidence offsets point into: the loaded report with page furniture stripped."""
-    return strip_page_furniture(load_bytes(data, name, suffix=Path(name).suffix.lower()).text)
-
-
 def _guarded(doc: Document, hook: TableHook | None) -> Record:
     try:
         return extract_document(doc, hook=hook)

@@ -12,7 +12,9 @@ anchors (each table's region and its row labels' spans) alone, for every read ce
 * no span is used twice;
 * the cells cut from one run-together token tile it exactly.
 
-A value failing any of these is an ``evidence`` error, naming table, row and column.
+A value failing any of these is an ``evidence`` error, naming table, row and column. A cell
+whose method is ``human`` was set by a reviewer (``meta["reviews"]`` says who and why) and
+carries no span: it is not checked here.
 """
 
 from __future__ import annotations
@@ -167,12 +169,14 @@ def _check_row(
         v = vals.get(col)
         if v is None:
             continue
+        method = str(m.get(col, "")) if m else ""
+        if method == "human":
+            continue  # a person's reading, recorded in meta["reviews"]: it has no printed span
         span = rsp.get(col)
         if span is None or len(span) != 2:
             out.append(_f(table, row, col, f"{v!r} has no evidence of where it is printed"))
             continue
         s, e = int(span[0]), int(span[1])
-        method = str(m.get(col, "")) if m else ""
         problem = _problem(text, s, e, v, method, bound, row, col)
         if not problem and s < prev[0]:
             problem = f"printed before {prev[1]}: the cells are not in column order"

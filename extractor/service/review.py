@@ -116,11 +116,17 @@ def apply_review(
     """The reviewed record, or :class:`ReviewError` with the findings that refuse it."""
     _validate(rec, req)
     tables = copy.deepcopy(rec.get("tables") or {})
+    evidence = copy.deepcopy(rec.get("evidence") or {})
+    methods = copy.deepcopy(rec.get("evidence_method") or {})
     changes = []
     for c in req.cells:
         machine = tables.get(c.table, {}).get(c.row, {}).get(c.column)
         tables.setdefault(c.table, {}).setdefault(c.row, {})[c.column] = c.value
         action = "confirm" if machine == c.value and type(machine) is type(c.value) else "correct"
+        if action == "correct":  # the machine's span no longer holds this value: a person's word
+            spans = evidence.get(c.table, {}).get(c.row, {})
+            spans.pop(c.column, None)
+            methods.setdefault(c.table, {}).setdefault(c.row, {})[c.column] = "human"
         changes.append({**c.model_dump(), "machine": machine, "action": action})
     old = [Finding.model_validate(f) for f in rec.get("findings") or []]
     kept = [
@@ -143,7 +149,9 @@ def apply_review(
         raise ReviewError(f"the reviewed tables still fail {len(errors)} check(s)", errors)
     when = at or datetime.now(UTC).isoformat(timespec="seconds")
     review = {"reviewer": req.reviewer, "at": when, "reason": req.reason, "cells": changes}
-    return _reviewed(rec, tables, kept + fresh, review, grounded=source.text is not None)
+    new = _reviewed(rec, tables, kept + fresh, review, grounded=source.text is not None)
+    new["evidence"], new["evidence_method"] = evidence, methods
+    return new
 
 
 def _reviewed(
