@@ -50,6 +50,30 @@ class Finding(BaseModel):
     message: str
 
 
+def finding(
+    check: str,
+    severity: Severity,
+    message: str,
+    *,
+    table: str | None = None,
+    row: str | None = None,
+    column: str | None = None,
+    expected: Any = None,
+    actual: Any = None,
+) -> Finding:
+    """The one typed way to make a :class:`Finding` (the stages' helpers all call it)."""
+    return Finding(
+        check=check,
+        severity=severity,
+        table=table,
+        row=row,
+        column=column,
+        expected=expected,
+        actual=actual,
+        message=message,
+    )
+
+
 class Record(BaseModel):
     """The JSONL record for one input file."""
 

@@ -27,7 +27,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
-from extractor.models import CellValue, Finding, TableValues
+from extractor.models import CellValue, Finding, TableValues, finding
 from extractor.read.normalise import SPAN
 from extractor.spec import ACTIVE_ROWS, APPLICANT_COLUMNS, REVIEW_COLUMNS, REVIEW_GROUPS
 from extractor.tables.cells import MARKERS, to_value
@@ -64,14 +64,8 @@ def anchors_from(saved: object) -> dict[str, Anchors]:
 
 def _f(table: str, row: str | None, col: str | None, message: str, actual: object = None) -> Finding:
     where = ".".join(p for p in (table, row, col) if p)
-    return Finding(
-        check="evidence",
-        severity="error",
-        table=table,
-        row=row,
-        column=col,
-        actual=actual,
-        message=f"{where}: {message}",
+    return finding(
+        "evidence", "error", f"{where}: {message}", table=table, row=row, column=col, actual=actual
     )
 
 

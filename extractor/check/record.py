@@ -5,7 +5,7 @@ from __future__ import annotations
 from extractor._version import __version__
 from extractor.check.verify import status_of
 from extractor.errors import InputError
-from extractor.models import Finding, Record, TableValues
+from extractor.models import Finding, Method, Record, TableValues
 from extractor.tables.locate import Located
 
 
@@ -23,7 +23,9 @@ def build_record(
     if notes:
         meta["notes"] = notes
     methods = set(table_methods.values())
-    method = "rules+llm" if methods == {"rules", "llm"} else ("llm" if methods == {"llm"} else "rules")
+    method: Method = (
+        "rules+llm" if methods == {"rules", "llm"} else ("llm" if methods == {"llm"} else "rules")
+    )
     return Record(
         path=path,
         sha256=sha256,
@@ -31,7 +33,7 @@ def build_record(
         year=located.year,
         template=located.template,
         status=status_of(findings),
-        method=method,  # type: ignore[arg-type]
+        method=method,
         table_methods=table_methods,
         findings=findings,
         tables=tables,

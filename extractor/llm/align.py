@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from typing import Final
 
 from extractor.llm.schema import Answer, CanonRow
-from extractor.models import CellValue, Finding
+from extractor.models import CellValue, Finding, finding
 from extractor.read.normalise import edit_distance, fold_for_match, normalise_text
 from extractor.tables.cells import Atom, CellSpan, atoms_of, to_value
 from extractor.tables.rules import LabelHit, SqueezedText, TableRead
@@ -29,9 +29,7 @@ Raw = int | float | str | None
 
 
 def _f(t: str, row: str | None, col: str | None, message: str, actual: object = None) -> Finding:
-    return Finding(
-        check="llm.align", severity="error", table=t, row=row, column=col, message=message, actual=actual
-    )
+    return finding("llm.align", "error", message, table=t, row=row, column=col, actual=actual)
 
 
 def _printed(c: Raw) -> str:

@@ -40,7 +40,7 @@ from extractor.llm.schema import (
     parse_answer,
     to_read,
 )
-from extractor.models import Finding, TableValues
+from extractor.models import Finding, Severity, TableValues, finding
 from extractor.pipeline import HookResult, TableHook
 from extractor.tables.locate import Located
 from extractor.tables.rules import TableRead
@@ -332,7 +332,7 @@ class LLMRouter:
         problems: list[str],
         attempts: int,
     ) -> Finding:
-        sev = "warning" if rule_clean else "error"
+        sev: Severity = "warning" if rule_clean else "error"
         if best is None:
             msg = (
                 f"{t}: no model answer passed the checks of the answer itself (schema, labels, "
@@ -354,9 +354,9 @@ class LLMRouter:
 
 
 def _note(
-    t: str, check: str, severity: str, message: str, actual: object = None, row: str | None = None
+    t: str, check: str, severity: Severity, message: str, actual: object = None, row: str | None = None
 ) -> Finding:
-    return Finding(check=check, severity=severity, table=t, row=row, message=message, actual=actual)  # type: ignore[arg-type]
+    return finding(check, severity, message, table=t, row=row, actual=actual)
 
 
 def make_hook(config: LLMConfig) -> TableHook:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from extractor.models import CellValue, Finding, TableValues
+from extractor.models import CellValue, Finding, Severity, TableValues, finding
 from extractor.read.normalise import SqMap, SubMap, fold_for_match, squeeze_for_match
 from extractor.spec import (
     ACTIVE_ROWS,
@@ -96,8 +96,20 @@ class TableRead:
         return {k: [h.start + o, h.end + o] for k, h in self.labels.items() if h.start >= 0}
 
 
-def make_finding(check: str, severity: str, table: str, message: str, **kw: object) -> Finding:
-    return Finding(check=check, severity=severity, table=table, message=message, **kw)  # type: ignore[arg-type]
+def make_finding(
+    check: str,
+    severity: Severity,
+    table: str,
+    message: str,
+    *,
+    row: str | None = None,
+    column: str | None = None,
+    expected: object = None,
+    actual: object = None,
+) -> Finding:
+    return finding(
+        check, severity, message, table=table, row=row, column=column, expected=expected, actual=actual
+    )
 
 
 # ------------------------------------------------------------------ labels
