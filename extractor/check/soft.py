@@ -9,26 +9,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
-from extractor.models import Finding, Severity, TableValues, finding
+from extractor.models import Finding, TableValues, finding
 from extractor.spec import APPLICANT_COLUMN_LABELS, APPLICANT_COLUMNS, TABLE_KEYS
 
 _WS: Final = re.compile(r"\s+")
 
 
-def _f(
-    check: str,
-    severity: Severity,
-    message: str,
-    *,
-    table: str | None = None,
-    row: str | None = None,
-    column: str | None = None,
-    expected: object = None,
-    actual: object = None,
-) -> Finding:
-    return finding(
-        check, severity, message, table=table, row=row, column=column, expected=expected, actual=actual
-    )
+_f = finding  # (check, severity, message, *, table, row, column, expected, actual)
 
 
 _S4_PATTERNS: Final = (

@@ -15,7 +15,7 @@ from typing import Final
 
 from extractor.check.evidence import Anchors, check_evidence
 from extractor.check.soft import YearTables, cross_checks, soft_checks
-from extractor.models import CellValue, Finding, Severity, Status, TableValues, finding
+from extractor.models import CellValue, Finding, Status, TableValues, finding
 from extractor.spec import (
     ACTIVE_ROWS,
     APPLICANT_COLUMN_LABELS,
@@ -51,20 +51,7 @@ class VerifyInput:
     anchors: Mapping[str, Anchors] = field(default_factory=dict)
 
 
-def _f(
-    check: str,
-    severity: Severity,
-    message: str,
-    *,
-    table: str | None = None,
-    row: str | None = None,
-    column: str | None = None,
-    expected: object = None,
-    actual: object = None,
-) -> Finding:
-    return finding(
-        check, severity, message, table=table, row=row, column=column, expected=expected, actual=actual
-    )
+_f = finding  # (check, severity, message, *, table, row, column, expected, actual)
 
 
 def _num(v: CellValue) -> int | float | None:

@@ -34,6 +34,7 @@ from extractor.errors import ModelAnswerError
 from extractor.models import CellValue, Finding, TableValues
 from extractor.read.normalise import fold_for_match, near_in, normalise_text
 from extractor.spec import (
+    ACTIVE_COLUMN_LABELS,
     ACTIVE_ROWS,
     APPLICANT_COLUMN_LABELS,
     APPLICANT_COLUMNS,
@@ -46,20 +47,6 @@ from extractor.spec import (
 from extractor.tables.cells import MARKERS, clean_segment, to_value
 from extractor.tables.rules import LabelHit, TableRead
 
-_T2_COLUMN_LABELS: Final[dict[str, str]] = {
-    "issued": "本年制发件数",
-    "repealed": "本年废止件数",
-    "in_force": "现行有效件数",
-    "decisions": "本年处理决定数量",
-    "amount_wan_yuan": "本年收费金额（单位：万元）",
-    "new_made": "本年新制作数量",
-    "new_published": "本年新公开数量",
-    "total_published": "对外公开总数量",
-    "prev_items": "上一年项目数量",
-    "change": "本年增/减",
-    "projects": "采购项目数量",
-    "amount": "采购总金额",
-}
 _REVIEW_PATTERNS: Final[dict[str, tuple[str, ...]]] = {
     "review": ("行政复议",),
     "litigation_direct": ("未经复议直接起诉", "直接起诉"),
@@ -82,7 +69,7 @@ def canonical_rows(table: str, template: str, variant: str | None = None) -> tup
     """The rows the model must give for ``table``, in order."""
     if table == "active_disclosure":
         return tuple(
-            CanonRow(r.key, r.label, r.patterns, r.columns, tuple(_T2_COLUMN_LABELS[c] for c in r.columns))
+            CanonRow(r.key, r.label, r.patterns, r.columns, tuple(ACTIVE_COLUMN_LABELS[c] for c in r.columns))
             for r in ACTIVE_ROWS[template]
         )
     if table == "applications":
