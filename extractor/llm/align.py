@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Final
 
-from extractor.llm.schema import Answer, CanonRow
+from extractor.llm.schema import Answer, AnswerRow, CanonRow
 from extractor.models import CellValue, Finding, finding
 from extractor.read.normalise import edit_distance, fold_for_match, normalise_text
 from extractor.tables.cells import Atom, CellSpan, atoms_of, to_value
@@ -159,25 +159,7 @@ def align_answer(
     # The model answers in the template's column order; the source prints the header's order.
     printed = rule.columns or (rows[0].columns if rows else ())
     if t == "review_litigation":
-        flat = [
-            c for r, row in zip(answer.rows, rows, strict=True) for c in _pick(r.values, row.columns, printed)
-        ]
-        values = [cand.values.get(r.key, {}).get(c) for r in rows for c in printed]
-        spans = tie_cells(flat, values, atoms_of(region), [False] * len(flat))
-        if spans is None:
-            shown = " ".join(a.text or "□" for a in atoms_of(region))[:200]
-            return [
-                _f(
-                    t,
-                    None,
-                    None,
-                    f"table 四: you gave {[_printed(c) for c in flat]} but the table prints {shown}",
-                )
-            ]
-        cells = [(r.key, c) for r in rows for c in printed]
-        for (key, col), span in zip(cells, spans, strict=True):
-            cand.tie(key, col, span)
-        return []
+        return _align_review(answer, rows, cand, region, printed)
     hits = _labels(answer, rows, rule)
     for k, h in hits.items():
         old = cand.labels.get(k)
@@ -186,34 +168,70 @@ def align_answer(
                 k, old.match if old else h.match, old.printed if old else h.printed, h.start, h.end
             )
     segs = _segments(region, hits, t)
-    out: list[Finding] = []
-    for got, row in zip(answer.rows, rows, strict=True):
-        vals = cand.values.get(row.key, {})
-        if len(got.values) != len(row.columns) or any(vals.get(c) is None for c in row.columns):
-            continue  # the shape/value checks already say what is wrong
-        seg = segs.get(row.key)
-        if seg is None:
-            out.append(
-                _f(
-                    t,
-                    row.key,
-                    None,
-                    f"{row.label}: the label you echoed ('{got.label}') is not in the table text",
-                )
-            )
-            continue
-        atoms = atoms_of(region[seg[0] : seg[1]], stop_at_text=True, base=seg[0])
-        columns = printed if t == "applications" else row.columns
-        values = [vals.get(c) for c in columns]
-        money = [row.key == "procurement" and c == "amount" for c in columns]
-        picked = _pick(got.values, row.columns, columns)
-        spans = tie_cells(picked, values, atoms, money)
-        if spans is None:
-            out.append(_misfit(t, row, hits[row.key], picked, atoms, columns))
-            continue
-        for col, span in zip(columns, spans, strict=True):
-            cand.tie(row.key, col, span)
+    out = [
+        f
+        for got, row in zip(answer.rows, rows, strict=True)
+        if (f := _align_row(got, row, cand, region, segs, hits, printed)) is not None
+    ]
     return out[:_MAX_SHOWN]
+
+
+def _align_review(
+    answer: Answer, rows: tuple[CanonRow, ...], cand: TableRead, region: str, printed: Sequence[str]
+) -> list[Finding]:
+    """Table 四 prints no row labels: its 15 answered cells, in printed order, over its region."""
+    t = cand.key
+    flat = [
+        c for r, row in zip(answer.rows, rows, strict=True) for c in _pick(r.values, row.columns, printed)
+    ]
+    values = [cand.values.get(r.key, {}).get(c) for r in rows for c in printed]
+    spans = tie_cells(flat, values, atoms_of(region), [False] * len(flat))
+    if spans is None:
+        shown = " ".join(a.text or "□" for a in atoms_of(region))[:200]
+        return [
+            _f(
+                t,
+                None,
+                None,
+                f"table 四: you gave {[_printed(c) for c in flat]} but the table prints {shown}",
+            )
+        ]
+    cells = [(r.key, c) for r in rows for c in printed]
+    for (key, col), span in zip(cells, spans, strict=True):
+        cand.tie(key, col, span)
+    return []
+
+
+def _align_row(
+    got: AnswerRow,
+    row: CanonRow,
+    cand: TableRead,
+    region: str,
+    segs: dict[str, tuple[int, int]],
+    hits: dict[str, LabelHit],
+    printed: Sequence[str],
+) -> Finding | None:
+    """One answered row tied to its segment's printed cells (None: tied, or already reported)."""
+    t = cand.key
+    vals = cand.values.get(row.key, {})
+    if len(got.values) != len(row.columns) or any(vals.get(c) is None for c in row.columns):
+        return None  # the shape/value checks already say what is wrong
+    seg = segs.get(row.key)
+    if seg is None:
+        return _f(
+            t, row.key, None, f"{row.label}: the label you echoed ('{got.label}') is not in the table text"
+        )
+    atoms = atoms_of(region[seg[0] : seg[1]], stop_at_text=True, base=seg[0])
+    columns = printed if t == "applications" else row.columns
+    values = [vals.get(c) for c in columns]
+    money = [row.key == "procurement" and c == "amount" for c in columns]
+    picked = _pick(got.values, row.columns, columns)
+    spans = tie_cells(picked, values, atoms, money)
+    if spans is None:
+        return _misfit(t, row, hits[row.key], picked, atoms, columns)
+    for col, span in zip(columns, spans, strict=True):
+        cand.tie(row.key, col, span)
+    return None
 
 
 def _pick(cells: Sequence[Raw], answered: Sequence[str], printed: Sequence[str]) -> list[Raw]:

@@ -28,7 +28,7 @@ from extractor.check.verify import Anchors, VerifyInput, verify
 from extractor.errors import ModelAnswerError, TransportError
 from extractor.llm.align import align_answer, disagreements
 from extractor.llm.cache import AnswerCache
-from extractor.llm.client import LLMClient
+from extractor.llm.client import Completion, LLMClient
 from extractor.llm.config import LLMConfig
 from extractor.llm.prompt import Message, Prompt, compact_table_text, load_prompt
 from extractor.llm.schema import (
@@ -236,12 +236,7 @@ class LLMRouter:
                 done = client.complete(model.__name__, model, build)
             except TransportError as exc:
                 return rule, "rules", [_note(t, "llm.transport", "warning", f"{t}: no model answer: {exc}")]
-            usage["calls"] += done.requests
-            usage["modes"][t] = done.mode
-            usage["cache_hits"] += int(done.from_cache)
-            if not done.from_cache:
-                usage["prompt_tokens"] += done.usage.get("prompt_tokens", 0)
-                usage["completion_tokens"] += done.usage.get("completion_tokens", 0)
+            _count_usage(usage, t, done)
             try:
                 answer = parse_answer(done.content, model)
             except ModelAnswerError as exc:
@@ -253,28 +248,15 @@ class LLMRouter:
                     self.prompt.reask(last_problems, [], len(rows)),
                 ]
                 continue
-            cand = to_read(answer, rows, t, rule.source, variant)
-            tied = align_answer(answer, rows, cand, rule) + disagreements(cand, rule)
-            found = check_answer(cand, template, sent, tied)
+            cand, errors = _judge(answer, rows, rule, (t, template, variant, sent), rule_clean)
             last_cand = cand
-            if not rule_clean and not _has_nonzero(cand.values):
-                found.append(_note(t, "llm.zeros", "error", _ZEROS))
-            errors = _errors(found)
             if not errors:
                 trusted = not [f for f in _errors(rule_findings) if f.check not in _IDENTITIES]
                 return self._accepted(t, rule, trusted, cand, rows, attempt, rule_findings)
             own_ok = not any(f.check in _OWN_CHECKS for f in errors)
             only_identities = own_ok and all(f.check in _IDENTITIES for f in errors)
             if only_identities and _agree(cand.values, rule.values, rows):
-                note = _note(
-                    t,
-                    "llm.agreement",
-                    "info",
-                    f"{t}: the rule path and the model read the same cells; the identities fail "
-                    f"in the source itself ({len(errors)} failure(s)); kept as printed",
-                )
-                cand.findings = [*cand.findings, note]
-                return cand, "llm", []
+                return _as_printed(t, cand, len(errors)), "llm", []
             if own_ok and (best is None or len(errors) < best[0]):
                 best = (len(errors), cand, errors)
             last_problems = [f.message for f in errors[:12]]
@@ -365,3 +347,42 @@ def make_hook(config: LLMConfig) -> TableHook:
 
 
 __all__ = ["LLMRouter", "check_answer", "make_hook", "routed_tables"]
+
+
+def _count_usage(usage: dict[str, Any], t: str, done: Completion) -> None:
+    usage["calls"] += done.requests
+    usage["modes"][t] = done.mode
+    usage["cache_hits"] += int(done.from_cache)
+    if not done.from_cache:
+        usage["prompt_tokens"] += done.usage.get("prompt_tokens", 0)
+        usage["completion_tokens"] += done.usage.get("completion_tokens", 0)
+
+
+def _judge(
+    answer: Any,
+    rows: tuple[CanonRow, ...],
+    rule: TableRead,
+    where: tuple[str, str, str | None, str],
+    rule_clean: bool,
+) -> tuple[TableRead, list[Finding]]:
+    """A parsed answer as a candidate read, aligned to the source and checked: (it, its errors)."""
+    t, template, variant, sent = where
+    cand = to_read(answer, rows, t, rule.source, variant)
+    tied = align_answer(answer, rows, cand, rule) + disagreements(cand, rule)
+    found = check_answer(cand, template, sent, tied)
+    if not rule_clean and not _has_nonzero(cand.values):
+        found.append(_note(t, "llm.zeros", "error", _ZEROS))
+    return cand, _errors(found)
+
+
+def _as_printed(t: str, cand: TableRead, n_failures: int) -> TableRead:
+    """The model read the rule path's cells and the source's own identities fail: kept as printed."""
+    note = _note(
+        t,
+        "llm.agreement",
+        "info",
+        f"{t}: the rule path and the model read the same cells; the identities fail "
+        f"in the source itself ({n_failures} failure(s)); kept as printed",
+    )
+    cand.findings = [*cand.findings, note]
+    return cand
