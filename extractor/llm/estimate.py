@@ -9,13 +9,14 @@ from typing import Any
 
 from extractor.errors import InputError
 from extractor.llm.config import LLMConfig
-from extractor.llm.prompt import compact_table_text, load_prompt
+from extractor.llm.prompt import Prompt, compact_table_text, load_prompt
 from extractor.llm.route import routed_tables
 from extractor.llm.schema import CanonRow, answer_model, canonical_rows, schema_json
 from extractor.models import TableValues
 from extractor.pipeline import read_tables, verify_reads
 from extractor.read.load import load_path
 from extractor.tables.locate import locate, strip_page_furniture
+from extractor.tables.rules import TableRead
 
 #: Characters per token for CJK-heavy text (modern BPE tokenizers: 0.6–1 token per character).
 CHARS_PER_TOKEN = 1.5
@@ -36,7 +37,6 @@ def estimate(paths: list[Path], config: LLMConfig) -> dict[str, Any]:
     """
     prompt = load_prompt(config.prompt_file)
     mode = config.mode  # what would be sent once an endpoint is configured (no key needed here)
-    sip = config.structured_mode == "json"
     res: dict[str, Any] = {
         "reports": 0,
         "reports_to_model": 0,
@@ -71,22 +71,31 @@ def estimate(paths: list[Path], config: LLMConfig) -> dict[str, Any]:
         sent = routed_tables(mode, reads, by_table)
         res["reports_to_model"] += int(bool(sent))
         for t in sent:
-            variant = reads[t].variant if t == "applications" else None
-            model = answer_model(t, located.template, variant)
-            text_sent = compact_table_text(reads[t].source)
-            msgs = prompt.messages(t, located.template, variant, text_sent, schema_in_prompt=sip)
-            chars = sum(len(m["content"]) for m in msgs) + len(schema_json(model))
-            answer = _dummy_answer(canonical_rows(t, located.template, variant), reads[t].values)
-            res["tables_to_model"] += 1
-            res["by_table"][t] = res["by_table"].get(t, 0) + 1
-            res["prompt_tokens"] += tokens_of(chars)
-            res["table_text_tokens"] += tokens_of(len(text_sent))
-            res["completion_tokens"] += tokens_of(len(answer))
-            res["prompt_tokens_max"] += tokens_of(chars + len(answer)) * (1 + config.max_reasks)
+            _count_table(res, prompt, config, (t, located.template), reads[t])
     cost = config.cost(res["prompt_tokens"], res["completion_tokens"])
     if cost is not None:
         res["cost"] = round(cost, 6)
     return res
+
+
+def _count_table(
+    res: dict[str, Any], prompt: Prompt, config: LLMConfig, which: tuple[str, str], read: TableRead
+) -> None:
+    """Add one routed table's messages, schema and expected answer to the estimate."""
+    t, template = which
+    variant = read.variant if t == "applications" else None
+    model = answer_model(t, template, variant)
+    text_sent = compact_table_text(read.source)
+    sip = config.structured_mode == "json"
+    msgs = prompt.messages(t, template, variant, text_sent, schema_in_prompt=sip)
+    chars = sum(len(m["content"]) for m in msgs) + len(schema_json(model))
+    answer = _dummy_answer(canonical_rows(t, template, variant), read.values)
+    res["tables_to_model"] += 1
+    res["by_table"][t] = res["by_table"].get(t, 0) + 1
+    res["prompt_tokens"] += tokens_of(chars)
+    res["table_text_tokens"] += tokens_of(len(text_sent))
+    res["completion_tokens"] += tokens_of(len(answer))
+    res["prompt_tokens_max"] += tokens_of(chars + len(answer)) * (1 + config.max_reasks)
 
 
 def _dummy_answer(rows: tuple[CanonRow, ...], values: TableValues) -> str:
