@@ -33,58 +33,58 @@ _S4_PATTERNS: Final = (
 
 def soft_checks(tables: Mapping[str, TableValues], prose: str, meta: Mapping[str, object]) -> list[Finding]:
     """S3–S5 on one report: warnings only, they never fail a report alone."""
-    out: list[Finding] = []
     act = tables.get("active_disclosure", {})
+    return [*_s3(act, meta), *_s4(tables, prose), *_s5(act)]
+
+
+def _s3(act: TableValues, meta: Mapping[str, object]) -> list[Finding]:
+    """S3: 规章 made by a body that cannot make them."""
     regs = act.get("regulations", {})
-    if any(isinstance(v, (int, float)) and v > 0 for k, v in regs.items() if k in ("issued", "new_made")):
-        kind, level = meta.get("kind"), meta.get("level")
-        if kind == "department" or level in ("县", "乡镇街道"):
-            out.append(
-                _f(
-                    "S3",
-                    "warning",
-                    f"规章 is non-zero for a body that cannot make 规章 (level {level}, {kind})",
-                    table="active_disclosure",
-                    row="regulations",
-                )
-            )
+    if not any(isinstance(v, (int, float)) and v > 0 for k, v in regs.items() if k in ("issued", "new_made")):
+        return []
+    kind, level = meta.get("kind"), meta.get("level")
+    if kind != "department" and level not in ("县", "乡镇街道"):
+        return []
+    msg = f"规章 is non-zero for a body that cannot make 规章 (level {level}, {kind})"
+    return [_f("S3", "warning", msg, table="active_disclosure", row="regulations")]
+
+
+def _s4(tables: Mapping[str, TableValues], prose: str) -> list[Finding]:
+    """S4: a count the prose states differs from the table's cell (the first mention)."""
+    out: list[Finding] = []
     prose = prose if not _WS.search(prose) else _WS.sub("", prose)
     for rx, table, row, col in _S4_PATTERNS:
         cell = tables.get(table, {}).get(row, {}).get(col)
         if not isinstance(cell, (int, float)):
             continue
-        for m in rx.finditer(prose):
-            said = int(m.group(1))
-            if said != cell:
-                s = max(0, m.start() - 10)
-                out.append(
-                    _f(
-                        "S4",
-                        "warning",
-                        f"the text says '{prose[s : m.end()]}' but {table}.{row}.{col} is {cell}",
-                        table=table,
-                        row=row,
-                        column=col,
-                        expected=said,
-                        actual=cell,
-                    )
-                )
-            break
-    fees = act.get("fees", {})
-    amount = fees.get("amount_wan_yuan")
-    if isinstance(amount, (int, float)) and amount > 1_000_000:
+        m = rx.search(prose)
+        if m is None or int(m.group(1)) == cell:
+            continue
+        s = max(0, m.start() - 10)
+        msg = f"the text says '{prose[s : m.end()]}' but {table}.{row}.{col} is {cell}"
         out.append(
-            _f(
-                "S5",
-                "warning",
-                f"fees of {amount} 万元 is implausibly large; is the cell in 元?",
-                table="active_disclosure",
-                row="fees",
-                column="amount_wan_yuan",
-                actual=amount,
-            )
+            _f("S4", "warning", msg, table=table, row=row, column=col, expected=int(m.group(1)), actual=cell)
         )
     return out
+
+
+def _s5(act: TableValues) -> list[Finding]:
+    """S5: fees implausibly large for 万元."""
+    amount = act.get("fees", {}).get("amount_wan_yuan")
+    if not (isinstance(amount, (int, float)) and amount > 1_000_000):
+        return []
+    msg = f"fees of {amount} 万元 is implausibly large; is the cell in 元?"
+    return [
+        _f(
+            "S5",
+            "warning",
+            msg,
+            table="active_disclosure",
+            row="fees",
+            column="amount_wan_yuan",
+            actual=amount,
+        )
+    ]
 
 
 # ------------------------------------------------------------------ across reports (S1, S6)
@@ -111,43 +111,48 @@ def cross_checks(reports: list[YearTables]) -> dict[str, list[Finding]]:
     for years in by_body.values():
         for year, cur in sorted(years.items()):
             prev = years.get(year - 1)
-            if prev is None:
-                continue
-            found = out.setdefault(cur.path, [])
-            before = prev.tables.get("applications", {}).get("carried_forward", {})
-            now = cur.tables.get("applications", {}).get("carried_over", {})
-            for col in APPLICANT_COLUMNS:
-                a, b = before.get(col), now.get(col)
-                if isinstance(a, (int, float)) and isinstance(b, (int, float)) and a != b:
-                    found.append(
-                        _f(
-                            "S1",
-                            "warning",
-                            f"{APPLICANT_COLUMN_LABELS[col]}: 上年结转 {b} in {year}, but {prev.path} "
-                            f"({year - 1}) carried {a} forward",
-                            table="applications",
-                            row="carried_over",
-                            column=col,
-                            expected=a,
-                            actual=b,
-                        )
-                    )
-            for table in TABLE_KEYS:
-                t0, t1 = prev.tables.get(table), cur.tables.get(table)
-                nonzero = any(
-                    isinstance(v, (int, float)) and v != 0
-                    for row in (t1 or {}).values()
-                    for v in row.values()
+            found = [] if prev is None else [*_s1(prev, cur), *_s6(prev, cur)]
+            if found:
+                out[cur.path] = found
+    return out
+
+
+def _s1(prev: YearTables, cur: YearTables) -> list[Finding]:
+    """S1: this year's 上年结转 against last year's 结转下年度, per applicant column."""
+    out = []
+    before = prev.tables.get("applications", {}).get("carried_forward", {})
+    now = cur.tables.get("applications", {}).get("carried_over", {})
+    for col in APPLICANT_COLUMNS:
+        a, b = before.get(col), now.get(col)
+        if isinstance(a, (int, float)) and isinstance(b, (int, float)) and a != b:
+            msg = (
+                f"{APPLICANT_COLUMN_LABELS[col]}: 上年结转 {b} in {cur.year}, but {prev.path} "
+                f"({prev.year}) carried {a} forward"
+            )
+            out.append(
+                _f(
+                    "S1",
+                    "warning",
+                    msg,
+                    table="applications",
+                    row="carried_over",
+                    column=col,
+                    expected=a,
+                    actual=b,
                 )
-                if t0 and t1 and t0 == t1 and nonzero:
-                    found.append(
-                        _f(
-                            "S6",
-                            "warning",
-                            f"{table} is identical to {prev.path} ({year - 1}): a copied report?",
-                            table=table,
-                        )
-                    )
-            if not found:
-                del out[cur.path]
+            )
+    return out
+
+
+def _s6(prev: YearTables, cur: YearTables) -> list[Finding]:
+    """S6: a non-zero table identical to last year's (a copied report?)."""
+    out = []
+    for table in TABLE_KEYS:
+        t0, t1 = prev.tables.get(table), cur.tables.get(table)
+        nonzero = any(
+            isinstance(v, (int, float)) and v != 0 for row in (t1 or {}).values() for v in row.values()
+        )
+        if t0 and t1 and t0 == t1 and nonzero:
+            msg = f"{table} is identical to {prev.path} ({prev.year}): a copied report?"
+            out.append(_f("S6", "warning", msg, table=table))
     return out
