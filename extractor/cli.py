@@ -8,7 +8,6 @@ error); 2 bad usage or unreadable input to the command itself; 130 interrupted.
 from __future__ import annotations
 
 import json
-import signal
 import sys
 from collections import Counter
 from pathlib import Path
@@ -16,13 +15,15 @@ from typing import Annotated, Any, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from extractor._version import __version__
 from extractor.errors import ExtractorError
+from extractor.llm.options import LLMOptions
 from extractor.models import STATUSES, Finding, Record
-from extractor.pipeline import TableHook, extract_path
+from extractor.pipeline import extract_path
 
 app = typer.Typer(
     add_completion=False,
@@ -34,7 +35,7 @@ out = Console(soft_wrap=True)
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}", highlight=False)
+    err.print(f"[red]error:[/red] {escape(message)}", highlight=False)
     return typer.Exit(code)
 
 
@@ -53,22 +54,13 @@ def main(
     """extractor: verified tables from government information-disclosure annual reports."""
 
 
-def _llm_hook(options: dict[str, Any]) -> TableHook | None:
-    """Build the LLM hook when a model is configured; None keeps the offline rule path."""
-    if options.get("llm") == "off" or not (options.get("model") or options.get("config")):
-        return None
-    from extractor.llm.config import LLMConfig  # imported only when an LLM is configured
-    from extractor.llm.route import make_hook
+def _llm_hook(options: LLMOptions) -> Any:
+    """The LLM router when a model is configured; None keeps the offline rule path."""
+    from extractor.llm.options import build_hook
 
-    cfg = LLMConfig.from_file(Path(options["config"])) if options.get("config") else LLMConfig()
-    updates = {k: v for k, v in options.items() if v is not None and k in LLMConfig.model_fields}
-    if options.get("llm"):
-        updates["mode"] = options["llm"]
-    cfg = cfg.model_copy(update=updates)
-    if not cfg.enabled:
+    hook = build_hook(options)
+    if hook is None and options.wanted:
         err.print("[yellow]LLM path off:[/yellow] no base URL and no API key in the environment")
-        return None
-    hook: TableHook = make_hook(cfg)
     return hook
 
 
@@ -82,6 +74,54 @@ def _summary(counts: Counter[str], skipped: int, title: str) -> Table:
     if skipped:
         t.add_row("skipped (not a report file)", str(skipped), style="dim")
     return t
+
+
+_FLAG_VALUES = frozenset({"true", "false", "yes", "no", "on", "off", "1", "0"})
+
+
+def _check_extract_usage(paths: list[str], output: Path, resume: bool, overwrite: bool) -> None:
+    """Usage errors of ``extract``, each one clear line and exit 2 (before anything is written)."""
+    for p in paths:
+        if p.lower() in _FLAG_VALUES and not Path(p).exists():
+            raise _fail(f"{p!r} is not an input: --overwrite, --resume and --quiet take no value")
+    if resume and overwrite:
+        raise _fail("--resume and --overwrite cannot be used together")
+    if output.is_dir():
+        raise _fail(f"{output} is a folder; -o takes the JSONL file to write")
+    if output.exists() and output.stat().st_size > 0 and not (resume or overwrite):
+        raise _fail(f"{output} exists; use --resume to continue it or --overwrite to replace it")
+
+
+def _open_output(output: Path, resume: bool) -> tuple[Any, set[str], dict[str, int]]:
+    from extractor.run.jsonl import RecordWriter
+
+    try:
+        writer = RecordWriter(output, append=resume)
+        if not resume:
+            return writer, set(), {}
+        state = writer.resume()
+    except ExtractorError as exc:
+        raise _fail(str(exc)) from exc
+    if state.dropped:
+        lines = ", ".join(map(str, state.dropped[:10])) + (" …" if len(state.dropped) > 10 else "")
+        err.print(
+            f"resume: kept {state.kept} record(s); moved {len(state.dropped)} unparsable line(s) "
+            f"(line {lines}) to {state.dropped_to}",
+            markup=False,
+            highlight=False,
+        )
+    return writer, state.paths, state.shas
+
+
+def _preflight(hook: Any, files: int) -> None:
+    """A wrong endpoint fails the run before it starts (only for runs of more than one file)."""
+    client = getattr(hook, "client", None)
+    if client is None or files < 2:
+        return
+    try:
+        client.preflight()
+    except ExtractorError as exc:
+        raise _fail(str(exc)) from exc
 
 
 @app.command()
@@ -110,46 +150,85 @@ def extract(
     cache_dir: Annotated[Optional[str], typer.Option(help="LLM answer cache folder.")] = None,  # noqa: UP045
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not read or write the cache.")] = False,
     concurrency: Annotated[int, typer.Option(min=1, help="Parallel LLM requests.")] = 4,
+    file_timeout: Annotated[
+        float, typer.Option(min=1, help="Wall-clock seconds one file may take on the rule path.")
+    ] = 120.0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Extract every report under PATHS into a JSONL file, one record per report."""
-    from extractor.run.runner import RecordWriter, expand_inputs, read_done, run
+    from extractor.check.record import error_record
+    from extractor.errors import InputError
+    from extractor.run.bulk import run
+    from extractor.run.runner import expand_inputs
+    from extractor.run.stop import StopOnSignal
 
     if engine not in ("local", "ray"):
         raise _fail(f"--engine must be local or ray, not {engine!r}")
     if llm not in (None, "auto", "always", "off"):
         raise _fail(f"--llm must be auto, always or off, not {llm!r}")
+    _check_extract_usage(paths, output, resume, overwrite)
     inputs = expand_inputs(paths)
-    for m in inputs.missing:
-        err.print(f"[yellow]warning:[/yellow] {m}: no such file, folder or glob match", highlight=False)
-    if not inputs.files:
-        raise _fail("no input files found")
-    if output.exists() and output.stat().st_size > 0 and not (resume or overwrite):
-        raise _fail(f"{output} exists; use --resume to continue it or --overwrite to replace it")
-    files = inputs.files
-    done_paths: set[str] = set()
-    done_shas: dict[str, int] = {}
-    if resume:
-        done_paths, done_shas = read_done(output)
-        before = len(files)
-        files = [f for f in files if str(f) not in done_paths]
-        err.print(f"resume: {before - len(files)} of {before} inputs already in {output}")
+    options = LLMOptions(model, base_url, api_key_env, llm, config, cache_dir, False if no_cache else None)
     try:
-        hook = _llm_hook(
-            {
-                "model": model,
-                "base_url": base_url,
-                "api_key_env": api_key_env,
-                "llm": llm,
-                "config": config,
-                "cache_dir": cache_dir,
-                "use_cache": False if no_cache else None,
-            }
-        )
+        hook = _llm_hook(options)
     except ExtractorError as exc:
         raise _fail(str(exc)) from exc
-    writer = RecordWriter(output, append=resume)
-    progress = Progress(
+    _preflight(hook, len(inputs.files))
+    writer, done_paths, done_shas = _open_output(output, resume)
+    files = [f for f in inputs.files if str(f) not in done_paths]
+    if resume:
+        done = len(inputs.files) - len(files)
+        err.print(f"resume: {done} of {len(inputs.files)} inputs already in {output}", markup=False)
+    reasons: Counter[str] = Counter()
+    progress = _progress(quiet)
+    client = getattr(hook, "client", None)
+    if client is not None:
+        client.set_concurrency(concurrency)
+    with StopOnSignal(client.cancel_all if client is not None else None) as stop, progress:
+        task = progress.add_task("extracting", total=None if any(f.suffix.lower() == ".zip" for f in files)
+                                 else len(files) + len(inputs.missing))  # fmt: skip
+
+        def tick(rec: Record) -> None:
+            if rec.status in ("needs_review", "source_inconsistent"):
+                reasons.update({f.check for f in rec.findings if f.severity == "error"})
+            progress.advance(task)
+            if rec.status == "error":
+                progress.console.print(f"error {rec.path}: {rec.error}", highlight=False, markup=False)
+
+        try:
+            for m in inputs.missing:
+                if m not in done_paths:
+                    tick(_write(writer, error_record(m, InputError(m, "no such file, folder or glob match"))))
+            outcome = run(files, writer, jobs=jobs, hook=hook, concurrency=concurrency, on_record=tick,
+                          done_paths=done_paths, done_shas=done_shas, engine=engine, ray_address=ray_address,
+                          file_timeout=file_timeout, hook_factory=_hook_factory(options))  # fmt: skip
+        except ExtractorError as exc:
+            raise _fail(str(exc)) from exc
+        finally:
+            writer.close()
+            if not inputs.files:
+                raise _fail("no input files found")
+            if client is not None:
+                hook.close()
+        _report(writer, inputs.skipped, output, reasons, outcome, client)
+    if outcome.stopped:
+        raise typer.Exit(stop.exit_code)
+    if client is not None and client.broken:
+        raise typer.Exit(3)
+
+
+def _write(writer: Any, rec: Record) -> Record:
+    writer.write(rec)
+    return rec
+
+
+def _hook_factory(options: LLMOptions) -> LLMOptions | None:
+    """For the Ray engine: the options rebuild the hook inside each worker (a hook holds sockets)."""
+    return options if options.wanted else None
+
+
+def _progress(quiet: bool) -> Progress:
+    return Progress(
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
@@ -158,58 +237,24 @@ def extract(
         disable=quiet,
         transient=False,
     )
-    reasons: Counter[str] = Counter()
-    interrupted = False
-    stopped_by = {"signal": signal.SIGINT}
 
-    def on_term(signum: int, _frame: object) -> None:
-        stopped_by["signal"] = signal.Signals(signum)
-        raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, on_term)
-    with progress:
-        has_zip = any(f.suffix.lower() == ".zip" for f in files)
-        task = progress.add_task("extracting", total=None if has_zip else len(files))
-
-        def tick(rec: Record) -> None:
-            if rec.status in ("needs_review", "source_inconsistent"):
-                reasons.update({f.check for f in rec.findings if f.severity == "error"})
-            progress.advance(task)
-            if rec.status == "error":
-                progress.console.print(f"[red]error[/red] {rec.path}: {rec.error}", highlight=False)
-
-        try:
-            run(
-                files,
-                writer,
-                jobs=jobs,
-                hook=hook,
-                concurrency=concurrency,
-                on_record=tick,
-                done_paths=done_paths,
-                done_shas=done_shas,
-                engine=engine,
-                ray_address=ray_address,
-            )
-        except KeyboardInterrupt:
-            interrupted = True
-        except ExtractorError as exc:
-            writer.close()
-            raise _fail(str(exc)) from exc
-        finally:
-            signal.signal(signal.SIGTERM, previous)
-            if not writer.closed:
-                writer.close()
-    err.print(_summary(writer.statuses, len(inputs.skipped), f"{writer.count} records → {output}"))
+def _report(writer: Any, skipped: list[Path], output: Path, reasons: Counter[str], outcome: Any,
+            client: Any) -> None:  # fmt: skip
+    err.print(_summary(writer.statuses, len(skipped), f"{writer.count} records → {output}"))
     if reasons:
         top = ", ".join(f"{check} ({n})" for check, n in reasons.most_common(6))
-        err.print(f"reports not verified, by check that failed: {top}", highlight=False)
-    if interrupted:
+        err.print(f"reports not verified, by check that failed: {top}", highlight=False, markup=False)
+    if client is not None and client.broken:
+        err.print(f"LLM endpoint unavailable: {client.broken}; the tables after that kept their rule "
+                  "reading (finding llm.transport)", markup=False, highlight=False)  # fmt: skip
+    if outcome.stopped:
         err.print(
-            f"[yellow]interrupted:[/yellow] {writer.count} records written to {output}; "
-            "run again with --resume to finish"
+            f"interrupted: {writer.count} records written to {output}; {outcome.undone} input(s) in "
+            "progress left undone, and any not yet started; run again with --resume to finish",
+            markup=False,
+            highlight=False,
         )
-        raise typer.Exit(128 + int(stopped_by["signal"]))
 
 
 @app.command()
@@ -224,7 +269,7 @@ def show(
     """Show one report's tables and findings (failing cells marked): extracted from a report
     file, or read back from a results JSONL (``--record``) — e.g. to review a needs_review run."""
     from extractor.out.render import render
-    from extractor.run.runner import iter_records
+    from extractor.run.jsonl import iter_records
 
     if not file.exists():
         raise _fail(f"{file}: no such file")
@@ -252,8 +297,8 @@ def verify(
 ) -> None:
     """Re-check saved records with the current verifier; exit 1 if any status would change."""
     from extractor.check.verify import YearTables, cross_checks
+    from extractor.run.jsonl import iter_records
     from extractor.run.recheck import recheck_record
-    from extractor.run.runner import iter_records
 
     counts: Counter[str] = Counter()
     changed = 0

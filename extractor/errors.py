@@ -76,3 +76,11 @@ class TransportError(LLMError):
 
 class ModelAnswerError(LLMError):
     """The model's answer could not be parsed into the schema (after re-asks)."""
+
+
+class RunStopped(ExtractorError):
+    """The run is stopping (a signal): in-flight work was cancelled and must not become a record."""
+
+
+class EndpointUnavailable(TransportError):
+    """The circuit breaker is open: the endpoint failed too many times in a row during this run."""
