@@ -34,7 +34,7 @@ def iter_lines(path: Path) -> Iterator[tuple[int, int, bytes]]:
     try:
         fh = path.open("rb")
     except OSError as exc:
-        raise ResultsFileError(path, f"cannot open: {exc.strerror or exc}") from exc
+        raise ResultsFileError(path, f"cannot read results file: {exc.strerror or exc}") from exc
     with fh:
         offset = 0
         for lineno, raw in enumerate(fh, 1):
@@ -50,7 +50,7 @@ def parse_line(raw: bytes, lineno: int) -> dict[str, Any] | str:
         return f"not UTF-8 ({exc.reason})"
     except (ValueError, RecursionError) as exc:
         return f"not valid JSON ({exc})"
-    return obj if isinstance(obj, dict) else "not a JSON object"
+    return obj if isinstance(obj, dict) else "not a result record (not a JSON object)"
 
 
 def iter_records(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
