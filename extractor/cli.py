@@ -273,11 +273,15 @@ def show(
 
     if not file.exists():
         raise _fail(f"{file}: no such file")
+    if record_path is None and file.suffix.lower() == ".jsonl":
+        record_path = ""  # a results file: its only record, or say which to pick
     if record_path is not None:
         try:
             matches = [o for _, o in iter_records(file) if record_path in str(o.get("path", ""))]
         except ExtractorError as exc:
             raise _fail(str(exc)) from exc
+        if len(matches) != 1 and not record_path:
+            raise _fail(f"{file} is a results file with {len(matches)} records: pick one with --record NAME")
         if len(matches) != 1:
             raise _fail(f"{file}: {len(matches)} records match --record {record_path!r}; need exactly one")
         record = Record.model_validate(matches[0])
@@ -318,7 +322,7 @@ def verify(
             if new_status != rec.status:
                 changed += 1
                 out.print(
-                    f"[red]changed[/red] {rec.path}: saved {rec.status}, re-checked {new_status}",
+                    f"[red]changed[/red] {escape(rec.path)}: saved {rec.status}, re-checked {new_status}",
                     highlight=False,
                     soft_wrap=True,
                 )
@@ -326,13 +330,16 @@ def verify(
                     out.print(
                         f"    {f.check} {f.table or ''} {f.row or ''} {f.column or ''}: {f.message}",
                         highlight=False,
+                        markup=False,
                     )
     except ExtractorError as exc:
         raise _fail(str(exc)) from exc
     out.print(_summary(counts, 0, f"re-checked {results}"))
     for path, found in sorted(cross_checks(years).items()):
         for f in found:
-            out.print(f"[yellow]{f.check}[/yellow] {path}: {f.message}", highlight=False)
+            out.print(
+                f"[yellow]{escape(f.check)}[/yellow] {escape(path)}: {escape(f.message)}", highlight=False
+            )
     if changed:
         out.print(f"[red]{changed} record(s) would change status[/red]")
         raise typer.Exit(1)
@@ -361,20 +368,23 @@ def regress(
     except ExtractorError as exc:
         raise _fail(str(exc)) from exc
     if case:
+        unknown = sorted(set(case) - {c.name for c in cases})
+        if unknown:
+            raise _fail(f"no golden case named {', '.join(unknown)} in {golden}")
         cases = [c for c in cases if c.name in set(case)]
     failed = 0
     for c in cases:
         actual, diffs = run_case(c, root.resolve())
         if update and diffs:
             write_case(c, actual)
-            out.print(f"[yellow]updated[/yellow] {c.name} ({len(diffs)} field(s))", highlight=False)
+            out.print(f"[yellow]updated[/yellow] {escape(c.name)} ({len(diffs)} field(s))", highlight=False)
         elif diffs:
             failed += 1
-            out.print(f"[red]FAIL[/red] {c.name}", highlight=False)
+            out.print(f"[red]FAIL[/red] {escape(c.name)}", highlight=False)
             for d in diffs:
                 out.print(f"    {d}", highlight=False, markup=False, soft_wrap=True)
         else:
-            out.print(f"[green]ok[/green]   {c.name}", highlight=False)
+            out.print(f"[green]ok[/green]   {escape(c.name)}", highlight=False)
     out.print(f"{len(cases) - failed} passed, {failed} failed")
     if failed:
         raise typer.Exit(1)
@@ -417,7 +427,7 @@ def export(
     except ExtractorError as exc:
         raise _fail(str(exc)) from exc
     for p in written:
-        out.print(str(p), highlight=False)
+        out.print(str(p), highlight=False, markup=False)
 
 
 def run() -> None:  # pragma: no cover - console entry for `python -m extractor`
