@@ -1,8 +1,9 @@
-"""Command line: ``extractor extract | show | verify | regress | estimate | export``.
+"""Command line: ``extractor extract | show | verify | regress | estimate | export | serve | review``.
 
 The only place where :class:`~extractor.errors.ExtractorError` becomes a message and an exit
 code. Exit codes: 0 done; 1 a check failed (verify mismatch, golden diff, shown record is an
-error); 2 bad usage or unreadable input to the command itself; 130 interrupted.
+error); 2 bad usage or unreadable input to the command itself; 3 the LLM endpoint became
+unavailable during the run (circuit breaker); 130/143 stopped by SIGINT/SIGTERM.
 """
 
 from __future__ import annotations
@@ -11,32 +12,40 @@ import json
 import sys
 from collections import Counter
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
-from rich.console import Console
-from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
 
 from extractor._version import __version__
+from extractor.cli_support import (
+    check_extract_usage,
+    err,
+    escape,
+    fail,
+    hook_factory,
+    llm_hook,
+    open_output,
+    out,
+    preflight,
+    progress_bar,
+    report,
+    summary,
+    write_record,
+)
 from extractor.errors import ExtractorError
-from extractor.llm.options import LLMOptions
-from extractor.models import STATUSES, Finding, Record
-from extractor.pipeline import extract_path
+from extractor.llm.options import LLMOptions  # a plain dataclass: no openai, no asyncio
+
+if TYPE_CHECKING:  # start-up: rich, the models and the pipeline are imported when a command runs
+    from extractor.models import Finding, Record
 
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
+    # plain click help and errors: rich-formatted help alone costs ~60 ms of start-up
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
     help="Verified tables from 政府信息公开工作年度报告 (government information-disclosure annual reports).",
 )
-err = Console(stderr=True, soft_wrap=True)
-out = Console(soft_wrap=True)
-
-
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"[red]error:[/red] {escape(message)}", highlight=False)
-    return typer.Exit(code)
 
 
 def _version(value: bool) -> None:
@@ -52,76 +61,6 @@ def main(
     ] = False,
 ) -> None:
     """extractor: verified tables from government information-disclosure annual reports."""
-
-
-def _llm_hook(options: LLMOptions) -> Any:
-    """The LLM router when a model is configured; None keeps the offline rule path."""
-    from extractor.llm.options import build_hook
-
-    hook = build_hook(options)
-    if hook is None and options.wanted:
-        err.print("[yellow]LLM path off:[/yellow] no base URL and no API key in the environment")
-    return hook
-
-
-def _summary(counts: Counter[str], skipped: int, title: str) -> Table:
-    t = Table(title=title, title_justify="left")
-    t.add_column("status")
-    t.add_column("reports", justify="right")
-    for s in STATUSES:
-        t.add_row(s, str(counts.get(s, 0)))
-    t.add_row("total", str(sum(counts.values())), style="bold")
-    if skipped:
-        t.add_row("skipped (not a report file)", str(skipped), style="dim")
-    return t
-
-
-_FLAG_VALUES = frozenset({"true", "false", "yes", "no", "on", "off", "1", "0"})
-
-
-def _check_extract_usage(paths: list[str], output: Path, resume: bool, overwrite: bool) -> None:
-    """Usage errors of ``extract``, each one clear line and exit 2 (before anything is written)."""
-    for p in paths:
-        if p.lower() in _FLAG_VALUES and not Path(p).exists():
-            raise _fail(f"{p!r} is not an input: --overwrite, --resume and --quiet take no value")
-    if resume and overwrite:
-        raise _fail("--resume and --overwrite cannot be used together")
-    if output.is_dir():
-        raise _fail(f"{output} is a folder; -o takes the JSONL file to write")
-    if output.exists() and output.stat().st_size > 0 and not (resume or overwrite):
-        raise _fail(f"{output} exists; use --resume to continue it or --overwrite to replace it")
-
-
-def _open_output(output: Path, resume: bool) -> tuple[Any, set[str], dict[str, int]]:
-    from extractor.run.jsonl import RecordWriter
-
-    try:
-        writer = RecordWriter(output, append=resume)
-        if not resume:
-            return writer, set(), {}
-        state = writer.resume()
-    except ExtractorError as exc:
-        raise _fail(str(exc)) from exc
-    if state.dropped:
-        lines = ", ".join(map(str, state.dropped[:10])) + (" …" if len(state.dropped) > 10 else "")
-        err.print(
-            f"resume: kept {state.kept} record(s); moved {len(state.dropped)} unparsable line(s) "
-            f"(line {lines}) to {state.dropped_to}",
-            markup=False,
-            highlight=False,
-        )
-    return writer, state.paths, state.shas
-
-
-def _preflight(hook: Any, files: int) -> None:
-    """A wrong endpoint fails the run before it starts (only for runs of more than one file)."""
-    client = getattr(hook, "client", None)
-    if client is None or files < 2:
-        return
-    try:
-        client.preflight()
-    except ExtractorError as exc:
-        raise _fail(str(exc)) from exc
 
 
 @app.command()
@@ -163,24 +102,24 @@ def extract(
     from extractor.run.stop import StopOnSignal
 
     if engine not in ("local", "ray"):
-        raise _fail(f"--engine must be local or ray, not {engine!r}")
+        raise fail(f"--engine must be local or ray, not {engine!r}")
     if llm not in (None, "auto", "always", "off"):
-        raise _fail(f"--llm must be auto, always or off, not {llm!r}")
-    _check_extract_usage(paths, output, resume, overwrite)
+        raise fail(f"--llm must be auto, always or off, not {llm!r}")
+    check_extract_usage(paths, output, resume, overwrite)
     inputs = expand_inputs(paths)
     options = LLMOptions(model, base_url, api_key_env, llm, config, cache_dir, False if no_cache else None)
     try:
-        hook = _llm_hook(options)
+        hook = llm_hook(options)
     except ExtractorError as exc:
-        raise _fail(str(exc)) from exc
-    _preflight(hook, len(inputs.files))
-    writer, done_paths, done_shas = _open_output(output, resume)
+        raise fail(str(exc)) from exc
+    preflight(hook, len(inputs.files))
+    writer, done_paths, done_shas = open_output(output, resume)
     files = [f for f in inputs.files if str(f) not in done_paths]
     if resume:
         done = len(inputs.files) - len(files)
         err.print(f"resume: {done} of {len(inputs.files)} inputs already in {output}", markup=False)
     reasons: Counter[str] = Counter()
-    progress = _progress(quiet)
+    progress = progress_bar(quiet)
     client = getattr(hook, "client", None)
     if client is not None:
         client.set_concurrency(concurrency)
@@ -198,63 +137,27 @@ def extract(
         try:
             for m in inputs.missing:
                 if m not in done_paths:
-                    tick(_write(writer, error_record(m, InputError(m, "no such file, folder or glob match"))))
+                    tick(
+                        write_record(
+                            writer, error_record(m, InputError(m, "no such file, folder or glob match"))
+                        )
+                    )
             outcome = run(files, writer, jobs=jobs, hook=hook, concurrency=concurrency, on_record=tick,
                           done_paths=done_paths, done_shas=done_shas, engine=engine, ray_address=ray_address,
-                          file_timeout=file_timeout, hook_factory=_hook_factory(options))  # fmt: skip
+                          file_timeout=file_timeout, hook_factory=hook_factory(options))  # fmt: skip
         except ExtractorError as exc:
-            raise _fail(str(exc)) from exc
+            raise fail(str(exc)) from exc
         finally:
             writer.close()
             if not inputs.files:
-                raise _fail("no input files found")
+                raise fail("no input files found")
             if client is not None:
                 hook.close()
-        _report(writer, inputs.skipped, output, reasons, outcome, client)
+        report(writer, inputs.skipped, output, reasons, outcome, client)
     if outcome.stopped:
         raise typer.Exit(stop.exit_code)
     if client is not None and client.broken:
         raise typer.Exit(3)
-
-
-def _write(writer: Any, rec: Record) -> Record:
-    writer.write(rec)
-    return rec
-
-
-def _hook_factory(options: LLMOptions) -> LLMOptions | None:
-    """For the Ray engine: the options rebuild the hook inside each worker (a hook holds sockets)."""
-    return options if options.wanted else None
-
-
-def _progress(quiet: bool) -> Progress:
-    return Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=err,
-        disable=quiet,
-        transient=False,
-    )
-
-
-def _report(writer: Any, skipped: list[Path], output: Path, reasons: Counter[str], outcome: Any,
-            client: Any) -> None:  # fmt: skip
-    err.print(_summary(writer.statuses, len(skipped), f"{writer.count} records → {output}"))
-    if reasons:
-        top = ", ".join(f"{check} ({n})" for check, n in reasons.most_common(6))
-        err.print(f"reports not verified, by check that failed: {top}", highlight=False, markup=False)
-    if client is not None and client.broken:
-        err.print(f"LLM endpoint unavailable: {client.broken}; the tables after that kept their rule "
-                  "reading (finding llm.transport)", markup=False, highlight=False)  # fmt: skip
-    if outcome.stopped:
-        err.print(
-            f"interrupted: {writer.count} records written to {output}; {outcome.undone} input(s) in "
-            "progress left undone, and any not yet started; run again with --resume to finish",
-            markup=False,
-            highlight=False,
-        )
 
 
 @app.command()
@@ -268,29 +171,31 @@ def show(
 ) -> None:
     """Show one report's tables and findings (failing cells marked): extracted from a report
     file, or read back from a results JSONL (``--record``) — e.g. to review a needs_review run."""
+    from extractor.models import Record
     from extractor.out.render import render
+    from extractor.pipeline import extract_path
     from extractor.run.jsonl import iter_records
 
     if not file.exists():
-        raise _fail(f"{file}: no such file")
+        raise fail(f"{file}: no such file")
     if record_path is None and file.suffix.lower() == ".jsonl":
         record_path = ""  # a results file: its only record, or say which to pick
     if record_path is not None:
         try:
             matches = [o for _, o in iter_records(file) if record_path in str(o.get("path", ""))]
         except ExtractorError as exc:
-            raise _fail(str(exc)) from exc
+            raise fail(str(exc)) from exc
         if len(matches) != 1 and not record_path:
-            raise _fail(f"{file} is a results file with {len(matches)} records: pick one with --record NAME")
+            raise fail(f"{file} is a results file with {len(matches)} records: pick one with --record NAME")
         if len(matches) != 1:
-            raise _fail(f"{file}: {len(matches)} records match --record {record_path!r}; need exactly one")
+            raise fail(f"{file}: {len(matches)} records match --record {record_path!r}; need exactly one")
         record = Record.model_validate(matches[0])
     else:
         record = extract_path(file)
     if as_json:
         out.print_json(record.to_json())
     else:
-        render(record, out)
+        render(record, out.real)
     if record.status == "error":
         raise typer.Exit(1)
 
@@ -301,6 +206,7 @@ def verify(
 ) -> None:
     """Re-check saved records with the current verifier; exit 1 if any status would change."""
     from extractor.check.verify import YearTables, cross_checks
+    from extractor.models import Record
     from extractor.run.jsonl import iter_records
     from extractor.run.recheck import recheck_record
 
@@ -312,7 +218,7 @@ def verify(
             try:
                 rec = Record.model_validate(obj)
             except ValueError as exc:
-                raise _fail(
+                raise fail(
                     f"{results}: line {line_no} is not an extractor record ({exc.__class__.__name__})"
                 ) from exc
             new_status, new_findings = recheck_record(rec)
@@ -333,8 +239,8 @@ def verify(
                         markup=False,
                     )
     except ExtractorError as exc:
-        raise _fail(str(exc)) from exc
-    out.print(_summary(counts, 0, f"re-checked {results}"))
+        raise fail(str(exc)) from exc
+    out.print(summary(counts, 0, f"re-checked {results}"))
     for path, found in sorted(cross_checks(years).items()):
         for f in found:
             out.print(
@@ -366,11 +272,11 @@ def regress(
     try:
         cases = load_cases(golden, root.resolve())
     except ExtractorError as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     if case:
         unknown = sorted(set(case) - {c.name for c in cases})
         if unknown:
-            raise _fail(f"no golden case named {', '.join(unknown)} in {golden}")
+            raise fail(f"no golden case named {', '.join(unknown)} in {golden}")
         cases = [c for c in cases if c.name in set(case)]
     failed = 0
     for c in cases:
@@ -403,7 +309,7 @@ def estimate(
 
     inputs = expand_inputs(paths)
     if not inputs.files:
-        raise _fail("no input files found")
+        raise fail("no input files found")
     cfg = LLMConfig(model=model or "any", mode=llm)  # type: ignore[arg-type]
     out.print_json(json.dumps(do_estimate(inputs.files, cfg), ensure_ascii=False))
 
@@ -419,15 +325,77 @@ def export(
     from extractor.out.export import export as do_export
 
     if to not in ("csv", "parquet", "sqlite", "duckdb"):
-        raise _fail(f"--to must be csv, parquet, sqlite or duckdb, not {to!r}")
+        raise fail(f"--to must be csv, parquet, sqlite or duckdb, not {to!r}")
     if form not in ("long", "wide", "both"):
-        raise _fail(f"--form must be long, wide or both, not {form!r}")
+        raise fail(f"--form must be long, wide or both, not {form!r}")
     try:
         written = do_export(results, to, output, form=form)  # type: ignore[arg-type]
     except ExtractorError as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     for p in written:
         out.print(str(p), highlight=False, markup=False)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to bind (loopback by default).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    data_dir: Annotated[Path, typer.Option(help="Folder of the SQLite database and uploads.")] = Path(
+        "extractor-data"
+    ),
+    token_env: Annotated[
+        str, typer.Option(help="Environment variable holding the bearer token (required off loopback).")
+    ] = "EXTRACTOR_SERVICE_TOKEN",
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Worker processes per job.")] = 1,
+    engine: Annotated[str, typer.Option(help="local | ray (Ray Data, local or a cluster).")] = "local",
+    ray_address: Annotated[Optional[str], typer.Option(help="Ray cluster address.")] = None,  # noqa: UP045
+    max_upload_mb: Annotated[int, typer.Option(min=1, help="Largest request body, MB.")] = 200,
+    max_files: Annotated[int, typer.Option(min=1, help="Most files in one job upload.")] = 10_000,
+    max_jobs: Annotated[int, typer.Option(min=1, help="Most jobs queued or running at once.")] = 4,
+    model: Annotated[Optional[str], typer.Option(help="LLM model name (enables the LLM path).")] = None,  # noqa: UP045
+    base_url: Annotated[Optional[str], typer.Option(help="OpenAI-compatible base URL.")] = None,  # noqa: UP045
+    llm: Annotated[Optional[str], typer.Option(help="auto | always | off")] = None,  # noqa: UP045
+    config: Annotated[Optional[Path], typer.Option(help="TOML config for the LLM path.")] = None,  # noqa: UP045
+    cache_dir: Annotated[Optional[str], typer.Option(help="LLM answer cache folder.")] = None,  # noqa: UP045
+) -> None:
+    """Serve the HTTP API and the review page (/review; OpenAPI docs at /docs)."""
+    import os
+
+    from extractor.service.app import Settings
+    from extractor.service.jobs import Limits, RunOptions
+    from extractor.service.server import serve as do_serve
+
+    if engine not in ("local", "ray"):
+        raise fail(f"--engine must be local or ray, not {engine!r}")
+    try:
+        options = LLMOptions(model, base_url, None, llm, config, cache_dir)
+        hook = llm_hook(options)
+        limits = Limits(max_upload_mb << 20, max_files, max_jobs)
+        how = RunOptions(jobs=jobs, hook=hook, engine=engine, ray_address=ray_address,
+                         llm_options=hook_factory(options))  # fmt: skip
+        settings = Settings(data_dir, os.environ.get(token_env) or None, limits, how)
+        err.print(
+            f"serving on http://{host}:{port} (review page /review, API docs /docs), data in {data_dir}"
+        )
+        code = do_serve(settings, host, port)
+    except ExtractorError as exc:
+        raise fail(f"{exc} ({token_env})" if "token" in str(exc) else str(exc)) from exc
+    raise typer.Exit(code)
+
+
+@app.command()
+def review(
+    results: Annotated[Path, typer.Argument(help="A results JSONL.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="HTML file to write.")] = Path("review.html"),
+) -> None:
+    """Write the review page for a results JSONL: one self-contained HTML file, no network."""
+    from extractor.service.offline import write_review_page
+
+    try:
+        n = write_review_page(results, output)
+    except ExtractorError as exc:
+        raise fail(str(exc)) from exc
+    out.print(f"{n} records → {output}", highlight=False, markup=False)
 
 
 def run() -> None:  # pragma: no cover - console entry for `python -m extractor`

@@ -30,7 +30,7 @@ from pathlib import Path
 from extractor.llm.options import LLMOptions
 from extractor.models import Record
 from extractor.pipeline import TableHook
-from extractor.run.jsonl import RecordWriter
+from extractor.run.jsonl import RecordSink
 from extractor.run.runner import FILE_TIMEOUT_S, Item, _duplicate, is_stop, iter_items, process
 
 _PR_SET_PDEATHSIG = 1
@@ -58,7 +58,7 @@ def _worker_init(parent: int) -> None:
 class _Dedup:
     """Identical inputs (same SHA-256) are extracted once; later copies get the first record."""
 
-    def __init__(self, writer: RecordWriter, outcome: Outcome, on_record: Callable[[Record], None] | None,
+    def __init__(self, writer: RecordSink, outcome: Outcome, on_record: Callable[[Record], None] | None,
                  done_paths: set[str], done_shas: dict[str, int]) -> None:  # fmt: skip
         self.writer, self.outcome, self.on_record = writer, outcome, on_record
         self.done_paths = done_paths
@@ -104,7 +104,7 @@ class _Dedup:
 
 def run(
     files: list[Path],
-    writer: RecordWriter,
+    writer: RecordSink,
     *,
     jobs: int = 1,
     hook: TableHook | None = None,
@@ -119,9 +119,9 @@ def run(
 ) -> Outcome:
     """Extract ``files`` and write each record as soon as it is ready.
 
-    ``done_paths``/``done_shas`` come from :meth:`RecordWriter.resume`. At most a small window of
-    items is in flight, so memory does not grow with the number of inputs. A stop is caught
-    here and reported in the :class:`Outcome` (``stopped``, ``undone``).
+    ``done_paths``/``done_shas`` come from :meth:`RecordWriter.resume` (or the service's store).
+    At most a small window of items is in flight, so memory does not grow with the number of
+    inputs. A stop is caught here and reported in the :class:`Outcome` (``stopped``, ``undone``).
     """
     outcome = Outcome()
     dedup = _Dedup(writer, outcome, on_record, done_paths or set(), done_shas or {})

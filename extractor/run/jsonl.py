@@ -4,9 +4,10 @@
   every other one is built on.
 * :func:`iter_records` is strict (``verify``, ``show``, ``export``): the first malformed line is a
   :class:`~extractor.errors.ResultsFileError` naming it.
-* :class:`RecordWriter` appends one record per ``os.write`` to a file it holds an exclusive lock
-  on (a second ``extract`` on the same output fails at once); a failed write (disk full, file
-  size limit) is cut back to the last whole record and becomes one clear error.
+* :class:`RecordSink` is what a run writes to. :class:`RecordWriter`, the JSONL file, appends one
+  record per ``os.write`` to a file it holds an exclusive lock on (a second ``extract`` on the
+  same output fails at once); a failed write (disk full, file size limit) is cut back to the
+  last whole record and becomes one clear error.
 * :meth:`RecordWriter.resume` keeps every parsable record of an earlier run, moves any line it
   cannot parse (a torn last line after ``kill -9``, a damaged line anywhere) to a
   ``.dropped`` file beside the output and says which lines it moved — never a silent truncation.
@@ -97,7 +98,31 @@ def _scan(path: Path) -> tuple[ResumeState, list[tuple[int, int]]]:
     return state, good
 
 
-class RecordWriter:
+class RecordSink:
+    """Where a run's records go: the JSONL :class:`RecordWriter`, or the service's store.
+
+    ``write`` returns a key that ``read_at`` turns back into the record line (for later copies
+    of the same input); ``count`` and ``statuses`` say what was written.
+    """
+
+    count: int
+    statuses: Counter[str]
+
+    def write(self, record: Record) -> int:
+        raise NotImplementedError
+
+    def read_at(self, key: int) -> str:
+        raise NotImplementedError
+
+    @property
+    def closed(self) -> bool:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+
+class RecordWriter(RecordSink):
     """Append records to a JSONL file it holds locked: one ``os.write`` per record."""
 
     def __init__(self, path: Path, *, append: bool) -> None:

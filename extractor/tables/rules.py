@@ -8,19 +8,23 @@ cannot be read stays ``None`` with a finding; nothing is ever filled in.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from extractor.models import CellValue, Finding, TableValues
 from extractor.read.normalise import SqMap, SubMap, fold_for_match, squeeze_for_match
 from extractor.spec import (
     ACTIVE_ROWS,
+    REVIEW_COLUMN_LABELS,
     REVIEW_COLUMNS,
     REVIEW_GROUPS,
     RowSpec,
 )
-from extractor.tables.cells import Atom, Fit, as_int, atoms_of, fit, to_value
+from extractor.tables.cells import Atom, CellSpan, Fit, as_int, atoms_of, cell_spans, fit, to_value
+from extractor.tables.columns import printed_order
 
 MAX_COMBINATIONS = 50_000
+Cells = tuple[str, ...]
 
 
 @dataclass
@@ -43,6 +47,53 @@ class TableRead:
     findings: list[Finding] = field(default_factory=list)
     found: bool = True
     variant: str | None = None
+    #: Where each read cell stands: row → column → (start, end) in ``source`` (the region).
+    spans: dict[str, dict[str, tuple[int, int]]] = field(default_factory=dict)
+    #: How a cell was tied when not by the plain ordinal after its row label.
+    methods: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: Offset of ``source`` in the whole source text.
+    offset: int = 0
+    #: The columns in the order the header prints them, when not the template's (三, 四).
+    columns: tuple[str, ...] | None = None
+
+    def tie(self, row: str, col: str, span: CellSpan) -> None:
+        """Record where ``row.col`` was read (region offsets) and how."""
+        self.spans.setdefault(row, {})[col] = (span[0], span[1])
+        if span[2]:
+            self.methods.setdefault(row, {})[col] = span[2]
+
+    def tie_fit(
+        self, row: str, values: Mapping[str, CellValue], cols: Sequence[str], f: Fit, cand: Cells
+    ) -> None:
+        """Tie a whole row read by ``f`` as ``cand`` (cells whose value is None are not tied)."""
+        items = f.items
+        if f.how == "positional" and len(items) == len(cand) and None not in values.values():
+            self.spans[row] = {c: (a[2], a[3]) for c, a in zip(cols, items, strict=True)}  # the common case
+            if any(a[0] == "blank" for a in items):
+                self.methods[row] = {c: "blank" for c, a in zip(cols, items, strict=True) if a[0] == "blank"}
+            return
+        self.tie_row(row, values, zip(cols, cell_spans(f, cand), strict=True))
+
+    def tie_row(
+        self, row: str, values: Mapping[str, CellValue], spans: Iterable[tuple[str, CellSpan]]
+    ) -> None:
+        """:meth:`tie` for a whole row (cells whose value is None are not tied)."""
+        pairs = [(c, sp) for c, sp in spans if values.get(c) is not None]
+        self.spans[row] = {c: (sp[0], sp[1]) for c, sp in pairs}
+        how = {c: sp[2] for c, sp in pairs if sp[2]}
+        if how:
+            self.methods[row] = how
+
+    def evidence(self, base: int | None = None) -> dict[str, dict[str, list[int]]]:
+        """The spans as offsets into the whole source text (the record's ``evidence``), or
+        into ``source`` itself with ``base=0``."""
+        o = self.offset if base is None else base
+        return {r: {c: [s + o, e + o] for c, (s, e) in cols.items()} for r, cols in self.spans.items()}
+
+    def label_spans(self, base: int | None = None) -> dict[str, list[int]]:
+        """Each found row label as offsets into the whole source text (``base=0``: into ``source``)."""
+        o = self.offset if base is None else base
+        return {k: [h.start + o, h.end + o] for k, h in self.labels.items() if h.start >= 0}
 
 
 def make_finding(check: str, severity: str, table: str, message: str, **kw: object) -> Finding:
@@ -175,11 +226,22 @@ def _h4(cells: tuple[str, ...]) -> bool:
     return True
 
 
+def _in_template_order(cells: tuple[str, ...], order: tuple[str, ...]) -> tuple[str, ...]:
+    out: list[str] = []
+    for g in range(3):
+        by_col = dict(zip(order, cells[g * 5 : g * 5 + 5], strict=True))
+        out += [by_col[c] for c in REVIEW_COLUMNS]
+    return tuple(out)
+
+
 def read_review(region: str) -> TableRead:
     table = "review_litigation"
     findings: list[Finding] = []
     atoms = atoms_of(region)
-    f = fit(atoms, 15, _h4)
+    first = next((a.start for a in atoms if a.kind == "num"), len(region))
+    order = printed_order(table, region[:first])
+    cols = order or REVIEW_COLUMNS
+    f = fit(atoms, 15, _h4 if order is None else lambda c: _h4(_in_template_order(c, order)))
     labels = {
         g: LabelHit(g, "exact" if g == "review" or "行政诉讼" in region else "fuzzy") for g in REVIEW_GROUPS
     }
@@ -205,16 +267,25 @@ def read_review(region: str) -> TableRead:
     cand = f.candidates[0]
     values: TableValues = {}
     blanks: list[str] = []
+    read = TableRead(table, values, labels, region, findings, columns=order)
+    spans = cell_spans(f, cand)
     for gi, g in enumerate(REVIEW_GROUPS):
         row: dict[str, CellValue] = {}
-        for ci, c in enumerate(REVIEW_COLUMNS):
+        for ci, c in enumerate(cols):
             t = cand[gi * 5 + ci]
             v = to_value(t)
             if v is None and not t.strip():
                 v = 0
                 blanks.append(f"{g}.{c}")
             row[c] = v
-        values[g] = row
+            if v is not None:
+                read.tie(g, c, spans[gi * 5 + ci])
+        values[g] = {c: row[c] for c in REVIEW_COLUMNS}
+    if order is not None:
+        shown = " ".join(REVIEW_COLUMN_LABELS[c] for c in order)
+        findings.append(
+            make_finding("layout", "info", table, f"table 四 prints its columns as {shown}; read so")
+        )
     if blanks:
         findings.append(blank_finding(table, blanks))
     if f.how == "split" and f.raw_count == 1:
@@ -230,7 +301,7 @@ def read_review(region: str) -> TableRead:
                 actual=list(cand),
             )
         )
-    return TableRead(table, values, labels, region, findings)
+    return read
 
 
 def _has_header(region: str) -> bool:
@@ -255,6 +326,7 @@ def read_active(region: str, template: str, squeezed: Squeezed | None = None) ->
     segs = segments_of(region, hits, anchors)
     findings: list[Finding] = []
     values: TableValues = {}
+    read = TableRead(table, values, hits, region, findings)
     forced: list[str] = []
     zeroed: list[str] = []
     for spec in rows:
@@ -263,7 +335,7 @@ def read_active(region: str, template: str, squeezed: Squeezed | None = None) ->
         values[spec.key] = dict.fromkeys(spec.columns)
         if seg is None:
             continue
-        f = fit(atoms_of(seg, stop_at_text=True), n)
+        f = fit(atoms_of(seg, stop_at_text=True, base=hits[spec.key].end), n)
         if len(f.candidates) != 1:
             why = "and table 二 has no identity to choose"
             findings.append(unread_row_finding(table, spec.key, f, why))
@@ -280,6 +352,7 @@ def read_active(region: str, template: str, squeezed: Squeezed | None = None) ->
             row[col] = v
             if money:
                 row["amount_text"] = text
+        read.tie_fit(spec.key, row, spec.columns, f, cand)
         zeroed.extend(f"{spec.key}.{c}" for c in blanks)
         if f.how == "split":
             forced.append(spec.key)
@@ -288,4 +361,4 @@ def read_active(region: str, template: str, squeezed: Squeezed | None = None) ->
         findings.append(forced_finding(table, forced))
     if zeroed:
         findings.append(blank_finding(table, zeroed))
-    return TableRead(table, values, hits, region, findings)
+    return read
