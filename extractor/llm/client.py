@@ -376,18 +376,23 @@ class LLMClient:
         async def send() -> Any:
             nonlocal attempts
             attempts += 1
-            call = self._openai.chat.completions.create(
-                model=self.model,
-                messages=messages,  # type: ignore[arg-type]
-                temperature=self.config.temperature,
-                max_tokens=self.config.max_tokens,
-                **kwargs,
-            )
+
+            def call() -> Coroutine[
+                Any, Any, Any
+            ]:  # made once a slot is held: a stop never leaves it unawaited
+                return self._openai.chat.completions.create(
+                    model=self.model,
+                    messages=messages,  # type: ignore[arg-type]
+                    temperature=self.config.temperature,
+                    max_tokens=self.config.max_tokens,
+                    **kwargs,
+                )
+
             try:
                 if self._gate is None:
-                    return await asyncio.wait_for(call, self.config.timeout_s)
+                    return await asyncio.wait_for(call(), self.config.timeout_s)
                 async with self._gate:
-                    return await asyncio.wait_for(call, self.config.timeout_s)
+                    return await asyncio.wait_for(call(), self.config.timeout_s)
             except TimeoutError as exc:
                 raise _Deadline(f"no complete answer within {self.config.timeout_s:g} s") from exc
 

@@ -133,7 +133,7 @@ def run(
             for it, line in ray_process(items, address=ray_address, hook_factory=hook_factory,
                                         timeout=file_timeout):  # fmt: skip
                 dedup.finish(it, line)
-        elif jobs <= 1 and (hook is None or concurrency <= 1):
+        elif jobs <= 1 and hook is None:  # with a model: threads, so no record waits for a request
             for it in items:
                 outcome.undone = 1
                 dedup.finish(it, process(it, hook, file_timeout))
