@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import email.utils
 import json
 import re
@@ -355,8 +356,13 @@ class LLMClient:
         self, name: str, model: type[Answer], mode: str, messages: list[Message], probing: bool
     ) -> tuple[Completion, int]:
         """One request with its retries, counted by the circuit breaker."""
+        return self._loop.run(self._counted(lambda: self._request(name, model, mode, messages, probing)))
+
+    async def _counted(self, request: Callable[[], Coroutine[Any, Any, T]]) -> T:
+        """The breaker's count, kept on the loop as the request ends: a request waiting for its
+        turn sees the breaker open before it is sent."""
         try:
-            done = self._loop.run(self._request(name, model, mode, messages, probing))
+            done = await request()  # made here: a run stopping before it starts leaves nothing unawaited
         except TransportError as exc:
             with self._lock:
                 self._failures += 1
@@ -389,9 +395,10 @@ class LLMClient:
                 )
 
             try:
-                if self._gate is None:
-                    return await asyncio.wait_for(call(), self.config.timeout_s)
-                async with self._gate:
+                async with self._gate if self._gate is not None else contextlib.nullcontext():
+                    if self.broken is not None:  # the breaker opened while this request waited its turn
+                        raise EndpointUnavailable(f"the endpoint is unavailable for the rest of this run "
+                                                  f"({self.broken})")  # fmt: skip
                     return await asyncio.wait_for(call(), self.config.timeout_s)
             except TimeoutError as exc:
                 raise _Deadline(f"no complete answer within {self.config.timeout_s:g} s") from exc
