@@ -14,7 +14,6 @@ import pytest
 
 from extractor.errors import ConfigError, ModelAnswerError, PromptError
 from extractor.llm.align import align_answer
-from extractor.llm.client import retry_after_s
 from extractor.llm.config import DEFAULT_PROMPT, LLMConfig
 from extractor.llm.prompt import compact_table_text, load_prompt
 from extractor.llm.route import check_answer
@@ -26,6 +25,7 @@ from extractor.llm.schema import (
     parse_answer,
     to_read,
 )
+from extractor.llm.transport import retry_after_s
 from extractor.models import TableValues
 from tests.helpers import seed
 from tests.llm_server import answer_rows, dump, rule_truth
@@ -228,7 +228,7 @@ def test_retry_after_header_forms() -> None:
 def test_retry_wait_is_tenacity_backoff_unless_retry_after_asks() -> None:
     from tenacity import RetryCallState, wait_exponential_jitter
 
-    from extractor.llm.client import wait_retry_after
+    from extractor.llm.transport import wait_retry_after
 
     wait = wait_retry_after(wait_exponential_jitter(multiplier=0.5, max=30, jitter=1), max_total_s=100)
 

@@ -16,7 +16,8 @@ A mode is *refused* when its first request to this endpoint fails with 400/404/4
 answer carries no tool call; the client then falls back to the next mode and remembers the
 first mode that worked.
 
-Requests run on the client's own event loop (one thread, ``openai.AsyncOpenAI``), so that
+Requests run on the client's own event loop (one thread, ``openai.AsyncOpenAI``; the loop, waits,
+scrubbing and re-ask clipping live in :mod:`extractor.llm.transport`), so that
 
 * every request has an overall deadline (``timeout_s``, for the whole request: an endpoint that
   trickles a byte a second cannot stretch it);
@@ -35,13 +36,9 @@ is scrubbed of the API key and of Authorization headers (:func:`scrub`).
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
-import email.utils
 import json
-import re
 import threading
-import time
 import weakref
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
@@ -52,35 +49,37 @@ import instructor
 import openai
 from tenacity import (
     AsyncRetrying,
-    RetryCallState,
     retry_if_exception,
     stop_after_attempt,
     stop_after_delay,
     wait_exponential_jitter,
 )
-from tenacity.wait import wait_base
 
-from extractor.errors import ConfigError, EndpointUnavailable, RunStopped, TransportError
+from extractor.errors import ConfigError, EndpointUnavailable, TransportError
 from extractor.llm.cache import AnswerCache, cache_key
 from extractor.llm.config import LLMConfig
 from extractor.llm.schema import Answer, schema_json, schema_of
+from extractor.llm.transport import (
+    REFUSAL_STATUS,
+    Deadline,
+    Loop,
+    Message,
+    clip_reasks,
+    is_transient,
+    scrub,
+    short,
+    wait_retry_after,
+)
 
 T = TypeVar("T")
-Message = dict[str, str]
 MODES: Final[dict[str, tuple[str, ...]]] = {
     "auto": ("json_schema", "tools", "json", "json_plain"),
     "json_schema": ("json_schema",),
     "tools": ("tools",),
     "json": ("json", "json_plain"),
 }
-_REFUSAL_STATUS: Final = frozenset({400, 404, 405, 415, 422, 500, 501})
 _SCHEMA_IN_PROMPT: Final = frozenset({"json", "json_plain"})
-MAX_RETRY_AFTER_S: Final = 60.0
-#: A previous (bad) answer sent back in a re-ask is cut to this many characters.
-MAX_REASK_ANSWER_CHARS: Final = 4000
 PREFLIGHT_TIMEOUT_S: Final = 10.0
-_AUTH: Final = re.compile(r"(?i)(authorization|x-api-key|api-key)(\W{1,4})([^\s\"',;}]+(?: [^\s\"',;}]+)?)")
-_BEARER: Final = re.compile(r"(?i)\bbearer\s+[A-Za-z0-9._~+/=-]+")
 
 
 @dataclass
@@ -99,134 +98,6 @@ class _Refused(Exception):
         super().__init__(f"{mode}: {why}")
 
 
-class _Deadline(Exception):
-    """One request ran past its overall deadline (retried like a timeout)."""
-
-
-def scrub(text: str, secrets: tuple[str, ...] = ()) -> str:
-    """``text`` without the given secrets, Authorization-like header values or bearer tokens."""
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "[redacted]")
-    text = _AUTH.sub(lambda m: f"{m.group(1)}{m.group(2)}[redacted]", text)
-    return _BEARER.sub("Bearer [redacted]", text)
-
-
-def _status(exc: BaseException) -> int | None:
-    return exc.status_code if isinstance(exc, openai.APIStatusError) else None
-
-
-def _transient(exc: BaseException, probing: bool) -> bool:
-    if isinstance(exc, (openai.APITimeoutError, openai.APIConnectionError, httpx.TransportError, _Deadline)):
-        return True
-    status = _status(exc)
-    if status is None:
-        return False
-    if probing and status in _REFUSAL_STATUS:
-        return False
-    return status in (408, 409, 429) or status >= 500
-
-
-def retry_after_s(exc: BaseException) -> float | None:
-    """Seconds asked for by a Retry-After (or retry-after-ms) header, if any."""
-    if not isinstance(exc, openai.APIStatusError):
-        return None
-    headers = exc.response.headers
-    ms = headers.get("retry-after-ms")
-    if ms:
-        try:
-            return max(0.0, float(ms) / 1000)
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
-
-
-class wait_retry_after(wait_base):
-    """Wait what a Retry-After header asks (capped), else ``fallback``; never past ``max_total_s``."""
-
-    def __init__(self, fallback: wait_base, max_total_s: float) -> None:
-        self.fallback, self.max_total_s = fallback, max_total_s
-
-    def __call__(self, retry_state: RetryCallState) -> float:
-        outcome = retry_state.outcome
-        exc = outcome.exception() if outcome is not None else None
-        asked = retry_after_s(exc) if exc is not None else None
-        wait = min(asked, MAX_RETRY_AFTER_S) if asked is not None else self.fallback(retry_state)
-        remaining = self.max_total_s - (retry_state.seconds_since_start or 0.0)
-        return max(0.0, min(wait, remaining))
-
-
-def clip_reasks(messages: list[Message], limit: int = MAX_REASK_ANSWER_CHARS) -> list[Message]:
-    """Previous answers in a re-ask cut to ``limit`` characters (a 10 MB bad answer is not resent)."""
-    out = []
-    for m in messages:
-        content = m.get("content", "")
-        if m.get("role") == "assistant" and len(content) > limit:
-            m = {**m, "content": content[:limit] + f"… [cut: {len(content) - limit} more characters]"}
-        out.append(m)
-    return out
-
-
-class _Loop:
-    """The client's event loop on its own daemon thread; coroutines are submitted from any thread."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, name="llm-transport", daemon=True)
-        self.thread.start()
-        self.tasks: set[concurrent.futures.Future[Any]] = set()
-        self.lock = threading.Lock()
-        self.stopping = False
-
-    def run(self, coro: Coroutine[Any, Any, T]) -> T:
-        with self.lock:
-            if self.stopping:
-                coro.close()
-                raise RunStopped("the run is stopping")
-            fut = asyncio.run_coroutine_threadsafe(coro, self.loop)
-            self.tasks.add(fut)
-        try:
-            return fut.result()
-        except concurrent.futures.CancelledError:
-            raise RunStopped("the model request was cancelled: the run is stopping") from None
-        except BaseException:
-            fut.cancel()  # e.g. KeyboardInterrupt in the waiting (main) thread
-            raise
-        finally:
-            with self.lock:
-                self.tasks.discard(fut)
-
-    def cancel_all(self) -> None:
-        with self.lock:
-            self.stopping = True
-            for fut in list(self.tasks):
-                fut.cancel()  # cancels the task on the loop: httpx closes the connection
-
-    def close(self, aclose: Callable[[], Coroutine[Any, Any, None]]) -> None:
-        if self.loop.is_closed():
-            return
-        if not self.stopping:
-            try:
-                asyncio.run_coroutine_threadsafe(aclose(), self.loop).result(timeout=5)
-            except Exception:
-                pass
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(timeout=5)
-        if not self.thread.is_alive():
-            self.loop.close()
-
-
 class LLMClient:
     def __init__(self, config: LLMConfig, prompt_sha256: str, cache: AnswerCache | None = None) -> None:
         if not config.model:
@@ -236,7 +107,7 @@ class LLMClient:
         self.prompt_sha256 = prompt_sha256
         self.cache = cache
         self._key_value = config.resolved_api_key() or ""
-        self._loop = _Loop()
+        self._loop = Loop()
         self._openai: openai.AsyncOpenAI = self._loop.run(self._make_client())
         self._finalizer = weakref.finalize(self, self._loop.close, self._openai.close)
         self._lock = threading.Lock()
@@ -401,32 +272,32 @@ class LLMClient:
                                                   f"({self.broken})")  # fmt: skip
                     return await asyncio.wait_for(call(), self.config.timeout_s)
             except TimeoutError as exc:
-                raise _Deadline(f"no complete answer within {self.config.timeout_s:g} s") from exc
+                raise Deadline(f"no complete answer within {self.config.timeout_s:g} s") from exc
 
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.config.max_attempts) | stop_after_delay(self.config.max_total_s),
             wait=wait_retry_after(
                 wait_exponential_jitter(multiplier=0.5, max=30, jitter=1), self.config.max_total_s
             ),
-            retry=retry_if_exception(lambda e: _transient(e, probing)),
+            retry=retry_if_exception(lambda e: is_transient(e, probing)),
             reraise=True,
         )
         try:
             resp: Any = await retrying(send)
         except openai.APIStatusError as exc:
-            if probing and exc.status_code in _REFUSAL_STATUS:
+            if probing and exc.status_code in REFUSAL_STATUS:
                 raise _Refused(mode, f"HTTP {exc.status_code}") from exc
             raise TransportError(
                 self._scrub(
                     f"HTTP {exc.status_code} from the model endpoint after {attempts} attempt(s): "
-                    f"{_short(exc.message)}"
+                    f"{short(exc.message)}"
                 )
             ) from exc
-        except (openai.APIError, httpx.HTTPError, _Deadline) as exc:
+        except (openai.APIError, httpx.HTTPError, Deadline) as exc:
             raise TransportError(
                 self._scrub(
                     f"{type(exc).__name__} talking to the model endpoint after {attempts} attempt(s): "
-                    f"{_short(str(exc))}"
+                    f"{short(str(exc))}"
                 )
             ) from exc
         return self._completion(resp, mode, probing), attempts
@@ -435,7 +306,7 @@ class LLMClient:
         """The answer out of a response, which may be anything a broken endpoint sends with 200."""
         choices = getattr(resp, "choices", None)
         if not isinstance(choices, list):
-            what = f"{type(resp).__name__} {_short(str(resp), 80)!r}" if resp is not None else "nothing"
+            what = f"{type(resp).__name__} {short(str(resp), 80)!r}" if resp is not None else "nothing"
             raise TransportError(self._scrub(f"the endpoint answered 200 with {what}, not a chat completion"))
         choice = choices[0] if choices else None
         msg = getattr(choice, "message", None)
@@ -481,7 +352,3 @@ def _cacheable(done: Completion) -> bool:
         return isinstance(json.loads(done.content), dict)
     except json.JSONDecodeError:
         return False
-
-
-def _short(s: str, n: int = 300) -> str:
-    return s if len(s) <= n else s[:n] + "…"
