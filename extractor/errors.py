@@ -24,6 +24,10 @@ class InputError(ExtractorError):
         self.problem = problem
         super().__init__(f"{self.path}: {problem}")
 
+    def __reduce__(self) -> tuple[type[InputError], tuple[str, str]]:
+        # picklable (to and from worker processes): the default would call __init__(message)
+        return type(self), (self.path, self.problem)
+
 
 class EmptyInputError(InputError):
     kind = "empty"
@@ -52,6 +56,9 @@ class ResultsFileError(ExtractorError):
         self.path = str(path)
         self.problem = problem
         super().__init__(f"{self.path}: {problem}")
+
+    def __reduce__(self) -> tuple[type[ResultsFileError], tuple[str, str]]:
+        return type(self), (self.path, self.problem)
 
 
 class GoldenError(ExtractorError):

@@ -237,3 +237,26 @@ def test_workers_die_with_a_killed_parent_and_resume_finishes(tmp_path: Path) ->
     got = [str(r["path"]) for r in _records(out)]
     assert len(got) == len(set(got)) == len(paths)
     assert set(got) == {str(p) for p in paths}
+
+
+def test_a_worker_killed_midway_does_not_end_the_run(tmp_path: Path) -> None:
+    """A worker that dies (here SIGKILL, as the OOM killer sends) breaks the process pool: the run
+    goes on, the items the pool held are run again one by one, every input gets one record."""
+    d = tmp_path / "in"
+    quick = _make_reports(d, 6)
+    slow = [d / f"s{i}_slow.txt" for i in range(2)]
+    for p in slow:
+        _slow_report(p)
+    more = _make_reports(tmp_path / "in" / "z_after", 4)  # after the slow ones: a fresh pool reads them
+    out = tmp_path / "r.jsonl"
+    proc = _launch(["extract", str(d), "-o", str(out), "-q", "-j", "2", "--file-timeout", "600"])
+    _wait_until(proc, lambda: _lines(out) >= 6, "the quick reports written")
+    time.sleep(0.3)
+    workers = [p for p in _group(proc.pid) if p != proc.pid]
+    assert workers, "no worker process to kill"
+    os.kill(workers[0], signal.SIGKILL)
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err
+    recs = _records(out)
+    assert sorted(str(r["path"]) for r in recs) == sorted(str(p) for p in [*quick, *slow, *more])
+    assert all(r["status"] == "verified" for r in recs), [(r["path"], r["error"]) for r in recs]

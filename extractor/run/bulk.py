@@ -24,9 +24,12 @@ from concurrent.futures import (
     ThreadPoolExecutor,
     wait,
 )
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from extractor.check.record import error_record
+from extractor.errors import InputError
 from extractor.llm.options import LLMOptions
 from extractor.models import Record
 from extractor.pipeline import TableHook
@@ -150,24 +153,20 @@ def run(
 
 def _pooled(items: Iterator[Item], dedup: _Dedup, outcome: Outcome, jobs: int, hook: TableHook | None,
             concurrency: int, file_timeout: float) -> None:  # fmt: skip
-    pool: Executor
-    if hook is not None:
-        threads = concurrency * 2 + 2  # reports that need no model never queue behind ones that do
-        pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="extract")
-        work: Callable[[Item], str] = functools.partial(process, hook=hook, timeout=file_timeout)
-        window = threads * 2
-    else:
-        pool = ProcessPoolExecutor(max_workers=jobs, initializer=_worker_init, initargs=(os.getpid(),))
-        work = functools.partial(process, timeout=file_timeout)
-        window = jobs * 4
+    if hook is None:
+        _in_processes(items, dedup, outcome, jobs, file_timeout)
+        return
+    threads = concurrency * 2 + 2  # reports that need no model never queue behind ones that do
+    pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="extract")
+    work = functools.partial(process, hook=hook, timeout=file_timeout)
     pending: dict[Future[str], Item] = {}
     try:
         for it in items:
             pending[pool.submit(work, it)] = it
-            while len(pending) >= window:
-                _drain(pending, dedup, FIRST_COMPLETED)
+            while len(pending) >= threads * 2:
+                _drain(pending, dedup)
         while pending:
-            _drain(pending, dedup, FIRST_COMPLETED)
+            _drain(pending, dedup)
     except BaseException:
         outcome.undone += len(pending)
         _stop_pool(pool)
@@ -175,17 +174,73 @@ def _pooled(items: Iterator[Item], dedup: _Dedup, outcome: Outcome, jobs: int, h
     pool.shutdown(wait=True)
 
 
-def _drain(pending: dict[Future[str], Item], dedup: _Dedup, how: str) -> None:
-    finished, _ = wait(pending, return_when=how)
+def _new_pool(jobs: int) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(max_workers=jobs, initializer=_worker_init, initargs=(os.getpid(),))
+
+
+def _in_processes(items: Iterator[Item], dedup: _Dedup, outcome: Outcome, jobs: int, timeout: float) -> None:
+    """The rule path in worker processes. A worker that dies (a crash in a native reader, the
+    kernel's OOM killer) does not end the run: the items it may have held are run again one by
+    one in a fresh process, and the one that kills that too becomes an ``error`` record."""
+    pool = _new_pool(jobs)
+    work = functools.partial(process, timeout=timeout)
+    pending: dict[Future[str], Item] = {}
+    try:
+        for it in items:
+            if it.error is not None:  # refused before reading: recorded here, not sent to a worker
+                dedup.finish(it, process(it))
+                continue
+            pending[pool.submit(work, it)] = it
+            while len(pending) >= jobs * 4:
+                pool = _drain_or_recover(pool, pending, dedup, jobs, work)
+        while pending:
+            pool = _drain_or_recover(pool, pending, dedup, jobs, work)
+    except BaseException:
+        outcome.undone += len(pending)
+        _stop_pool(pool)
+        raise
+    pool.shutdown(wait=True)
+
+
+def _drain_or_recover(pool: ProcessPoolExecutor, pending: dict[Future[str], Item], dedup: _Dedup, jobs: int,
+                      work: Callable[[Item], str]) -> ProcessPoolExecutor:  # fmt: skip
+    try:
+        _drain(pending, dedup)
+        return pool
+    except BrokenProcessPool:
+        pass
+    _stop_pool(pool)
+    held = list(pending.items())
+    pending.clear()
+    for fut, item in held:
+        finished = fut.done() and not fut.cancelled() and fut.exception() is None
+        dedup.finish(item, fut.result() if finished else _alone(item, work))
+    return _new_pool(jobs)
+
+
+def _alone(item: Item, work: Callable[[Item], str]) -> str:
+    """Run one item in a process of its own; its ``error`` record if that process dies too."""
+    solo = _new_pool(1)
+    try:
+        return solo.submit(work, item).result()
+    except BrokenProcessPool:
+        why = InputError(item.display, "the worker process reading this file died (a crash or out of memory)")
+        return error_record(item.display, why, item.sha256).to_json()
+    finally:
+        _stop_pool(solo)
+
+
+def _drain(pending: dict[Future[str], Item], dedup: _Dedup) -> None:
+    finished, _ = wait(pending, return_when=FIRST_COMPLETED)
     for fut in finished:
-        item = pending.pop(fut)
-        dedup.finish(item, fut.result())
+        line = fut.result()  # raises before the item leaves ``pending`` (a broken pool recovers it)
+        dedup.finish(pending.pop(fut), line)
 
 
 def _stop_pool(pool: Executor) -> None:
     """End a pool now: cancel what is queued, kill worker processes (threads end when their
     requests are cancelled by the client)."""
     if isinstance(pool, ProcessPoolExecutor):
-        for proc in list(getattr(pool, "_processes", {}).values()):
+        for proc in list((getattr(pool, "_processes", None) or {}).values()):
             proc.kill()
     pool.shutdown(wait=False, cancel_futures=True)
