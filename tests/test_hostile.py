@@ -9,7 +9,9 @@ import signal
 import subprocess
 import sys
 import time
+import zipfile
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -40,6 +42,44 @@ def span_bomb_html() -> str:
     return "<html><body><p>政府信息公开工作年度报告</p><table>" + row * 60 + "</table></body></html>"
 
 
+_W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+_CT = (
+    '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
+    'content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+    'relationships+xml"/><Override PartName="/word/document.xml" ContentType="application/vnd.'
+    'openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>'
+)
+_RELS = (
+    '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/'
+    '2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/'
+    '2006/relationships/officeDocument" Target="word/document.xml"/></Relationships>'
+)
+
+
+def hostile_docx(path: Path, chunks: Iterator[bytes]) -> None:
+    """A minimal DOCX package whose word/document.xml is ``chunks`` (streamed: never in memory whole)."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("[Content_Types].xml", _CT)
+        zf.writestr("_rels/.rels", _RELS)
+        with zf.open("word/document.xml", "w", force_zip64=True) as fh:
+            for c in chunks:
+                fh.write(c)
+
+
+def _deep_document() -> Iterator[bytes]:
+    yield f'<w:document xmlns:w="{_W_NS}"><w:body>'.encode()
+    yield b"<w:tbl><w:tr><w:tc>" * 50_000  # nested tables, far past the XML parser's depth limit
+    yield b"</w:tc></w:tr></w:tbl>" * 50_000
+    yield b"</w:body></w:document>"
+
+
+def _bomb_document() -> Iterator[bytes]:
+    yield f'<w:document xmlns:w="{_W_NS}"><w:body><w:p><w:r><w:t>'.encode()
+    for _ in range(300):  # 300 MB of spaces, about 300 KB deflated
+        yield b" " * (1 << 20)
+    yield b"</w:t></w:r></w:p></w:body></w:document>"
+
+
 def make_hostile(d: Path) -> dict[str, str]:
     """Write every hostile case into ``d``; return name → expected status ("error" or "ok")."""
     d.mkdir(parents=True, exist_ok=True)
@@ -52,7 +92,10 @@ def make_hostile(d: Path) -> dict[str, str]:
     (d / "zero.txt").symlink_to("/dev/zero")
     (d / "utf16.txt").write_bytes(seed("000").read_text(encoding="utf-8").encode("utf-16-le"))
     (d / "good.txt").write_text(seed("000").read_text(encoding="utf-8"), encoding="utf-8")
+    hostile_docx(d / "deep.docx", _deep_document())
+    hostile_docx(d / "bomb.docx", _bomb_document())
     return {
+        "deep.docx": "error", "bomb.docx": "error",
         "brackets.json": "error", "brackets.txt": "any", "spans.html": "error", "bomb.pdf": "error",
         "fifo.txt": "error", "zero.txt": "error", "utf16.txt": "verified", "good.txt": "verified",
     }  # fmt: skip
@@ -96,7 +139,9 @@ def test_each_hostile_input_is_one_record_in_bounded_memory_and_time(tmp_path: P
     assert code == 0, stderr
     recs = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
     by_name = {str(Path(r["path"]).relative_to(tmp_path / "in")): r for r in recs}
-    assert len(recs) == len(by_name) == len(expected) == 16
+    assert len(recs) == len(by_name) == len(expected) == 20
+    assert "DOCX unpacks to" in by_name["bomb.docx"]["error"]
+    assert "cannot read DOCX" in by_name["deep.docx"]["error"], by_name["deep.docx"]["error"]
     for name, want in expected.items():
         rec = by_name[name]
         if want == "error":
