@@ -4,8 +4,8 @@
 
 Generates ``--n`` inputs: good reports in several formats (the seeds as text, re-laid out as pipe
 and space tables, as HTML, as HTML in JSON, rendered as PDF and DOCX; each made distinct) and,
-one in fifty, the hostile cases of ``tests/test_hostile.py`` (nesting bombs, a span bomb, a
-deflate-bomb PDF, a FIFO, a symlink to /dev/zero, UTF-16 without BOM). Then:
+one folder per fifty, the hostile cases of ``tests/test_hostile.py`` (nesting bombs, a span bomb, a
+deflate-bomb PDF, DOCX bombs, a FIFO, a symlink to /dev/zero, UTF-16 without BOM). Then:
 
 1. ``extractor extract --jobs 2`` over all of them (rule path), a fake API key in the environment;
 2. ``extractor extract --llm always`` over a subset against the scripted OpenAI-compatible
@@ -58,7 +58,8 @@ def generate(d: Path, n: int) -> int:
     texts = [p.read_text(encoding="utf-8") for p in SEEDS]
     binaries = list(renders())
     hostile_dirs = max(1, n // 50)
-    good = n - hostile_dirs * 8
+    per_dir = len(make_hostile(d / "hostile000"))
+    good = n - hostile_dirs * per_dir
     for i in range(good):
         text = texts[i % len(texts)] + f"\n附注：编号{i}\n"
         kind = i % 7
@@ -76,7 +77,7 @@ def generate(d: Path, n: int) -> int:
         else:
             name, data = binaries[i % len(binaries)]
             (d / f"g{i:05d}_{name}").write_bytes(_distinct_binary(name, data, i))
-    for k in range(hostile_dirs):
+    for k in range(1, hostile_dirs):
         make_hostile(d / f"hostile{k:03d}")
     return sum(1 for p in d.rglob("*") if not p.is_dir())
 
