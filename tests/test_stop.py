@@ -220,7 +220,7 @@ def test_workers_die_with_a_killed_parent_and_resume_finishes(tmp_path: Path) ->
     workers = [p for p in _group(proc.pid) if p != proc.pid]
     assert len(workers) >= 2, "expected the two worker processes"
     os.kill(proc.pid, signal.SIGKILL)
-    proc.communicate()
+    proc.wait()  # not communicate(): orphaned workers would hold its pipes open
     t0 = time.monotonic()
     while _group(proc.pid) and time.monotonic() - t0 < 5:
         time.sleep(0.02)
@@ -228,6 +228,7 @@ def test_workers_die_with_a_killed_parent_and_resume_finishes(tmp_path: Path) ->
     print(f"\n[stop] SIGKILL of a --jobs 2 parent: workers gone after {time.monotonic() - t0:.2f} s")
     for pid in left:
         os.kill(pid, signal.SIGKILL)  # do not leak them into the rest of the suite
+    proc.communicate()
     assert left == [], f"orphaned workers: {left}"
 
     partial = _lines(out)
