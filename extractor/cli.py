@@ -2,29 +2,41 @@
 
 The only place where :class:`~extractor.errors.ExtractorError` becomes a message and an exit
 code. Exit codes: 0 done; 1 a check failed (verify mismatch, golden diff, shown record is an
-error); 2 bad usage or unreadable input to the command itself; 130 interrupted.
+error); 2 bad usage or unreadable input to the command itself; 3 the LLM endpoint became
+unavailable during the run (circuit breaker); 130/143 stopped by SIGINT/SIGTERM.
 """
 
 from __future__ import annotations
 
 import json
-import signal
 import sys
 from collections import Counter
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from extractor._version import __version__
+from extractor.cli_support import (
+    check_extract_usage,
+    err,
+    escape,
+    fail,
+    hook_factory,
+    llm_hook,
+    open_output,
+    out,
+    preflight,
+    progress_bar,
+    report,
+    summary,
+    write_record,
+)
 from extractor.errors import ExtractorError
+from extractor.llm.options import LLMOptions  # a plain dataclass: no openai, no asyncio
 
 if TYPE_CHECKING:  # start-up: rich, the models and the pipeline are imported when a command runs
-    from rich.console import Console
-    from rich.table import Table
-
     from extractor.models import Finding, Record
-    from extractor.pipeline import TableHook
 
 app = typer.Typer(
     add_completion=False,
@@ -34,34 +46,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     help="Verified tables from 政府信息公开工作年度报告 (government information-disclosure annual reports).",
 )
-
-
-class _LazyConsole:
-    """A rich Console made on first use (importing rich is a third of the CLI's start-up)."""
-
-    def __init__(self, **options: Any) -> None:
-        self._options = options
-        self._console: Console | None = None
-
-    @property
-    def real(self) -> Console:
-        if self._console is None:
-            from rich.console import Console
-
-            self._console = Console(**self._options)
-        return self._console
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.real, name)
-
-
-err = _LazyConsole(stderr=True, soft_wrap=True)
-out = _LazyConsole(soft_wrap=True)
-
-
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}", highlight=False)
-    return typer.Exit(code)
 
 
 def _version(value: bool) -> None:
@@ -77,41 +61,6 @@ def main(
     ] = False,
 ) -> None:
     """extractor: verified tables from government information-disclosure annual reports."""
-
-
-def _llm_hook(options: dict[str, Any]) -> TableHook | None:
-    """Build the LLM hook when a model is configured; None keeps the offline rule path."""
-    if options.get("llm") == "off" or not (options.get("model") or options.get("config")):
-        return None
-    from extractor.llm.config import LLMConfig  # imported only when an LLM is configured
-    from extractor.llm.route import make_hook
-
-    cfg = LLMConfig.from_file(Path(options["config"])) if options.get("config") else LLMConfig()
-    updates = {k: v for k, v in options.items() if v is not None and k in LLMConfig.model_fields}
-    if options.get("llm"):
-        updates["mode"] = options["llm"]
-    cfg = cfg.model_copy(update=updates)
-    if not cfg.enabled:
-        err.print("[yellow]LLM path off:[/yellow] no base URL and no API key in the environment")
-        return None
-    hook: TableHook = make_hook(cfg)
-    return hook
-
-
-def _summary(counts: Counter[str], skipped: int, title: str) -> Table:
-    from rich.table import Table
-
-    from extractor.models import STATUSES
-
-    t = Table(title=title, title_justify="left")
-    t.add_column("status")
-    t.add_column("reports", justify="right")
-    for s in STATUSES:
-        t.add_row(s, str(counts.get(s, 0)))
-    t.add_row("total", str(sum(counts.values())), style="bold")
-    if skipped:
-        t.add_row("skipped (not a report file)", str(skipped), style="dim")
-    return t
 
 
 @app.command()
@@ -140,108 +89,75 @@ def extract(
     cache_dir: Annotated[Optional[str], typer.Option(help="LLM answer cache folder.")] = None,  # noqa: UP045
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not read or write the cache.")] = False,
     concurrency: Annotated[int, typer.Option(min=1, help="Parallel LLM requests.")] = 4,
+    file_timeout: Annotated[
+        float, typer.Option(min=1, help="Wall-clock seconds one file may take on the rule path.")
+    ] = 120.0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Extract every report under PATHS into a JSONL file, one record per report."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    from extractor.run.runner import RecordWriter, expand_inputs, read_done, run
+    from extractor.check.record import error_record
+    from extractor.errors import InputError
+    from extractor.run.bulk import run
+    from extractor.run.runner import expand_inputs
+    from extractor.run.stop import StopOnSignal
 
     if engine not in ("local", "ray"):
-        raise _fail(f"--engine must be local or ray, not {engine!r}")
+        raise fail(f"--engine must be local or ray, not {engine!r}")
     if llm not in (None, "auto", "always", "off"):
-        raise _fail(f"--llm must be auto, always or off, not {llm!r}")
+        raise fail(f"--llm must be auto, always or off, not {llm!r}")
+    check_extract_usage(paths, output, resume, overwrite)
     inputs = expand_inputs(paths)
-    for m in inputs.missing:
-        err.print(f"[yellow]warning:[/yellow] {m}: no such file, folder or glob match", highlight=False)
-    if not inputs.files:
-        raise _fail("no input files found")
-    if output.exists() and output.stat().st_size > 0 and not (resume or overwrite):
-        raise _fail(f"{output} exists; use --resume to continue it or --overwrite to replace it")
-    files = inputs.files
-    done_paths: set[str] = set()
-    done_shas: dict[str, int] = {}
-    if resume:
-        done_paths, done_shas = read_done(output)
-        before = len(files)
-        files = [f for f in files if str(f) not in done_paths]
-        err.print(f"resume: {before - len(files)} of {before} inputs already in {output}")
+    options = LLMOptions(model, base_url, api_key_env, llm, config, cache_dir, False if no_cache else None)
     try:
-        hook = _llm_hook(
-            {
-                "model": model,
-                "base_url": base_url,
-                "api_key_env": api_key_env,
-                "llm": llm,
-                "config": config,
-                "cache_dir": cache_dir,
-                "use_cache": False if no_cache else None,
-            }
-        )
+        hook = llm_hook(options)
     except ExtractorError as exc:
-        raise _fail(str(exc)) from exc
-    writer = RecordWriter(output, append=resume)
-    progress = Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=err.real,
-        disable=quiet,
-        transient=False,
-    )
+        raise fail(str(exc)) from exc
+    preflight(hook, len(inputs.files))
+    writer, done_paths, done_shas = open_output(output, resume)
+    files = [f for f in inputs.files if str(f) not in done_paths]
+    if resume:
+        done = len(inputs.files) - len(files)
+        err.print(f"resume: {done} of {len(inputs.files)} inputs already in {output}", markup=False)
     reasons: Counter[str] = Counter()
-    interrupted = False
-    stopped_by = {"signal": signal.SIGINT}
-
-    def on_term(signum: int, _frame: object) -> None:
-        stopped_by["signal"] = signal.Signals(signum)
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, on_term)
-    with progress:
-        has_zip = any(f.suffix.lower() == ".zip" for f in files)
-        task = progress.add_task("extracting", total=None if has_zip else len(files))
+    progress = progress_bar(quiet)
+    client = getattr(hook, "client", None)
+    if client is not None:
+        client.set_concurrency(concurrency)
+    with StopOnSignal(client.cancel_all if client is not None else None) as stop, progress:
+        task = progress.add_task("extracting", total=None if any(f.suffix.lower() == ".zip" for f in files)
+                                 else len(files) + len(inputs.missing))  # fmt: skip
 
         def tick(rec: Record) -> None:
             if rec.status in ("needs_review", "source_inconsistent"):
                 reasons.update({f.check for f in rec.findings if f.severity == "error"})
             progress.advance(task)
             if rec.status == "error":
-                progress.console.print(f"[red]error[/red] {rec.path}: {rec.error}", highlight=False)
+                progress.console.print(f"error {rec.path}: {rec.error}", highlight=False, markup=False)
 
         try:
-            run(
-                files,
-                writer,
-                jobs=jobs,
-                hook=hook,
-                concurrency=concurrency,
-                on_record=tick,
-                done_paths=done_paths,
-                done_shas=done_shas,
-                engine=engine,
-                ray_address=ray_address,
-            )
-        except KeyboardInterrupt:
-            interrupted = True
+            for m in inputs.missing:
+                if m not in done_paths:
+                    tick(
+                        write_record(
+                            writer, error_record(m, InputError(m, "no such file, folder or glob match"))
+                        )
+                    )
+            outcome = run(files, writer, jobs=jobs, hook=hook, concurrency=concurrency, on_record=tick,
+                          done_paths=done_paths, done_shas=done_shas, engine=engine, ray_address=ray_address,
+                          file_timeout=file_timeout, hook_factory=hook_factory(options))  # fmt: skip
         except ExtractorError as exc:
-            writer.close()
-            raise _fail(str(exc)) from exc
+            raise fail(str(exc)) from exc
         finally:
-            signal.signal(signal.SIGTERM, previous)
-            if not writer.closed:
-                writer.close()
-    err.print(_summary(writer.statuses, len(inputs.skipped), f"{writer.count} records → {output}"))
-    if reasons:
-        top = ", ".join(f"{check} ({n})" for check, n in reasons.most_common(6))
-        err.print(f"reports not verified, by check that failed: {top}", highlight=False)
-    if interrupted:
-        err.print(
-            f"[yellow]interrupted:[/yellow] {writer.count} records written to {output}; "
-            "run again with --resume to finish"
-        )
-        raise typer.Exit(128 + int(stopped_by["signal"]))
+            writer.close()
+            if not inputs.files:
+                raise fail("no input files found")
+            if client is not None:
+                hook.close()
+        report(writer, inputs.skipped, output, reasons, outcome, client)
+    if outcome.stopped:
+        raise typer.Exit(stop.exit_code)
+    if client is not None and client.broken:
+        raise typer.Exit(3)
 
 
 @app.command()
@@ -258,17 +174,21 @@ def show(
     from extractor.models import Record
     from extractor.out.render import render
     from extractor.pipeline import extract_path
-    from extractor.run.runner import iter_records
+    from extractor.run.jsonl import iter_records
 
     if not file.exists():
-        raise _fail(f"{file}: no such file")
+        raise fail(f"{file}: no such file")
+    if record_path is None and file.suffix.lower() == ".jsonl":
+        record_path = ""  # a results file: its only record, or say which to pick
     if record_path is not None:
         try:
             matches = [o for _, o in iter_records(file) if record_path in str(o.get("path", ""))]
         except ExtractorError as exc:
-            raise _fail(str(exc)) from exc
+            raise fail(str(exc)) from exc
+        if len(matches) != 1 and not record_path:
+            raise fail(f"{file} is a results file with {len(matches)} records: pick one with --record NAME")
         if len(matches) != 1:
-            raise _fail(f"{file}: {len(matches)} records match --record {record_path!r}; need exactly one")
+            raise fail(f"{file}: {len(matches)} records match --record {record_path!r}; need exactly one")
         record = Record.model_validate(matches[0])
     else:
         record = extract_path(file)
@@ -287,8 +207,8 @@ def verify(
     """Re-check saved records with the current verifier; exit 1 if any status would change."""
     from extractor.check.verify import YearTables, cross_checks
     from extractor.models import Record
+    from extractor.run.jsonl import iter_records
     from extractor.run.recheck import recheck_record
-    from extractor.run.runner import iter_records
 
     counts: Counter[str] = Counter()
     changed = 0
@@ -298,7 +218,7 @@ def verify(
             try:
                 rec = Record.model_validate(obj)
             except ValueError as exc:
-                raise _fail(
+                raise fail(
                     f"{results}: line {line_no} is not an extractor record ({exc.__class__.__name__})"
                 ) from exc
             new_status, new_findings = recheck_record(rec)
@@ -308,7 +228,7 @@ def verify(
             if new_status != rec.status:
                 changed += 1
                 out.print(
-                    f"[red]changed[/red] {rec.path}: saved {rec.status}, re-checked {new_status}",
+                    f"[red]changed[/red] {escape(rec.path)}: saved {rec.status}, re-checked {new_status}",
                     highlight=False,
                     soft_wrap=True,
                 )
@@ -316,13 +236,16 @@ def verify(
                     out.print(
                         f"    {f.check} {f.table or ''} {f.row or ''} {f.column or ''}: {f.message}",
                         highlight=False,
+                        markup=False,
                     )
     except ExtractorError as exc:
-        raise _fail(str(exc)) from exc
-    out.print(_summary(counts, 0, f"re-checked {results}"))
+        raise fail(str(exc)) from exc
+    out.print(summary(counts, 0, f"re-checked {results}"))
     for path, found in sorted(cross_checks(years).items()):
         for f in found:
-            out.print(f"[yellow]{f.check}[/yellow] {path}: {f.message}", highlight=False)
+            out.print(
+                f"[yellow]{escape(f.check)}[/yellow] {escape(path)}: {escape(f.message)}", highlight=False
+            )
     if changed:
         out.print(f"[red]{changed} record(s) would change status[/red]")
         raise typer.Exit(1)
@@ -349,22 +272,25 @@ def regress(
     try:
         cases = load_cases(golden, root.resolve())
     except ExtractorError as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     if case:
+        unknown = sorted(set(case) - {c.name for c in cases})
+        if unknown:
+            raise fail(f"no golden case named {', '.join(unknown)} in {golden}")
         cases = [c for c in cases if c.name in set(case)]
     failed = 0
     for c in cases:
         actual, diffs = run_case(c, root.resolve())
         if update and diffs:
             write_case(c, actual)
-            out.print(f"[yellow]updated[/yellow] {c.name} ({len(diffs)} field(s))", highlight=False)
+            out.print(f"[yellow]updated[/yellow] {escape(c.name)} ({len(diffs)} field(s))", highlight=False)
         elif diffs:
             failed += 1
-            out.print(f"[red]FAIL[/red] {c.name}", highlight=False)
+            out.print(f"[red]FAIL[/red] {escape(c.name)}", highlight=False)
             for d in diffs:
                 out.print(f"    {d}", highlight=False, markup=False, soft_wrap=True)
         else:
-            out.print(f"[green]ok[/green]   {c.name}", highlight=False)
+            out.print(f"[green]ok[/green]   {escape(c.name)}", highlight=False)
     out.print(f"{len(cases) - failed} passed, {failed} failed")
     if failed:
         raise typer.Exit(1)
@@ -383,7 +309,7 @@ def estimate(
 
     inputs = expand_inputs(paths)
     if not inputs.files:
-        raise _fail("no input files found")
+        raise fail("no input files found")
     cfg = LLMConfig(model=model or "any", mode=llm)  # type: ignore[arg-type]
     out.print_json(json.dumps(do_estimate(inputs.files, cfg), ensure_ascii=False))
 
@@ -399,15 +325,15 @@ def export(
     from extractor.out.export import export as do_export
 
     if to not in ("csv", "parquet", "sqlite", "duckdb"):
-        raise _fail(f"--to must be csv, parquet, sqlite or duckdb, not {to!r}")
+        raise fail(f"--to must be csv, parquet, sqlite or duckdb, not {to!r}")
     if form not in ("long", "wide", "both"):
-        raise _fail(f"--form must be long, wide or both, not {form!r}")
+        raise fail(f"--form must be long, wide or both, not {form!r}")
     try:
         written = do_export(results, to, output, form=form)  # type: ignore[arg-type]
     except ExtractorError as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     for p in written:
-        out.print(str(p), highlight=False)
+        out.print(str(p), highlight=False, markup=False)
 
 
 @app.command()
@@ -440,19 +366,20 @@ def serve(
     from extractor.service.server import serve as do_serve
 
     if engine not in ("local", "ray"):
-        raise _fail(f"--engine must be local or ray, not {engine!r}")
+        raise fail(f"--engine must be local or ray, not {engine!r}")
     try:
-        options = {"model": model, "base_url": base_url, "llm": llm, "config": config, "cache_dir": cache_dir}
-        hook = _llm_hook(options)
+        options = LLMOptions(model, base_url, None, llm, config, cache_dir)
+        hook = llm_hook(options)
         limits = Limits(max_upload_mb << 20, max_files, max_jobs)
-        how = RunOptions(jobs=jobs, hook=hook, engine=engine, ray_address=ray_address)
+        how = RunOptions(jobs=jobs, hook=hook, engine=engine, ray_address=ray_address,
+                         llm_options=hook_factory(options))  # fmt: skip
         settings = Settings(data_dir, os.environ.get(token_env) or None, limits, how)
         err.print(
             f"serving on http://{host}:{port} (review page /review, API docs /docs), data in {data_dir}"
         )
         code = do_serve(settings, host, port)
     except ExtractorError as exc:
-        raise _fail(f"{exc} ({token_env})" if "token" in str(exc) else str(exc)) from exc
+        raise fail(f"{exc} ({token_env})" if "token" in str(exc) else str(exc)) from exc
     raise typer.Exit(code)
 
 
@@ -467,8 +394,8 @@ def review(
     try:
         n = write_review_page(results, output)
     except ExtractorError as exc:
-        raise _fail(str(exc)) from exc
-    out.print(f"{n} records → {output}", highlight=False)
+        raise fail(str(exc)) from exc
+    out.print(f"{n} records → {output}", highlight=False, markup=False)
 
 
 def run() -> None:  # pragma: no cover - console entry for `python -m extractor`

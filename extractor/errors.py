@@ -24,6 +24,10 @@ class InputError(ExtractorError):
         self.problem = problem
         super().__init__(f"{self.path}: {problem}")
 
+    def __reduce__(self) -> tuple[type[InputError], tuple[str, str]]:
+        # picklable (to and from worker processes): the default would call __init__(message)
+        return type(self), (self.path, self.problem)
+
 
 class EmptyInputError(InputError):
     kind = "empty"
@@ -53,6 +57,9 @@ class ResultsFileError(ExtractorError):
         self.problem = problem
         super().__init__(f"{self.path}: {problem}")
 
+    def __reduce__(self) -> tuple[type[ResultsFileError], tuple[str, str]]:
+        return type(self), (self.path, self.problem)
+
 
 class GoldenError(ExtractorError):
     """The golden set is missing, unreadable, or a case has no source."""
@@ -76,3 +83,11 @@ class TransportError(LLMError):
 
 class ModelAnswerError(LLMError):
     """The model's answer could not be parsed into the schema (after re-asks)."""
+
+
+class RunStopped(ExtractorError):
+    """The run is stopping (a signal): in-flight work was cancelled and must not become a record."""
+
+
+class EndpointUnavailable(TransportError):
+    """The circuit breaker is open: the endpoint failed too many times in a row during this run."""

@@ -12,7 +12,7 @@ from extractor.check.record import build_record, error_record, scanned_record, u
 from extractor.check.verify import VerifyInput, verify
 from extractor.errors import InputError
 from extractor.models import Finding, Record, TableValues
-from extractor.read.load import Document, load_bytes, load_path, sha256_bytes
+from extractor.read.load import Document, load_bytes, load_path, sha256_bytes, sha256_file
 from extractor.tables.applications import read_applications
 from extractor.tables.locate import Located, locate, prose_evidence, strip_page_furniture
 from extractor.tables.rules import TableRead, read_active, read_review
@@ -41,12 +41,7 @@ def extract_path(
     try:
         doc = load_path(path, display_path=shown)
     except InputError as exc:
-        digest = None
-        try:
-            digest = sha256_bytes(Path(path).read_bytes())
-        except OSError:
-            pass
-        return error_record(shown, exc, digest)
+        return error_record(shown, exc, sha256_file(Path(path)))
     return _guarded(doc, hook)
 
 

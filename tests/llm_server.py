@@ -7,7 +7,13 @@ tag the prompt carries) it plays a queue of scripted actions, then a default ans
   (a tool call for ``tools``, message content otherwise);
 * ``{"status": 429, "headers": {"Retry-After": "1"}}`` — an HTTP error;
 * ``{"hang": 3.0}`` — sleep before answering the next action (a timeout test);
-* ``{"drop": True}`` — close the connection without a response.
+* ``{"drop": True}`` — close the connection without a response;
+* ``{"raw": "<html>…", "content_type": "text/html"}`` — a 200 answer with this body as is;
+* ``{"null_message": True}`` — a 200 completion whose choice has ``"message": null``;
+* ``{"trickle": 1.0}`` — send the headers, then one byte every ``trickle`` seconds, forever;
+* ``{"echo_auth": 500}`` — an HTTP error whose body repeats the request's Authorization header.
+
+``GET /v1/models`` answers a one-model list (``models_status`` changes its status).
 
 ``refuse`` lists structured modes answered with HTTP 500 like llama.cpp's server refusing
 ``json_schema``. Every request body is recorded in ``requests``.
@@ -44,6 +50,7 @@ class ScriptedServer:
         self.default: dict[str, str] = {}
         self.refuse: set[str] = set()
         self.requests: list[dict[str, Any]] = []
+        self.models_status = 200
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -51,6 +58,11 @@ class ScriptedServer:
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
+
+            def do_GET(self) -> None:
+                body = {"object": "list", "data": [{"id": "scripted", "object": "model"}]}
+                status = owner.models_status
+                owner._send(self, status, json.dumps(body if status == 200 else {"error": "no"}), {})
 
             def do_POST(self) -> None:
                 n = int(self.headers.get("Content-Length") or 0)
@@ -71,6 +83,7 @@ class ScriptedServer:
             self.default.clear()
             self.refuse.clear()
             self.requests.clear()
+            self.models_status = 200
 
     def push(self, table: str, *actions: dict[str, Any]) -> None:
         with self.lock:
@@ -106,6 +119,8 @@ class ScriptedServer:
                     if self.script[table]
                     else {"content": self.default.get(table, "{}")}
                 )
+        if self._special(h, body, mode, text, action):
+            return
         if action.get("drop"):
             h.close_connection = True
             h.connection.close()
@@ -115,6 +130,40 @@ class ScriptedServer:
             self._send(h, int(action["status"]), payload, action.get("headers", {}))
             return
         self._send(h, 200, json.dumps(self._completion(body, mode, str(action["content"]), text)), {})
+
+    def _special(
+        self, h: BaseHTTPRequestHandler, body: dict[str, Any], mode: str, text: str, action: dict[str, Any]
+    ) -> bool:
+        """The hostile actions; True when one was played."""
+        if "raw" in action:
+            data = str(action["raw"]).encode("utf-8")
+            h.send_response(200)
+            h.send_header("Content-Type", str(action.get("content_type", "text/html")))
+            h.send_header("Content-Length", str(len(data)))
+            h.end_headers()
+            h.wfile.write(data)
+        elif action.get("null_message"):
+            completion = self._completion(body, mode, "{}", text)
+            completion["choices"][0]["message"] = None
+            self._send(h, 200, json.dumps(completion), {})
+        elif "echo_auth" in action:
+            echoed = f"bad request; headers were: Authorization: {h.headers.get('Authorization')}"
+            self._send(h, int(action["echo_auth"]), json.dumps({"error": {"message": echoed}}), {})
+        elif "trickle" in action:
+            h.send_response(200)
+            h.send_header("Content-Type", "application/json")
+            h.send_header("Content-Length", "100000")
+            h.end_headers()
+            try:
+                while True:
+                    h.wfile.write(b" ")
+                    h.wfile.flush()
+                    time.sleep(float(action["trickle"]))
+            except OSError:
+                pass
+        else:
+            return False
+        return True
 
     @staticmethod
     def _completion(body: dict[str, Any], mode: str, content: str, sent: str) -> dict[str, Any]:

@@ -14,7 +14,6 @@ import pytest
 
 from extractor.errors import ConfigError, ModelAnswerError, PromptError
 from extractor.llm.align import align_answer
-from extractor.llm.client import retry_after_s
 from extractor.llm.config import DEFAULT_PROMPT, LLMConfig
 from extractor.llm.prompt import compact_table_text, load_prompt
 from extractor.llm.route import check_answer
@@ -26,6 +25,7 @@ from extractor.llm.schema import (
     parse_answer,
     to_read,
 )
+from extractor.llm.transport import retry_after_s
 from extractor.models import TableValues
 from tests.helpers import seed
 from tests.llm_server import answer_rows, dump, rule_truth
@@ -225,10 +225,24 @@ def test_retry_after_header_forms() -> None:
     assert retry_after_s(ValueError("x")) is None
 
 
-def test_backoff_grows_exponentially_with_bounded_jitter() -> None:
-    from extractor.llm.client import backoff_s
+def test_retry_wait_is_tenacity_backoff_unless_retry_after_asks() -> None:
+    from tenacity import RetryCallState, wait_exponential_jitter
 
-    for n, base in ((1, 0.5), (2, 1.0), (3, 2.0), (7, 30.0), (30, 30.0)):
-        waits = [backoff_s(n) for _ in range(50)]
-        assert all(base <= w <= base + 1.0 for w in waits)
+    from extractor.llm.transport import wait_retry_after
+
+    wait = wait_retry_after(wait_exponential_jitter(multiplier=0.5, max=30, jitter=1), max_total_s=100)
+
+    def state(n: int, exc: BaseException) -> RetryCallState:
+        st = RetryCallState(None, None, (), {})  # type: ignore[arg-type]
+        st.attempt_number = n
+        st.set_exception((type(exc), exc, None))
+        return st
+
+    for n, base in ((1, 0.5), (2, 1.0), (3, 2.0)):
+        waits = [wait(state(n, ValueError("x"))) for _ in range(50)]
+        assert all(base <= w <= base + 1.0 for w in waits), (n, waits[:3])
         assert len(set(waits)) > 1  # jitter
+    assert {wait(state(12, ValueError("x"))) for _ in range(5)} == {30.0}  # capped
+    assert wait(state(1, _status_error(429, {"Retry-After": "7"}))) == 7.0
+    short = wait_retry_after(wait_exponential_jitter(multiplier=0.5), max_total_s=2)
+    assert short(state(1, _status_error(429, {"Retry-After": "7"}))) <= 2.0

@@ -45,6 +45,9 @@ class LLMConfig(BaseModel):
     max_attempts: int = Field(default=5, ge=1, le=20)
     #: Upper bound on the time spent retrying one request (transport level), seconds.
     max_total_s: float = Field(default=300, gt=0)
+    #: After this many consecutive requests that failed at transport level, the endpoint is
+    #: unavailable for the rest of the run (the circuit breaker).
+    breaker_after: int = Field(default=3, ge=1, le=1000)
     temperature: float = Field(default=0, ge=0, le=2)
     max_tokens: int = Field(default=2048, ge=16)
     price_prompt_per_m: float | None = Field(default=None, ge=0)

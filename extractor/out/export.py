@@ -39,7 +39,8 @@ from __future__ import annotations
 
 import csv
 import importlib
-import json
+import os
+import shutil
 import sqlite3
 import tempfile
 from collections.abc import Callable, Iterator
@@ -48,6 +49,7 @@ from typing import Any, Final, Literal, Protocol
 
 from extractor.errors import ExtractorError, ResultsFileError
 from extractor.out.provenance import cell_methods, report_id
+from extractor.run.jsonl import iter_lines, parse_line
 from extractor.spec import ACTIVE_ROWS, APPLICANT_COLUMNS, REVIEW_COLUMNS, codebook
 
 Target = Literal["csv", "parquet", "sqlite", "duckdb"]
@@ -97,25 +99,15 @@ def _known_columns() -> dict[str, list[str]]:
 
 # ----------------------------------------------------------------------------------- reading
 def _read(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    try:
-        fh = path.open("rb")
-    except OSError as exc:
-        raise ResultsFileError(path, f"cannot read results file: {exc.strerror or exc}") from exc
-    with fh:
-        for lineno, raw in enumerate(fh, 1):
-            try:
-                line = raw.decode("utf-8-sig" if lineno == 1 else "utf-8")
-            except UnicodeDecodeError as exc:
-                raise ResultsFileError(path, f"line {lineno}: not UTF-8 ({exc.reason})") from exc
-            if line.strip():
-                yield lineno, _parse(path, lineno, line)
+    """Records of the results file (the one JSONL reader), each checked to be exportable."""
+    for lineno, _, raw in iter_lines(path):
+        if raw.strip():
+            yield lineno, _parse(path, lineno, parse_line(raw, lineno))
 
 
-def _parse(path: Path, lineno: int, line: str) -> dict[str, Any]:
-    try:
-        obj = json.loads(line)
-    except ValueError as exc:
-        raise ResultsFileError(path, f"line {lineno}: not valid JSON: {exc}") from exc
+def _parse(path: Path, lineno: int, obj: dict[str, Any] | str) -> dict[str, Any]:
+    if isinstance(obj, str):
+        raise ResultsFileError(path, f"line {lineno}: {obj}")
     if not isinstance(obj, dict) or not isinstance(obj.get("path"), str):
         raise ResultsFileError(path, f"line {lineno}: not a result record (an object with a 'path')")
     tables = obj.get("tables") or {}
@@ -273,7 +265,7 @@ class _DuckdbSink:
         self.duckdb = _optional("duckdb", "duckdb", "duckdb")
         out.parent.mkdir(parents=True, exist_ok=True)
         self.out = out
-        self.tmp = tempfile.TemporaryDirectory(prefix="extractor-export-")
+        self.tmp = tempfile.TemporaryDirectory(prefix=".csv-", dir=out.parent)
         self.csv = _CsvSink(Path(self.tmp.name))
         self.columns: dict[str, Columns] = {}
 
@@ -325,8 +317,33 @@ def export(results_jsonl: Path, to: Target, out: Path, *, form: Form = "both") -
         raise ExportError(f"unknown export target {to!r}: choose one of {', '.join(_SINKS)}")
     if form not in ("long", "wide", "both"):
         raise ExportError(f"unknown export form {form!r}: choose long, wide or both")
+    _check_target(to, out)
     wide = _wide_columns(results_jsonl)  # pass 1: validates every line before anything is written
-    sink: _Sink = _SINKS[to](out)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    except OSError as exc:
+        raise ExportError(f"{out}: cannot write the export: {exc.strerror or exc}") from exc
+    try:
+        target = staging / out.name
+        if to in ("sqlite", "duckdb") and out.exists():
+            shutil.copy2(out, target)  # other tables of an existing database are kept
+        written = _write_all(results_jsonl, _SINKS[to](target), form, wide)
+        return _publish(written, target, out)
+    except OSError as exc:
+        raise ExportError(f"{out}: cannot write the export: {exc.strerror or exc}; nothing replaced") from exc
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _check_target(to: str, out: Path) -> None:
+    if to in ("csv", "parquet") and out.exists() and not out.is_dir():
+        raise ExportError(f"{out} is a file; --to {to} writes a folder of files (choose another -o)")
+    if to in ("sqlite", "duckdb") and out.is_dir():
+        raise ExportError(f"{out} is a folder; --to {to} writes one database file (choose another -o)")
+
+
+def _write_all(results: Path, sink: _Sink, form: Form, wide: dict[str, list[str]]) -> list[Path]:
     sink.open("reports", REPORTS)
     sink.open("codebook", CODEBOOK)
     for entry in codebook():
@@ -337,11 +354,25 @@ def export(results_jsonl: Path, to: Target, out: Path, *, form: Form = "both") -
         for table in WIDE_TABLES:
             sink.open(table, _wide_schema(wide[table]))
     try:
-        for _, rec in _read(results_jsonl):
+        for _, rec in _read(results):
             _write_record(sink, rec, form, wide)
     finally:
         paths = sink.close()
     return paths
+
+
+def _publish(written: list[Path], target: Path, out: Path) -> list[Path]:
+    """Rename the finished files into place (each rename is atomic; the old export stays whole
+    until then)."""
+    if written == [target]:
+        os.replace(target, out)
+        return [out]
+    out.mkdir(parents=True, exist_ok=True)
+    final = []
+    for p in written:
+        os.replace(p, out / p.name)
+        final.append(out / p.name)
+    return final
 
 
 def _wide_columns(path: Path) -> dict[str, list[str]]:

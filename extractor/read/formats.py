@@ -15,8 +15,10 @@ real empty cell is empty. Everything else is text in reading order.
 from __future__ import annotations
 
 import io
+import re
 import stat
 import zipfile
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Final
@@ -29,6 +31,9 @@ if TYPE_CHECKING:
 
 MAX_PDF_PAGES: Final = 200
 MAX_PDF_EDGES: Final = 5000  # per page, for table detection
+#: Upper bound on the bytes all the deflate streams of one PDF decompress to (deflate bombs).
+MAX_PDF_UNPACKED: Final = 256 * 1024 * 1024
+_STREAM: Final = re.compile(rb"stream\r?\n")
 #: Upper bound on the declared uncompressed size of a DOCX package (python-docx reads parts whole).
 MAX_DOCX_UNPACKED: Final = 256 * 1024 * 1024
 _CHUNK: Final = 64 * 1024
@@ -82,6 +87,39 @@ def pdf_to_text(data: bytes, path: str) -> str:
     if not any(p.strip() for p in pages):
         return ""
     return "\n\n".join(p for p in pages if p.strip())
+
+
+def check_pdf_streams(data: bytes, path: str, limit: int = MAX_PDF_UNPACKED) -> None:
+    """Refuse a PDF whose deflate streams together decompress past ``limit`` bytes.
+
+    Streams are inflated chunk by chunk and thrown away, so the check itself holds at most one
+    chunk; a stream that is not deflate data is skipped (the reader decides about it).
+    """
+    total = 0
+    for m in _STREAM.finditer(data):
+        try:
+            total += _inflated_size(data, m.end(), limit - total)
+        except zlib.error:
+            continue
+        if total > limit:
+            raise InputTooLargeError(
+                path, f"PDF streams decompress to over {limit} bytes (a deflate bomb?); refused"
+            )
+
+
+def _inflated_size(data: bytes, pos: int, budget: int) -> int:
+    """Bytes the deflate stream at ``pos`` inflates to, counting stops just past ``budget``."""
+    d = zlib.decompressobj()
+    total = 0
+    while not d.eof and pos < len(data) and total <= budget:
+        piece = data[pos : pos + _CHUNK]
+        pos += len(piece)
+        out = d.decompress(piece, _CHUNK)
+        total += len(out)
+        while d.unconsumed_tail and not d.eof and out and total <= budget:
+            out = d.decompress(d.unconsumed_tail, _CHUNK)
+            total += len(out)
+    return total
 
 
 def _read_pdf_page(doc: Any, index: int, doctop: float, fallback: PlumberPages, path: str) -> str:
@@ -396,4 +434,12 @@ def is_docx(data: bytes, suffix: str) -> bool:
         return False
 
 
-__all__: Final[list[str]] = ["docx_to_text", "is_docx", "is_pdf", "iter_zip", "pdf_to_text", "render_grid"]
+__all__: Final[list[str]] = [
+    "check_pdf_streams",
+    "docx_to_text",
+    "is_docx",
+    "is_pdf",
+    "iter_zip",
+    "pdf_to_text",
+    "render_grid",
+]

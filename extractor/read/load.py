@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from html import unescape
 from pathlib import Path
@@ -28,6 +30,8 @@ from extractor.errors import (
 from extractor.read.normalise import SPAN, has_cjk, normalise_text
 
 MAX_BYTES: Final = 64 * 1024 * 1024
+#: Upper bound on the cells of one HTML table once row/col spans are expanded.
+MAX_GRID_CELLS: Final = 250_000
 TEXT_SUFFIXES: Final = {".txt", ".md", ".markdown", ".text", ".csv", ".tsv", ""}
 HTML_SUFFIXES: Final = {".html", ".htm", ".xhtml", ".shtml"}
 SCRIPT_SUFFIXES: Final = {".json", ".js", ".jsonl"}
@@ -59,21 +63,60 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def sha256_file(p: Path) -> str | None:
+    """SHA-256 of a regular file within the size limit, streamed; None for anything else."""
+    try:
+        check_regular_file(p, str(p))
+        h = hashlib.sha256()
+        with p.open("rb") as fh:
+            while chunk := fh.read(1 << 20):
+                h.update(chunk)
+    except (InputError, OSError):
+        return None
+    return h.hexdigest()
+
+
 def load_path(path: str | Path, *, display_path: str | None = None) -> Document:
     """Read ``path`` and return its :class:`Document`; raise an :class:`InputError` otherwise."""
     p = Path(path)
     shown = display_path or str(path)
+    check_regular_file(p, shown)
     try:
-        size = p.stat().st_size
+        with p.open("rb") as fh:
+            data = fh.read(MAX_BYTES + 1)
     except OSError as exc:
         raise InputError(shown, f"cannot read file: {exc.strerror or exc}") from exc
-    if size > MAX_BYTES:
-        raise InputTooLargeError(shown, f"file is {size} bytes, over the {MAX_BYTES}-byte limit")
-    try:
-        data = p.read_bytes()
-    except OSError as exc:
-        raise InputError(shown, f"cannot read file: {exc.strerror or exc}") from exc
+    if len(data) > MAX_BYTES:  # grew after the size check
+        raise InputTooLargeError(shown, f"file is over the {MAX_BYTES}-byte limit")
     return load_bytes(data, shown, suffix=p.suffix.lower())
+
+
+def check_regular_file(p: Path, shown: str) -> int:
+    """Refuse, before reading a byte, what is not a regular file of a readable size; return the size.
+
+    A FIFO blocks a reader forever and a character device (``/dev/zero`` behind a symlink named
+    ``*.txt``) never ends: both are refused here, symlinks being followed for the test.
+    """
+    try:
+        st = os.stat(p)
+    except OSError as exc:
+        raise InputError(shown, f"cannot read file: {exc.strerror or exc}") from exc
+    if not stat.S_ISREG(st.st_mode):
+        kind = (
+            "a FIFO (named pipe)"
+            if stat.S_ISFIFO(st.st_mode)
+            else "a device"
+            if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode)
+            else "a socket"
+            if stat.S_ISSOCK(st.st_mode)
+            else "a folder"
+            if stat.S_ISDIR(st.st_mode)
+            else "not a regular file"
+        )
+        raise InputError(shown, f"not a regular file ({kind}); refused before reading")
+    if st.st_size > MAX_BYTES:
+        raise InputTooLargeError(shown, f"file is {st.st_size} bytes, over the {MAX_BYTES}-byte limit")
+    return st.st_size
 
 
 def load_bytes(data: bytes, path: str, *, suffix: str = "") -> Document:
@@ -88,6 +131,7 @@ def load_bytes(data: bytes, path: str, *, suffix: str = "") -> Document:
 
     notes: list[str] = []
     if formats.is_pdf(data, suffix):
+        formats.check_pdf_streams(data, path)
         fmt, text = "pdf", formats.pdf_to_text(data, path)
         if not text.strip():
             return Document(path=path, sha256=digest, text="", source_format="pdf", scanned=True)
@@ -100,7 +144,7 @@ def load_bytes(data: bytes, path: str, *, suffix: str = "") -> Document:
         text, notes = decode_bytes(data, path)
         fmt, text = _unwrap(text, suffix, path)
         if fmt == "html":
-            text = html_to_text(text)
+            text = html_to_text(text, path)
     text = normalise_text(text)
     if not text.strip():
         raise EmptyInputError(path, "file holds no text")
@@ -119,6 +163,8 @@ def decode_bytes(data: bytes, path: str) -> tuple[str, list[str]]:
             except UnicodeDecodeError as exc:
                 raise DecodeError(path, f"has a {codec} byte-order mark but {exc.reason}") from exc
     head = data[:65536]
+    if b"\x00" in head and (utf16 := _utf16_without_bom(data)) is not None:
+        return utf16
     if b"\x00" in head:
         raise BinaryInputError(path, "binary file (NUL bytes), not a text report")
     try:
@@ -133,6 +179,27 @@ def decode_bytes(data: bytes, path: str) -> tuple[str, list[str]]:
     if controls > 8 or not has_cjk(text):
         raise BinaryInputError(path, "does not look like text in any supported encoding")
     return text, ["decoded as GB18030"]
+
+
+def _utf16_without_bom(data: bytes) -> tuple[str, list[str]] | None:
+    """UTF-16 text without a byte-order mark: its ASCII (digits, spaces, line ends) puts NULs on
+    one byte parity mostly, and it decodes strictly (no lone surrogates, which random bytes
+    soon hit) to CJK text without control characters."""
+    head = data[:4096]
+    if len(head) < 64 or len(data) % 2:
+        return None
+    even, odd = head[0::2].count(0), head[1::2].count(0)
+    for codec, nuls, other in (("utf-16-le", odd, even), ("utf-16-be", even, odd)):
+        if nuls < 16 or nuls < other:
+            continue
+        try:
+            text = data.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        controls = sum(1 for ch in text[:4096] if ord(ch) < 32 and ch not in "\t\n\r\f")
+        if controls <= 8 and has_cjk(text):
+            return text, [f"decoded as {codec} (no byte-order mark)"]
+    return None
 
 
 _TAG = re.compile(r"<\s*(?:table|tr|td|th|p|div|span|br|body|html)\b", re.I)
@@ -165,7 +232,7 @@ def _string_payload(text: str, suffix: str) -> str | None:
     if stripped.startswith(("{", "[", '"')):
         try:
             obj = json.loads(stripped)
-        except ValueError:
+        except (ValueError, RecursionError):  # nesting deeper than the parser's stack: not a payload
             obj = None
         if obj is not None:
             strings = list(_walk_strings(obj))
@@ -260,7 +327,8 @@ _SPAN_ATTR: Final = re.compile(r"\b(rowspan|colspan)\s*=\s*[\"']?\s*(\d+)", re.I
 class _GridParser:
     """A small, forgiving HTML reader: text in order, tables as grids. Never raises on bad HTML."""
 
-    def __init__(self) -> None:
+    def __init__(self, path: str = "<html>") -> None:
+        self.path = path
         self.out: list[str] = []
         self.tables: list[_Table] = []
         self.cell: _Cell | None = None
@@ -329,14 +397,19 @@ class _GridParser:
             self.cell = None
         elif tag == "table" and self.tables:
             self.cell = None
-            self.out.append("\n" + _render(self.tables.pop()) + "\n")
+            self._flush_table()
         elif tag in _BLOCK:
             self._emit("\n")
 
     def close(self) -> None:
         self.cell = None
         while self.tables:
-            self.out.append("\n" + _render(self.tables.pop()) + "\n")
+            self._flush_table()
+
+    def _flush_table(self) -> None:
+        table = self.tables.pop()
+        check_grid_size(table, self.path)
+        self.out.append("\n" + _render(table, self.path) + "\n")
 
 
 def _span(v: str | None) -> int:
@@ -348,7 +421,20 @@ def _span(v: str | None) -> int:
         return 1
 
 
-def _render(table: _Table) -> str:
+def check_grid_size(table: _Table, path: str) -> None:
+    """Refuse a table whose spans expand past :data:`MAX_GRID_CELLS` (a rowspan/colspan bomb)."""
+    cells = 0
+    for row in table.rows:
+        for cell in row:
+            cells += cell.rowspan * cell.colspan
+        cells += 1
+        if cells > MAX_GRID_CELLS:
+            raise InputTooLargeError(
+                path, f"an HTML table expands to over {MAX_GRID_CELLS} cells (row/col spans); refused"
+            )
+
+
+def _render(table: _Table, path: str = "<html>") -> str:
     """Expand row/col spans into a grid; render rows as ``| a | b |`` with blank span copies."""
     grid: dict[tuple[int, int], str] = {}
     width = 0
@@ -364,6 +450,8 @@ def _render(table: _Table) -> str:
             c += cell.colspan
             width = max(width, c)
     nrows = max((r for r, _ in grid), default=-1) + 1
+    if nrows * width > MAX_GRID_CELLS:
+        raise InputTooLargeError(path, f"an HTML table spans {nrows} × {width} cells, over {MAX_GRID_CELLS}")
     lines = []
     for r in range(nrows):
         cells = [grid.get((r, c), SPAN) for c in range(width)]
@@ -371,8 +459,8 @@ def _render(table: _Table) -> str:
     return "\n".join(lines)
 
 
-def html_to_text(html: str) -> str:
-    parser = _GridParser()
+def html_to_text(html: str, path: str = "<html>") -> str:
+    parser = _GridParser(path)
     parser.feed(html)
     parser.close()
     text = "".join(parser.out)

@@ -21,9 +21,11 @@ from pathlib import Path
 from typing import Any, Final
 
 from extractor.errors import ConfigError
+from extractor.llm.options import LLMOptions
 from extractor.models import Record
 from extractor.pipeline import TableHook
-from extractor.run.runner import RecordWriter, run
+from extractor.run.bulk import run
+from extractor.run.jsonl import RecordSink
 from extractor.service.store import Store
 
 _SAFE: Final = frozenset("-_.()+")
@@ -49,10 +51,10 @@ def zip_members(path: Path) -> int:
         return 1
 
 
-class StoreWriter(RecordWriter):
+class StoreWriter(RecordSink):
     """The runner's writer, committing each record to the store under its uploaded name."""
 
-    def __init__(self, store: Store, job_id: str, root: Path) -> None:  # no file: not super()
+    def __init__(self, store: Store, job_id: str, root: Path) -> None:
         self.store, self.job_id, self.root = store, job_id, root
         self.prefix = str(root) + "/"
         self.count = 0
@@ -104,6 +106,8 @@ class RunOptions:
     concurrency: int = 4
     engine: str = "local"
     ray_address: str | None = None
+    #: The LLM options the hook was built from: Ray workers rebuild the same hook from them.
+    llm_options: LLMOptions | None = None
 
 
 class JobManager:
@@ -219,7 +223,8 @@ class JobManager:
         try:
             o = self.options
             run(files, writer, jobs=o.jobs, hook=o.hook, concurrency=o.concurrency, on_record=check_stop,
-                done_paths=seen, done_shas=offsets, engine=o.engine, ray_address=o.ray_address)  # fmt: skip
+                done_paths=seen, done_shas=offsets, engine=o.engine, ray_address=o.ray_address,
+                hook_factory=o.llm_options)  # fmt: skip
         except JobStopped:
             return
         except Exception as exc:  # a job that fails says why; the server goes on

@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 
 from extractor.out.review import page_item, render_page
-from extractor.run.runner import iter_records
+from extractor.run.jsonl import iter_records
 from extractor.service.sources import read_source
 
 

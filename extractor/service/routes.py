@@ -15,8 +15,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartException
 
 from extractor._version import __version__
+from extractor.models import Record
 from extractor.out.review import render_page
-from extractor.pipeline import TableHook, extract_bytes
+from extractor.pipeline import TableHook
+from extractor.read.load import sha256_bytes
+from extractor.run.runner import Item, process
 from extractor.service.jobs import JobManager, Limits, safe_name
 from extractor.service.review import ReviewError, ReviewRequest, Source, apply_review
 from extractor.service.sources import read_source
@@ -68,7 +71,9 @@ async def extract_one(request: Request, c: C) -> Response:
         raise HTTPException(400, f"{name}: a zip holds many reports; send it to /v1/jobs")
     data = await files[0].read()
     suffix = Path(name).suffix.lower()
-    rec = await run_in_threadpool(extract_bytes, data, name, suffix=suffix, hook=c.hook)
+    item = Item(name, data=data, suffix=suffix, sha256=sha256_bytes(data))
+    # the CLI's guarded item path: a hostile file (too deep, too big) is an error record, never a 500
+    rec = Record.model_validate_json(await run_in_threadpool(process, item, c.hook))
     kept = c.data_dir / "uploads" / f"{rec.sha256 or 'none'}_{safe_name(name)}"
     kept.parent.mkdir(parents=True, exist_ok=True)
     kept.write_bytes(data)

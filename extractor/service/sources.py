@@ -31,5 +31,5 @@ def read_source(on_disk: str | None, path: str, sha256: str | None = None) -> st
         return None
     try:
         return source_text(data, member or path)
-    except InputError:
+    except (InputError, RecursionError, MemoryError):
         return None

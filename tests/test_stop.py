@@ -1,0 +1,263 @@
+"""Stopping a run (issue 13), with real processes: SIGINT and SIGTERM during a hanging or a
+trickling model request, during a slow file, in a ``--jobs 2`` run; SIGKILL of a ``--jobs 2``
+parent leaves no worker behind; ``--resume`` then finishes the rest with one record per input.
+
+Each test prints the time it measured from the signal to the child's exit (``pytest -s``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .helpers import CORPUS, seed
+from .llm_server import ScriptedServer, answer_rows, dump, rule_truth
+from .test_bulk import RECORD_BYTES, _make_reports
+
+PY = [sys.executable, "-m", "extractor"]
+#: Generous bound on signal → exit (the issue asks for 5 s; the machine is shared).
+STOP_BOUND_S = 10.0
+NEEDS_MODEL = CORPUS / "015.txt"  # `--llm auto` sends its table 三 (unread cells) and nothing else
+CLEAN = ("000", "001", "002", "003")  # seeds the rules read completely: no request under auto
+
+
+@pytest.fixture
+def own_server() -> Iterator[ScriptedServer]:
+    """A server of this module's own: a request left hanging here never takes a later test's script."""
+    server = ScriptedServer()
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+def _launch(args: list[str]) -> subprocess.Popen[str]:
+    """``python -m extractor ARGS`` in its own process group, with the default SIGINT disposition
+    (a shell without job control would hand it SIGINT ignored)."""
+    return subprocess.Popen(
+        [*PY, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+
+
+def _wait_until(
+    proc: subprocess.Popen[str], ready: Callable[[], bool], what: str, timeout: float = 120
+) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end and proc.poll() is None:
+        if ready():
+            return
+        time.sleep(0.02)
+    if proc.poll() is not None:
+        pytest.fail(f"the run ended (exit {proc.returncode}) before {what}: {proc.communicate()[1][-2000:]}")
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.communicate()
+    pytest.fail(f"timed out waiting for {what}")
+
+
+def _stop(proc: subprocess.Popen[str], sig: int, label: str) -> tuple[float, str]:
+    """Send ``sig``; return the seconds until the process exited, and its stderr."""
+    t0 = time.monotonic()
+    proc.send_signal(sig)
+    try:
+        _, err = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        pytest.fail(f"{label}: still running 60 s after {signal.Signals(sig).name}")
+    elapsed = time.monotonic() - t0
+    print(f"\n[stop] {label} {signal.Signals(sig).name}: exit {proc.returncode} after {elapsed:.2f} s")
+    return elapsed, err
+
+
+def _lines(out: Path) -> int:
+    return out.read_bytes().count(b"\n") if out.exists() else 0
+
+
+def _records(out: Path) -> list[dict[str, Any]]:
+    """Every line of the output, each of which must be a whole record."""
+    data = out.read_bytes()
+    assert not data or data.endswith(b"\n"), "a torn last line"
+    return [json.loads(line) for line in data.splitlines()]
+
+
+def _group(pgid: int) -> list[int]:
+    """Live (not zombie) processes of a process group."""
+    found = []
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            stat = (d / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        if fields[0] != "Z" and int(fields[2]) == pgid:
+            found.append(int(d.name))
+    return found
+
+
+# ------------------------------------------------------------------------- during a model request
+def _llm_inputs(tmp_path: Path) -> Path:
+    d = tmp_path / "in"
+    d.mkdir()
+    for i in range(3):  # named to sort first: they take the request slots before the clean seeds start
+        (d / f"a{i}_needs_model.txt").write_text(
+            NEEDS_MODEL.read_text(encoding="utf-8") + f"\n附注{i}\n", encoding="utf-8"
+        )
+    for name in CLEAN:
+        shutil.copy(seed(name), d / f"b_{name}.txt")
+    return d
+
+
+def _llm_args(tmp_path: Path, server: ScriptedServer, src: Path) -> list[str]:
+    cfg = tmp_path / "llm.toml"  # deadlines far beyond the test: only the signal can end the request
+    cfg.write_text("timeout_s = 300\nmax_attempts = 1\nmax_total_s = 600\n", encoding="utf-8")
+    return ["extract", str(src), "-o", str(tmp_path / "r.jsonl"), "-q", "--model", "m", "--llm", "auto",
+            "--base-url", server.base_url, "--concurrency", "1", "--config", str(cfg),
+            "--cache-dir", str(tmp_path / "cache")]  # fmt: skip
+
+
+def _serve_truth(server: ScriptedServer) -> None:
+    _, located, reads = rule_truth(NEEDS_MODEL)
+    for t in reads:
+        server.default[t] = dump(answer_rows(reads[t], located.template))
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+@pytest.mark.parametrize("action", [{"hang": 120.0}, {"trickle": 0.5}], ids=["hanging", "trickling"])
+def test_a_signal_during_a_model_request_stops_the_run_at_once(
+    tmp_path: Path, own_server: ScriptedServer, action: dict[str, float], sig: int
+) -> None:
+    _serve_truth(own_server)
+    own_server.push("applications", action, action, action)
+    src = _llm_inputs(tmp_path)
+    out = tmp_path / "r.jsonl"
+    proc = _launch(_llm_args(tmp_path, own_server, src))
+    # The clean reports are written while the model requests hang: they wait for no request.
+    _wait_until(proc, lambda: bool(own_server.calls()) and _lines(out) >= len(CLEAN),
+                "a request in flight and the clean reports written")  # fmt: skip
+    before = _records(out)
+    elapsed, err = _stop(proc, sig, f"LLM {next(iter(action))} request")
+    assert proc.returncode == 128 + sig, err
+    assert elapsed < STOP_BOUND_S
+    assert "interrupted" in err and "--resume" in err
+    assert "Traceback" not in err and "Warning" not in err, err
+    after = _records(out)
+    assert after[: len(before)] == before
+    assert {Path(str(r["path"])).name for r in before} >= {f"b_{n}.txt" for n in CLEAN}
+    assert all(set(r["table_methods"].values()) == {"rules"} for r in before)
+    assert _group(proc.pid) == []
+
+    own_server.script.clear()  # the endpoint answers now: --resume finishes the three left undone
+    res = subprocess.run([*PY, *_llm_args(tmp_path, own_server, src), "--resume"], capture_output=True,
+                         text=True, timeout=300)  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    recs = _records(out)
+    names = sorted(Path(str(r["path"])).name for r in recs)
+    assert names == sorted(p.name for p in src.iterdir())
+    assert all(r["status"] != "error" for r in recs)
+
+
+# --------------------------------------------------------------------------- during a slow file
+def _slow_report(path: Path) -> None:
+    """A real report followed by ~6 MB of table-like lines: a few seconds in the reader."""
+    body = seed("001").read_text(encoding="utf-8")
+    filler = "".join(f"| 第{i}项 | {i} | {i * 7} | {i % 13} | 其他 |\n" for i in range(4000))
+    with path.open("w", encoding="utf-8") as fh:
+        fh.write(body)
+        while fh.tell() < 6 * 1024 * 1024:
+            fh.write(filler)
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_during_a_slow_file_stops_the_run_at_once(tmp_path: Path, sig: int, jobs: str) -> None:
+    d = tmp_path / "in"
+    _make_reports(d, 6)  # r00000 … r00005, read in a few ms each
+    for i in range(2):
+        _slow_report(d / f"s{i}_slow.txt")  # sort after the quick ones
+    out = tmp_path / "r.jsonl"
+    cmd = ["extract", str(d), "-o", str(out), "-q", "-j", jobs, "--file-timeout", "600"]
+    proc = _launch(cmd)
+    _wait_until(proc, lambda: _lines(out) >= 6, "the quick reports written")
+    time.sleep(0.3)  # inside the slow files now
+    assert proc.poll() is None
+    before = _records(out)
+    elapsed, err = _stop(proc, sig, f"slow file, --jobs {jobs}")
+    assert proc.returncode == 128 + sig, err
+    assert elapsed < STOP_BOUND_S
+    assert "interrupted" in err and "Traceback" not in err
+    undone = re.search(r"(\d+) input\(s\) in progress left undone", err)
+    assert undone and int(undone.group(1)) >= 1, err  # stopped inside a slow file, not between files
+    assert _records(out) == before and len(before) == 6
+    time.sleep(0.2)
+    assert _group(proc.pid) == [], "a worker outlived the run"
+
+
+# ---------------------------------------------------------------- SIGKILL of a --jobs 2 parent
+def test_workers_die_with_a_killed_parent_and_resume_finishes(tmp_path: Path) -> None:
+    paths = _make_reports(tmp_path / "in", 1500)
+    out = tmp_path / "r.jsonl"
+    cmd = ["extract", str(tmp_path / "in"), "-o", str(out), "-q", "-j", "2"]
+    proc = _launch(cmd)
+    _wait_until(proc, lambda: out.exists() and out.stat().st_size > 100 * RECORD_BYTES // 4, "records")
+    workers = [p for p in _group(proc.pid) if p != proc.pid]
+    assert len(workers) >= 2, "expected the two worker processes"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()  # not communicate(): orphaned workers would hold its pipes open
+    t0 = time.monotonic()
+    while _group(proc.pid) and time.monotonic() - t0 < 5:
+        time.sleep(0.02)
+    left = _group(proc.pid)
+    print(f"\n[stop] SIGKILL of a --jobs 2 parent: workers gone after {time.monotonic() - t0:.2f} s")
+    for pid in left:
+        os.kill(pid, signal.SIGKILL)  # do not leak them into the rest of the suite
+    proc.communicate()
+    assert left == [], f"orphaned workers: {left}"
+
+    partial = _lines(out)
+    assert 0 < partial < len(paths)
+    res = subprocess.run([*PY, *cmd, "--resume"], capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr
+    got = [str(r["path"]) for r in _records(out)]
+    assert len(got) == len(set(got)) == len(paths)
+    assert set(got) == {str(p) for p in paths}
+
+
+def test_a_worker_killed_midway_does_not_end_the_run(tmp_path: Path) -> None:
+    """A worker that dies (here SIGKILL, as the OOM killer sends) breaks the process pool: the run
+    goes on, the items the pool held are run again one by one, every input gets one record."""
+    d = tmp_path / "in"
+    quick = _make_reports(d, 6)
+    slow = [d / f"s{i}_slow.txt" for i in range(2)]
+    for p in slow:
+        _slow_report(p)
+    more = _make_reports(tmp_path / "in" / "z_after", 4)  # after the slow ones: a fresh pool reads them
+    out = tmp_path / "r.jsonl"
+    proc = _launch(["extract", str(d), "-o", str(out), "-q", "-j", "2", "--file-timeout", "600"])
+    _wait_until(proc, lambda: _lines(out) >= 6, "the quick reports written")
+    time.sleep(0.3)
+    workers = [p for p in _group(proc.pid) if p != proc.pid]
+    assert workers, "no worker process to kill"
+    os.kill(workers[0], signal.SIGKILL)
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err
+    recs = _records(out)
+    assert sorted(str(r["path"]) for r in recs) == sorted(str(p) for p in [*quick, *slow, *more])
+    assert all(r["status"] == "verified" for r in recs), [(r["path"], r["error"]) for r in recs]
