@@ -19,10 +19,15 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from .helpers import CORPUS, seed
 from .llm_server import ScriptedServer, answer_rows, dump, rule_truth
+from .service_server import running as running_server
+from .service_server import start as start_server
+from .service_server import stop as stop_server
+from .service_server import wait_job
 from .test_bulk import RECORD_BYTES, _make_reports
 
 PY = [sys.executable, "-m", "extractor"]
@@ -261,3 +266,55 @@ def test_a_worker_killed_midway_does_not_end_the_run(tmp_path: Path) -> None:
     recs = _records(out)
     assert sorted(str(r["path"]) for r in recs) == sorted(str(p) for p in [*quick, *slow, *more])
     assert all(r["status"] == "verified" for r in recs), [(r["path"], r["error"]) for r in recs]
+
+
+# ------------------------------------------------------------------------------- the service
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_serve_stops_at_once_during_a_model_request_and_resumes_the_job(
+    tmp_path: Path, own_server: ScriptedServer, sig: int
+) -> None:
+    """``serve`` as ``extract``: a signal while a job's model request hangs cancels the request
+    (the server leaves cleanly, not by abandoning a blocked job), and the job resumes on restart."""
+    _serve_truth(own_server)
+    own_server.push("applications", {"hang": 120.0}, {"hang": 120.0}, {"hang": 120.0})
+    src = _llm_inputs(tmp_path)
+    cfg = tmp_path / "llm.toml"
+    cfg.write_text("timeout_s = 300\nmax_attempts = 1\nmax_total_s = 600\n", encoding="utf-8")
+    args = ["--model", "m", "--llm", "auto", "--base-url", own_server.base_url, "--config", str(cfg),
+            "--cache-dir", str(tmp_path / "cache")]  # fmt: skip
+    proc, base = start_server(tmp_path / "data", *args)
+    try:
+        with httpx.Client(base_url=base, timeout=30) as client:
+            files = [("files", (p.name, p.read_bytes())) for p in sorted(src.iterdir())]
+            job_id = client.post("/v1/jobs", files=files).json()["id"]
+            end = time.monotonic() + 120
+            while not (own_server.calls() and client.get(f"/v1/jobs/{job_id}").json()["done"] >= len(CLEAN)):
+                assert time.monotonic() < end, "no request in flight with the clean reports stored"
+                time.sleep(0.05)
+        t0 = time.monotonic()
+        proc.send_signal(sig)
+        code = proc.wait(60)
+        elapsed = time.monotonic() - t0
+        out = proc.stdout.read().decode() if proc.stdout else ""
+        print(
+            f"\nserve, hanging model request, {signal.Signals(sig).name}: exit {code} after {elapsed:.2f} s"
+        )
+        assert code == 128 + sig and elapsed < STOP_BOUND_S, out
+        assert "still blocked" not in out and "Traceback" not in out, out
+    finally:
+        stop_server(proc)
+    own_server.script.clear()  # the endpoint answers now: the job resumes and finishes
+    asked_before = len(own_server.calls("applications"))
+    with running_server(tmp_path / "data", *args) as base, httpx.Client(base_url=base, timeout=30) as client:
+        prog = wait_job(client, job_id)
+        assert prog["state"] == "done", prog
+        recs = [json.loads(x) for x in client.get(f"/v1/jobs/{job_id}/records").text.splitlines()]
+    names = sorted(Path(str(r["path"])).name for r in recs)
+    assert names == sorted(p.name for p in src.iterdir())  # one record per input, none twice
+    assert all(r["status"] != "error" for r in recs)
+    heard = [r for r in recs if "needs_model" in str(r["path"])]
+    asked_again = len(own_server.calls("applications")) - asked_before
+    assert len(heard) == 3 and asked_again >= 3, asked_again
+    assert all(
+        any(f["check"].startswith("llm.") for f in r["findings"]) for r in heard
+    )  # the cancelled requests became no record: asked again after the restart

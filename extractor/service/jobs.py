@@ -181,6 +181,9 @@ class JobManager:
             for ev in self._stop.values():
                 ev.set()
             threads = list(self._threads.values())
+        client = getattr(self.options.hook, "client", None)
+        if client is not None:  # in-flight model requests: the client's own cancellation
+            client.cancel_all()
         for t in threads:
             t.join(timeout / max(1, len(threads)))
 

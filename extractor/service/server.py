@@ -71,6 +71,8 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> int:
         # A job still blocked (a model that never answers, a stuck read): its records so far are
         # committed and it resumes on the next start, so leave now rather than wait for it at exit.
         app.state.manager.release_engine()
+        print("extractor serve: a job is still blocked (a stuck read?); leaving without it, it resumes "
+              "on the next start", file=sys.stderr)  # fmt: skip
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)
