@@ -25,7 +25,7 @@ from extractor.spec import (
     TABLE_KEYS,
 )
 
-__all__ = ["VerifyInput", "YearTables", "cross_checks", "status_of", "verify"]
+__all__ = ["IDENTITY_CHECKS", "VerifyInput", "YearTables", "cross_checks", "status_of", "verify"]
 
 LabelMatch = tuple[str, str]  # (match kind: exact|fuzzy|missing, label as printed)
 
@@ -304,13 +304,22 @@ def _ungrounded(table: str, row: str, col: str, v: object) -> Finding:
     )
 
 
+#: Checks that test the report's own arithmetic. Failing one means the source contradicts
+#: itself, which is a finding about the report, not about the reading.
+IDENTITY_CHECKS: Final = frozenset({"H1", "H2", "H3", "H4"})
+
+
 def status_of(findings: list[Finding]) -> Status:
-    """verified / source_inconsistent / needs_review from the findings of a readable report."""
-    blocking = [f for f in findings if f.severity == "error" and not f.check.startswith("H")]
-    if blocking:
+    """verified / source_inconsistent / needs_review from the findings of a readable report.
+
+    Decided by what each check means, never by its name: an identity failure (H1–H4) makes a
+    faithfully read report ``source_inconsistent``; any other error — a value outside its domain
+    (H5), an unread, ungrounded or ambiguous cell, a missing label or table — means the reading
+    itself is in doubt, so the report needs review even when identities fail too.
+    """
+    errors = [f for f in findings if f.severity == "error"]
+    if any(f.check not in IDENTITY_CHECKS for f in errors):
         return "needs_review"
-    if any(f.severity == "error" and f.check in ("H1", "H2", "H3", "H4") for f in findings):
+    if errors:
         return "source_inconsistent"
-    if any(f.severity == "error" for f in findings):  # H5: a value outside its domain
-        return "needs_review"
     return "verified"

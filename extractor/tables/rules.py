@@ -8,7 +8,9 @@ cannot be read stays ``None`` with a finding; nothing is ever filled in.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from typing import Final
 
 from extractor.models import CellValue, Finding, TableValues
 from extractor.read.normalise import SqMap, SubMap, fold_for_match, squeeze_for_match
@@ -178,7 +180,7 @@ def _h4(cells: tuple[str, ...]) -> bool:
 def read_review(region: str) -> TableRead:
     table = "review_litigation"
     findings: list[Finding] = []
-    atoms = atoms_of(region)
+    atoms = atoms_of(_review_body(region))
     f = fit(atoms, 15, _h4)
     labels = {
         g: LabelHit(g, "exact" if g == "review" or "行政诉讼" in region else "fuzzy") for g in REVIEW_GROUPS
@@ -231,6 +233,15 @@ def read_review(region: str) -> TableRead:
             )
         )
     return TableRead(table, values, labels, region, findings)
+
+
+_DATA_LINE: Final = re.compile(r"\d|(?:^|[\t|])[ \t]*(?:/|-|—|无)[ \t]*(?:[\t|]|$)")
+
+
+def _review_body(region: str) -> str:
+    """Table 四 with its header-only lines blanked: the empty header cells above the data row
+    (``行政复议\t\t\t\t行政诉讼``) must not count as blank data cells."""
+    return "\n".join(ln if _DATA_LINE.search(ln) else "" for ln in region.split("\n"))
 
 
 def _has_header(region: str) -> bool:
