@@ -13,7 +13,7 @@ import itertools
 
 from extractor.models import CellValue, Finding, TableValues
 from extractor.spec import APPLICANT_COLUMNS, APPLICATION_ROWS, OUTCOME_ROWS, RowSpec
-from extractor.tables.cells import Atom, Fit, as_int, atoms_of, fit, to_value
+from extractor.tables.cells import Atom, Fit, as_int, atoms_of, empty_lines_are_cells, fit, to_value
 from extractor.tables.rules import (
     MAX_COMBINATIONS,
     Squeezed,
@@ -57,12 +57,13 @@ def read_applications(region: str, template: str | None, squeezed: Squeezed | No
     atoms: dict[str, list[Atom]] = {}
     forced: list[str] = []
     zeroed: list[str] = []
+    lines = empty_lines_are_cells(region)
     for spec in rows:
         seg = segs.get(spec.key)
         if seg is None:
             continue
         atoms[spec.key] = atoms_of(seg, stop_at_text=True)
-        fits[spec.key] = fit(atoms[spec.key], 7, _h3, blank_row_ok=True)
+        fits[spec.key] = fit(atoms[spec.key], 7, _h3, blank_row_ok=True, empty_lines=lines)
     findings += _read_blocks(rows, fits, atoms)
     chosen, resolution = _resolve_applications(fits, variant)
     values: TableValues = {}
@@ -121,7 +122,8 @@ def _read_blocks(
         nums = [a for a in atoms.get(key, []) if a.kind == "num"]
         block = [*run, key]
         k = len(block)
-        if k > 1 and f.how == "none" and len(nums) == 7 * k and len(nums) == len(atoms[key]):
+        printed = [a for a in atoms.get(key, []) if a.kind != "line"]
+        if k > 1 and f.how == "none" and len(nums) == 7 * k and len(nums) == len(printed):
             texts = [a.text for a in nums]
             by_row = [tuple(texts[7 * i : 7 * i + 7]) for i in range(k)]
             by_col = [tuple(texts[c * k + i] for c in range(7)) for i in range(k)]

@@ -34,7 +34,9 @@ _LABEL_NUMBER: Final = re.compile(r"(?<![\d.])[1-9][.．、,，](?=[ \t]*[\u3400
 
 _VALUE: Final = re.compile(r"([+\-]?)(\d+)(\.\d+)?(万元|元|万|件|个|项|次|条|宗)?")
 
-AtomKind = Literal["num", "blank", "marker"]
+#: ``blank``: an empty cell between two inline separators (``\t\t``, ``| |``); ``line``: an empty
+#: piece bordered by a line break — a blank cell only where the row's cell count proves it.
+AtomKind = Literal["num", "blank", "marker", "line"]
 
 
 class Atom(NamedTuple):
@@ -58,17 +60,21 @@ class Atom(NamedTuple):
 
 
 _BLANK: Final = Atom("blank", "")
+_LINE: Final = Atom("line", "")
+#: What :func:`clean_segment` leaves where it removed text: not a cell at all (a group heading
+#: or an annotation is not a blank data cell).
+_CUT: Final = "\ue001"
 
 
 def clean_segment(seg: str) -> str:
     if "---" in seg:
         seg = _MD_RULE.sub(" ", seg)
     if "(" in seg or "（" in seg:
-        seg = _ORDINAL.sub(" ", seg)
-        seg = _PAREN_NUMBER.sub(" ", seg)
-        seg = _ANNOTATION.sub(" ", seg)
+        seg = _ORDINAL.sub(_CUT, seg)
+        seg = _PAREN_NUMBER.sub(_CUT, seg)
+        seg = _ANNOTATION.sub(_CUT, seg)
     if _NOISE_HINT.search(seg):
-        seg = _NOISE.sub(" ", seg)
+        seg = _NOISE.sub(_CUT, seg)
     if _LABEL_NUMBER_HINT.search(seg):
         seg = _LABEL_NUMBER.sub(" ", seg)
     return seg
@@ -84,7 +90,7 @@ def atoms_of(segment: str, *, stop_at_text: bool = False) -> list[Atom]:
     ``stop_at_text``: a row's cells end at the first text-only cell that follows them (an
     unrecognised extra row such as 其他主动公开文件 must not lend its numbers to the row above).
     """
-    parts = _SEPARATORS.split(clean_segment(segment))
+    parts = _SEPARATORS.split(_own_lines(clean_segment(segment)))
     atoms: list[Atom] = []
     last = len(parts) - 1
     seen_value = False
@@ -97,13 +103,15 @@ def atoms_of(segment: str, *, stop_at_text: bool = False) -> list[Atom]:
                 seen_value = True
                 continue
             if not stripped:
-                if 0 < i < last and parts[i - 1] != "\n" and parts[i + 1] != "\n":
-                    atoms.append(_BLANK)
+                if 0 < i < last:
+                    kind = _blank_kind(parts[i - 1], parts[i + 1])
+                    if kind is not None:
+                        atoms.append(kind)
                 continue
-        elif SPAN in stripped:
-            stripped = stripped.replace(SPAN, "").strip()
+        elif SPAN in stripped or _CUT in stripped:
+            stripped = stripped.replace(SPAN, "").replace(_CUT, "").strip()
             if not stripped:
-                continue  # a cell covered by a rowspan/colspan: no cell of its own
+                continue  # a cell covered by a rowspan/colspan, or removed text: no cell of its own
         if stripped in MARKERS:
             atoms.append(Atom("marker", stripped))
             seen_value = True
@@ -116,6 +124,28 @@ def atoms_of(segment: str, *, stop_at_text: bool = False) -> list[Atom]:
         atoms.extend(Atom("num", tok) for tok in tokens)
         seen_value = True
     return atoms
+
+
+def _blank_kind(before: str, after: str) -> Atom | None:
+    """An empty piece between two separators: a blank cell between inline separators; a possible
+    blank at a line end of tab rows or on an empty line; nothing outside a pipe row's ``|``."""
+    if before != "\n" and after != "\n":
+        return _BLANK
+    if before == "|" or after == "|":
+        return None
+    return _LINE
+
+
+_VALUE_HINT: Final = re.compile(r"\d|(?:^|[\t|])[ \t]*(?:/|-{1,2}|—{1,2}|–|无|\\)[ \t]*(?:[\t|]|$)")
+
+
+def _own_lines(segment: str) -> str:
+    """Drop the segment's last line when it holds no value: the cells printed before the next
+    row's label on its own line (``\t\t1.属于…``) belong to that row, not to this one."""
+    cut = segment.rfind("\n")
+    if cut >= 0 and not _VALUE_HINT.search(segment, cut + 1):
+        return segment[: cut + 1]
+    return segment
 
 
 @dataclass
@@ -140,13 +170,30 @@ def fit(
     accept: Callable[[tuple[str, ...]], bool] | None = None,
     *,
     blank_row_ok: bool = False,
+    empty_lines: bool = True,
 ) -> Fit:
-    """Fit atoms to ``n`` cells. ``blank_row_ok``: exactly n blank cells form a valid row."""
-    items = list(atoms)
-    while len(items) > n and items and items[0].kind == "blank":
-        items.pop(0)
-    while len(items) > n and items and items[-1].kind == "blank":
-        items.pop()
+    """Fit atoms to ``n`` cells. ``blank_row_ok``: exactly n blank cells form a valid row.
+    ``empty_lines``: an empty line may be a blank cell (false where the text separates every
+    line by an empty one, see :func:`empty_lines_are_cells`)."""
+    if not empty_lines:
+        atoms = [a for a in atoms if a.kind != "line"]
+    definite = [a for a in atoms if a.kind != "line"]
+    options = _trimmed(definite, n)
+    if len(options) > 1:
+        return _either_end(options, n, accept, definite)
+    items = options[0]
+    if len(items) != n and len(definite) != len(atoms):
+        # Empty lines count as cells only where they make the row's cell count exactly n.
+        every = [
+            [_BLANK if a.kind == "line" else a for a in o]
+            for o in _trimmed(list(atoms), n, kinds=("blank", "line"))
+        ]
+        if len(every) > 1:
+            return _either_end(every, n, accept, list(atoms))
+        if len(every[0]) == n:
+            items = every[0]
+        elif _line_between_values(atoms):
+            return Fit([], "none", _UNPROVEN_BLANKS, printed=_shown(atoms))
     printed = " ".join(a.text or "□" for a in items)
     nums = [a for a in items if a.kind == "num"]
     if not items:
@@ -185,6 +232,62 @@ def fit(
         )
     how: Literal["positional", "split"] = "positional" if len(tokens) == n else "split"
     return Fit(cands, how, raw_count=total, printed=printed)
+
+
+_AMBIGUOUS_BLANKS: Final = (
+    "blank cells at both ends of the row: which of them are the row's cells cannot be told"
+)
+_UNPROVEN_BLANKS: Final = (
+    "empty lines stand between the values but their count does not prove which cells are blank"
+)
+
+
+def _shown(atoms: Sequence[Atom]) -> str:
+    return " ".join(a.text or "□" for a in atoms)
+
+
+def _trimmed(items: list[Atom], n: int, kinds: tuple[str, ...] = ("blank",)) -> list[list[Atom]]:
+    """The ways to drop surplus blank cells from the ends of a row (layout cells: empty label
+    columns, padding). Several ways when the surplus could come off either end."""
+    extra = len(items) - n
+    if extra <= 0:
+        return [items]
+    lead = next((i for i, a in enumerate(items) if a.kind not in kinds), len(items))
+    trail = next((i for i, a in enumerate(reversed(items)) if a.kind not in kinds), len(items))
+    options = {
+        tuple(items[a : len(items) - (extra - a)]) for a in range(min(lead, extra) + 1) if extra - a <= trail
+    }
+    if not options:  # more cells than blanks at the ends: the caller says so
+        a = min(lead, extra)
+        return [items[a : len(items) - min(trail, extra - a)]]
+    return [list(o) for o in sorted(options)]
+
+
+def _either_end(
+    options: list[list[Atom]], n: int, accept: Callable[[tuple[str, ...]], bool] | None, atoms: list[Atom]
+) -> Fit:
+    """Surplus blanks at both ends: only the row's identity may tell which end is layout."""
+    cands = [tuple(a.text for a in o) for o in options if all(a.valid_single for a in o)]
+    kept = list(dict.fromkeys(c for c in cands if accept is not None and accept(c)))
+    if len(kept) == 1:
+        return Fit(kept, "positional", raw_count=len(cands), printed=_shown(atoms))
+    return Fit([], "none", _AMBIGUOUS_BLANKS, printed=_shown(atoms))
+
+
+def empty_lines_are_cells(region: str) -> bool:
+    """False for text that puts an empty line after most lines (PDF text layers, pasted pages):
+    there an empty line is spacing, never a cell."""
+    lines = region.split("\n")
+    filled = [i for i, ln in enumerate(lines[:-1]) if ln.strip()]
+    if not filled:
+        return True
+    spaced = sum(1 for i in filled if not lines[i + 1].strip())
+    return spaced * 2 < len(filled)
+
+
+def _line_between_values(atoms: Sequence[Atom]) -> bool:
+    values = [i for i, a in enumerate(atoms) if a.kind in ("num", "marker")]
+    return bool(values) and any(a.kind == "line" for a in atoms[values[0] : values[-1]])
 
 
 def to_value(text: str, *, money_yuan: bool = False) -> CellValue:

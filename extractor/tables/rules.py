@@ -9,18 +9,19 @@ cannot be read stays ``None`` with a finding; nothing is ever filled in.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Final
 
 from extractor.models import CellValue, Finding, TableValues
-from extractor.read.normalise import SqMap, SubMap, fold_for_match, squeeze_for_match
+from extractor.read.normalise import SPAN, SqMap, SubMap, fold_for_match, squeeze_for_match
 from extractor.spec import (
     ACTIVE_ROWS,
     REVIEW_COLUMNS,
     REVIEW_GROUPS,
     RowSpec,
 )
-from extractor.tables.cells import Atom, Fit, as_int, atoms_of, fit, to_value
+from extractor.tables.cells import MARKERS, Atom, Fit, as_int, atoms_of, empty_lines_are_cells, fit, to_value
 
 MAX_COMBINATIONS = 50_000
 
@@ -180,8 +181,9 @@ def _h4(cells: tuple[str, ...]) -> bool:
 def read_review(region: str) -> TableRead:
     table = "review_litigation"
     findings: list[Finding] = []
-    atoms = atoms_of(_review_body(region))
-    f = fit(atoms, 15, _h4)
+    body = _review_body(region)
+    atoms = atoms_of(body)
+    f = fit(atoms, 15, _h4, empty_lines=empty_lines_are_cells(region))
     labels = {
         g: LabelHit(g, "exact" if g == "review" or "行政诉讼" in region else "fuzzy") for g in REVIEW_GROUPS
     }
@@ -241,7 +243,63 @@ _DATA_LINE: Final = re.compile(r"\d|(?:^|[\t|])[ \t]*(?:/|-|—|无)[ \t]*(?:[\t
 def _review_body(region: str) -> str:
     """Table 四 with its header-only lines blanked: the empty header cells above the data row
     (``行政复议\t\t\t\t行政诉讼``) must not count as blank data cells."""
-    return "\n".join(ln if _DATA_LINE.search(ln) else "" for ln in region.split("\n"))
+    lines = region.split("\n")
+    data = [i for i, ln in enumerate(lines) if _DATA_LINE.search(ln)]
+    if not data:
+        return region
+    start, end = data[0], data[-1] + 1
+    while start > 0 and not lines[start - 1].strip():  # empty lines just above: blank cells, maybe
+        start -= 1
+    while end < len(lines) and not lines[end].strip():
+        end += 1
+    return "\n" + "\n".join(lines[start:end]) + "\n"
+
+
+_MONEY_COLS: Final = frozenset({"amount", "amount_wan_yuan"})
+
+
+def _domain(spec: RowSpec) -> Callable[[tuple[str, ...]], bool]:
+    """Cells that fit their columns: counts are whole and unsigned, only 本年增/减 has a sign,
+    only money has decimals or a unit (used to choose where blanks at both ends are ambiguous)."""
+
+    def ok(cells: tuple[str, ...]) -> bool:
+        for col, text in zip(spec.columns, cells, strict=True):
+            t = text.strip()
+            if not t or t in MARKERS:
+                continue
+            if t[0] in "+-" and col not in spec.signed:
+                return False
+            if col not in _MONEY_COLS and ("." in t or "元" in t or "万" in t):
+                return False
+        return True
+
+    return ok
+
+
+def _fields(line: str) -> list[str] | None:
+    if "|" in line:
+        return line.strip().strip("|").split("|")
+    return line.split("\t") if "\t" in line else None
+
+
+def _header_aligned(region: str, hit: LabelHit, n: int) -> list[Atom] | None:
+    """A table 二 grid row read by column: the cells under the block header's printed column
+    labels (``信息内容 | 本年增/减 | 处理决定数量 | <padding>``), so grid padding is never a cell."""
+    if hit.start < 0:
+        return None
+    start = region.rfind("\n", 0, hit.start) + 1
+    end = region.find("\n", hit.end)
+    head_at = region.rfind("信息内容", 0, start)
+    if head_at < 0:
+        return None
+    head_line = region[region.rfind("\n", 0, head_at) + 1 : region.find("\n", head_at)]
+    row, head = _fields(region[start : end if end >= 0 else len(region)]), _fields(head_line)
+    if row is None or head is None or len(row) != len(head) or "信息内容" not in head[0]:
+        return None
+    cells = [c for c, h in zip(row[1:], head[1:], strict=True) if h.strip()]
+    if len(cells) != n or any(SPAN in c for c in cells):
+        return None
+    return atoms_of("\t" + "\t".join(c.strip() for c in cells) + "\t")
 
 
 def _has_header(region: str) -> bool:
@@ -268,13 +326,16 @@ def read_active(region: str, template: str, squeezed: Squeezed | None = None) ->
     values: TableValues = {}
     forced: list[str] = []
     zeroed: list[str] = []
+    lines = empty_lines_are_cells(region)
     for spec in rows:
         n = len(spec.columns)
         seg = segs.get(spec.key)
         values[spec.key] = dict.fromkeys(spec.columns)
         if seg is None:
             continue
-        f = fit(atoms_of(seg, stop_at_text=True), n)
+        aligned = _header_aligned(region, hits[spec.key], n)
+        atoms = aligned if aligned is not None else atoms_of(seg, stop_at_text=True)
+        f = fit(atoms, n, _domain(spec), blank_row_ok=True, empty_lines=lines)
         if len(f.candidates) != 1:
             why = "and table 二 has no identity to choose"
             findings.append(unread_row_finding(table, spec.key, f, why))
