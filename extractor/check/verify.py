@@ -27,7 +27,7 @@ from extractor.spec import (
 
 __all__ = ["IDENTITY_CHECKS", "VerifyInput", "YearTables", "cross_checks", "status_of", "verify"]
 
-LabelMatch = tuple[str, str]  # (match kind: exact|fuzzy|missing, label as printed)
+LabelMatch = tuple[str, str]  # (match kind: exact|fuzzy|near|missing, label as printed)
 
 
 @dataclass
@@ -71,6 +71,12 @@ def verify(inp: VerifyInput) -> list[Finding]:
     return out
 
 
+_LABELS: Final = {
+    **{("active_disclosure", r.key): r.label for rows in ACTIVE_ROWS.values() for r in rows},
+    **{("applications", r.key): r.label for rows in APPLICATION_ROWS.values() for r in rows},
+}
+
+
 def _check_labels(inp: VerifyInput) -> list[Finding]:
     out = []
     for table, rows in inp.labels.items():
@@ -83,6 +89,19 @@ def _check_labels(inp: VerifyInput) -> list[Finding]:
                         f"row label for '{row}' not found in the table",
                         table=table,
                         row=row,
+                    )
+                )
+            elif kind == "near":
+                out.append(
+                    _f(
+                        "label",
+                        "warning",
+                        f"row '{row}' ({_LABELS.get((table, row), row)}) read from the misprinted label "
+                        f"'{printed}': it stands where the template puts this row, between the rows "
+                        "found before and after it",
+                        table=table,
+                        row=row,
+                        actual=printed,
                     )
                 )
             elif kind == "fuzzy":

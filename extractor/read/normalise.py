@@ -48,6 +48,8 @@ _TABLE: Final = str.maketrans({**_FULLWIDTH, **_SPACES, **_DROP, **_SIGNS, **_TR
 _NEEDS_TABLE: Final = re.compile("[" + "".join(re.escape(chr(k)) for k in _TABLE) + "]")
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?:\D|$))")
 _CRLF = re.compile(r"\r\n?")
+#: Inline pinyin glosses on mirrored pages: ``規(guī)章`` → ``規章``.
+_GLOSS = re.compile(r"(?<=[\u3400-\u9fff])[(（][a-zA-Zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿ]{1,7}[)）]")
 
 
 def normalise_text(text: str) -> str:
@@ -60,6 +62,8 @@ def normalise_text(text: str) -> str:
         for ch in found:
             rep = _TABLE[ord(ch)]
             text = text.replace(ch, rep if isinstance(rep, str) else "")
+    if "(" in text or "（" in text:
+        text = _GLOSS.sub("", text)
     # "1,234" → "1234" only where the comma groups exactly three digits.
     return _THOUSANDS.sub("", text)
 

@@ -22,6 +22,7 @@ from extractor.spec import (
     RowSpec,
 )
 from extractor.tables.cells import MARKERS, Atom, Fit, as_int, atoms_of, empty_lines_are_cells, fit, to_value
+from extractor.tables.labels import best_near
 
 MAX_COMBINATIONS = 50_000
 
@@ -29,7 +30,7 @@ MAX_COMBINATIONS = 50_000
 @dataclass
 class LabelHit:
     key: str
-    match: str  # "exact" | "fuzzy" | "missing"
+    match: str  # "exact" | "fuzzy" (a listed variant) | "near" (a misprint, by position) | "missing"
     printed: str = ""
     start: int = -1  # offsets in the region text
     end: int = -1
@@ -83,13 +84,15 @@ class SqueezedText:
             best = (p0, p0 + len(primary), "exact")
         if best is None:
             return None
-        start = best[0]
+        return self.with_number(spec, best[0]), best[1], best[2]
+
+    def with_number(self, spec: RowSpec, start: int) -> int:
+        """Back up over the sub-item ordinal printed before a label ("2." …)."""
         if spec.number:
             for prefix in (f"{spec.number}.", f"{spec.number},", f"({spec.number})"):
                 if self.sq[max(0, start - len(prefix)) : start] == prefix:
-                    start -= len(prefix)
-                    break
-        return start, best[1], best[2]
+                    return start - len(prefix)
+        return start
 
     def to_text(self, sq_start: int, sq_end: int) -> tuple[int, int]:
         return self.pos[sq_start], self.pos[sq_end - 1] + 1
@@ -108,7 +111,28 @@ def locate_rows(sq: SqueezedText, rows: tuple[RowSpec, ...], sequential: bool) -
         hits[spec.key] = LabelHit(spec.key, kind, sq.text[ts:te], ts, te)
         if sequential:
             cursor = e
+    _near_misses(sq, rows, hits)
     return hits
+
+
+def _near_misses(sq: SqueezedText, rows: tuple[RowSpec, ...], hits: dict[str, LabelHit]) -> None:
+    """Rows still missing: search the text between the neighbouring rows that were found, in
+    template order, for a misprinted label (see :mod:`extractor.tables.labels`)."""
+    keys = [r.key for r in rows]
+    for k, spec in enumerate(rows):
+        if hits[spec.key].match != "missing":
+            continue
+        before = next((hits[x] for x in reversed(keys[:k]) if hits[x].start >= 0), None)
+        after = next((hits[x] for x in keys[k + 1 :] if hits[x].start >= 0), None)
+        lo = sq.pos.index_at(before.end) if before else 0
+        hi = sq.pos.index_at(after.start) if after else len(sq.sq)
+        if (before is None and after is None) or lo >= hi:
+            continue
+        got = best_near(sq.sq, spec.patterns, lo, hi)
+        if got is None:
+            continue
+        ts, te = sq.to_text(sq.with_number(spec, max(lo, got[0])), got[1])
+        hits[spec.key] = LabelHit(spec.key, "near", sq.text[ts:te], ts, te)
 
 
 def segments_of(
