@@ -103,10 +103,12 @@ def atoms_of(segment: str, *, stop_at_text: bool = False) -> list[Atom]:
                 seen_value = True
                 continue
             if not stripped:
-                if 0 < i < last:
-                    kind = _blank_kind(parts[i - 1], parts[i + 1])
-                    if kind is not None:
-                        atoms.append(kind)
+                if 0 < i < last:  # see _blank_kind (inlined: this loop is the hot path)
+                    before, after = parts[i - 1], parts[i + 1]
+                    if before != "\n" and after != "\n":
+                        atoms.append(_BLANK)
+                    elif before != "|" and after != "|":
+                        atoms.append(_LINE)
                 continue
         elif SPAN in stripped or _CUT in stripped:
             stripped = stripped.replace(SPAN, "").replace(_CUT, "").strip()
@@ -136,6 +138,7 @@ def _blank_kind(before: str, after: str) -> Atom | None:
     return _LINE
 
 
+_LAYOUT: Final = " \t|" + SPAN + _CUT
 _VALUE_HINT: Final = re.compile(r"\d|(?:^|[\t|])[ \t]*(?:/|-{1,2}|—{1,2}|–|无|\\)[ \t]*(?:[\t|]|$)")
 
 
@@ -143,7 +146,10 @@ def _own_lines(segment: str) -> str:
     """Drop the segment's last line when it holds no value: the cells printed before the next
     row's label on its own line (``\t\t1.属于…``) belong to that row, not to this one."""
     cut = segment.rfind("\n")
-    if cut >= 0 and not _VALUE_HINT.search(segment, cut + 1):
+    if cut < 0:
+        return segment
+    tail = segment[cut + 1 :]
+    if not tail.strip(_LAYOUT) or not _VALUE_HINT.search(tail):
         return segment[: cut + 1]
     return segment
 
@@ -175,25 +181,21 @@ def fit(
     """Fit atoms to ``n`` cells. ``blank_row_ok``: exactly n blank cells form a valid row.
     ``empty_lines``: an empty line may be a blank cell (false where the text separates every
     line by an empty one, see :func:`empty_lines_are_cells`)."""
-    if not empty_lines:
-        atoms = [a for a in atoms if a.kind != "line"]
-    definite = [a for a in atoms if a.kind != "line"]
-    options = _trimmed(definite, n)
-    if len(options) > 1:
-        return _either_end(options, n, accept, definite)
-    items = options[0]
-    if len(items) != n and len(definite) != len(atoms):
-        # Empty lines count as cells only where they make the row's cell count exactly n.
-        every = [
-            [_BLANK if a.kind == "line" else a for a in o]
-            for o in _trimmed(list(atoms), n, kinds=("blank", "line"))
-        ]
-        if len(every) > 1:
-            return _either_end(every, n, accept, list(atoms))
-        if len(every[0]) == n:
-            items = every[0]
-        elif _line_between_values(atoms):
-            return Fit([], "none", _UNPROVEN_BLANKS, printed=_shown(atoms))
+    items = atoms
+    if _LINE in atoms:
+        items = [a for a in atoms if a.kind != "line"]
+        if not empty_lines:
+            atoms = items
+    if len(items) > n:
+        options = _trimmed(list(items), n)
+        if len(options) > 1:
+            return _either_end(options, n, accept, list(items))
+        items = options[0]
+    if len(items) != n and len(items) != len(atoms):
+        items_or_fit = _with_empty_lines(atoms, n, accept)
+        if isinstance(items_or_fit, Fit):
+            return items_or_fit
+        items = items_or_fit or items
     printed = " ".join(a.text or "□" for a in items)
     nums = [a for a in items if a.kind == "num"]
     if not items:
@@ -234,7 +236,7 @@ def fit(
     return Fit(cands, how, raw_count=total, printed=printed)
 
 
-_AMBIGUOUS_BLANKS: Final = (
+AMBIGUOUS_BLANKS: Final = (
     "blank cells at both ends of the row: which of them are the row's cells cannot be told"
 )
 _UNPROVEN_BLANKS: Final = (
@@ -252,6 +254,8 @@ def _trimmed(items: list[Atom], n: int, kinds: tuple[str, ...] = ("blank",)) -> 
     extra = len(items) - n
     if extra <= 0:
         return [items]
+    if items[-1].kind not in kinds and all(a.kind in kinds for a in items[:extra]):
+        return [items[extra:]]  # the usual case: empty label columns before the cells
     lead = next((i for i, a in enumerate(items) if a.kind not in kinds), len(items))
     trail = next((i for i, a in enumerate(reversed(items)) if a.kind not in kinds), len(items))
     options = {
@@ -271,23 +275,40 @@ def _either_end(
     kept = list(dict.fromkeys(c for c in cands if accept is not None and accept(c)))
     if len(kept) == 1:
         return Fit(kept, "positional", raw_count=len(cands), printed=_shown(atoms))
-    return Fit([], "none", _AMBIGUOUS_BLANKS, printed=_shown(atoms))
+    return Fit([], "none", AMBIGUOUS_BLANKS, printed=_shown(atoms))
+
+
+_FILLED: Final = re.compile(r"\S[ \t]*\n")
+_SPACED: Final = re.compile(r"\S[ \t]*\n[ \t]*(?=\n)")
 
 
 def empty_lines_are_cells(region: str) -> bool:
     """False for text that puts an empty line after most lines (PDF text layers, pasted pages):
     there an empty line is spacing, never a cell."""
-    lines = region.split("\n")
-    filled = [i for i, ln in enumerate(lines[:-1]) if ln.strip()]
-    if not filled:
-        return True
-    spaced = sum(1 for i in filled if not lines[i + 1].strip())
-    return spaced * 2 < len(filled)
+    filled = len(_FILLED.findall(region))
+    return not filled or len(_SPACED.findall(region)) * 2 < filled
 
 
 def _line_between_values(atoms: Sequence[Atom]) -> bool:
     values = [i for i, a in enumerate(atoms) if a.kind in ("num", "marker")]
     return bool(values) and any(a.kind == "line" for a in atoms[values[0] : values[-1]])
+
+
+def _with_empty_lines(
+    atoms: Sequence[Atom], n: int, accept: Callable[[tuple[str, ...]], bool] | None
+) -> list[Atom] | Fit | None:
+    """Empty lines count as cells only where they make the row's cell count exactly n."""
+    every = [
+        [_BLANK if a.kind == "line" else a for a in o]
+        for o in _trimmed(list(atoms), n, kinds=("blank", "line"))
+    ]
+    if len(every) > 1:
+        return _either_end(every, n, accept, list(atoms))
+    if len(every[0]) == n:
+        return every[0]
+    if _line_between_values(atoms):
+        return Fit([], "none", _UNPROVEN_BLANKS, printed=_shown(atoms))
+    return None
 
 
 def to_value(text: str, *, money_yuan: bool = False) -> CellValue:

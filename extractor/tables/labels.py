@@ -34,26 +34,34 @@ def near_occurrence(text: str, pattern: str, lo: int, hi: int) -> tuple[int, int
     window = text[lo:hi]
     if limit == 0 or not window:
         return None
+    chars = set(pattern)
+    if sum(c in window for c in chars) < len(chars) - limit:  # cheap: too few of its characters
+        return None
     m = len(pattern)
-    # prev[i]: (distance, start) of the best alignment of pattern[:i] ending at the current column
-    prev = [(i, 0) for i in range(m + 1)]
+    # Sellers: dist[i] = edit distance of pattern[:i] to the best substring ending here;
+    # origin[i] = where that substring starts. Plain ints, this runs once per missing row.
+    dist = list(range(m + 1))
+    origin = [0] * (m + 1)
     best: tuple[int, int, int] | None = None
     for j, ch in enumerate(window, 1):
-        cur = [(0, j)]
+        diag_d, diag_o = dist[0], origin[0]  # row 0: the empty prefix, starting anywhere
+        left_d, left_o = 0, j
+        new_d, new_o = [0], [j]
         for i in range(1, m + 1):
-            sub = prev[i - 1][0] + (pattern[i - 1] != ch)
-            cur.append(
-                min(
-                    (sub, prev[i - 1][1]),
-                    (prev[i][0] + 1, prev[i][1]),  # window character not in the label
-                    (cur[i - 1][0] + 1, cur[i - 1][1]),  # label character lost
-                )
-            )
-        d, start = cur[m]
+            up_d, up_o = dist[i], origin[i]
+            d, o = diag_d + (pattern[i - 1] != ch), diag_o
+            if up_d + 1 < d:
+                d, o = up_d + 1, up_o  # a window character not in the label
+            if left_d + 1 < d:
+                d, o = left_d + 1, left_o  # a label character lost
+            new_d.append(d)
+            new_o.append(o)
+            diag_d, diag_o, left_d, left_o = up_d, up_o, d, o
+        dist, origin = new_d, new_o
+        d = dist[m]
         # the closest; at equal distance from the same start, the longer (a swapped tail)
-        if d <= limit and (best is None or d < best[2] or (d == best[2] and start == best[0])):
-            best = (start, j, d)
-        prev = cur
+        if d <= limit and (best is None or d < best[2] or (d == best[2] and origin[m] == best[0])):
+            best = (origin[m], j, d)
     if best is None:
         return None
     start, end, d = best

@@ -21,7 +21,17 @@ from extractor.spec import (
     REVIEW_GROUPS,
     RowSpec,
 )
-from extractor.tables.cells import MARKERS, Atom, Fit, as_int, atoms_of, empty_lines_are_cells, fit, to_value
+from extractor.tables.cells import (
+    AMBIGUOUS_BLANKS,
+    MARKERS,
+    Atom,
+    Fit,
+    as_int,
+    atoms_of,
+    empty_lines_are_cells,
+    fit,
+    to_value,
+)
 from extractor.tables.labels import best_near
 
 MAX_COMBINATIONS = 50_000
@@ -357,9 +367,11 @@ def read_active(region: str, template: str, squeezed: Squeezed | None = None) ->
         values[spec.key] = dict.fromkeys(spec.columns)
         if seg is None:
             continue
-        aligned = _header_aligned(region, hits[spec.key], n)
-        atoms = aligned if aligned is not None else atoms_of(seg, stop_at_text=True)
-        f = fit(atoms, n, _domain(spec), blank_row_ok=True, empty_lines=lines)
+        atoms = atoms_of(seg, stop_at_text=True)
+        f = fit(atoms, n, blank_row_ok=True, empty_lines=lines)
+        if f.problem == AMBIGUOUS_BLANKS:  # blanks at both ends: the block header's columns may tell
+            aligned = _header_aligned(region, hits[spec.key], n)
+            f = fit(aligned or atoms, n, _domain(spec), blank_row_ok=True, empty_lines=lines)
         if len(f.candidates) != 1:
             why = "and table 二 has no identity to choose"
             findings.append(unread_row_finding(table, spec.key, f, why))
