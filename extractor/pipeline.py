@@ -123,13 +123,7 @@ def extract_document(doc: Document, *, hook: TableHook | None = None) -> Record:
     reads = read_tables(text, located)
     findings: list[Finding] = []
     if located.template is None:
-        findings.append(
-            Finding(
-                check="template",
-                severity="error",
-                message="template not recognised: no header of the 2019 or 2021 format found",
-            )
-        )
+        findings.append(_no_template(reads))
     table_methods = dict.fromkeys(reads, "rules")
     usage: dict[str, Any] = {}
     if hook is not None and located.template is not None:
@@ -155,6 +149,22 @@ def extract_document(doc: Document, *, hook: TableHook | None = None) -> Record:
     if usage:
         record.meta["llm_usage"] = usage
     return record
+
+
+def _no_template(reads: dict[str, TableRead]) -> Finding:
+    if not reads:
+        return Finding(
+            check="template",
+            severity="error",
+            message="template not recognised: no header of the 2019 or 2021 format found",
+        )
+    shown = ", ".join(reads)
+    return Finding(
+        check="template",
+        severity="warning",
+        message=f"template cannot be told: only {shown} found, which print no 2019/2021 header "
+        "(table 四 is the same in both templates); the table(s) found are read on their own",
+    )
 
 
 def _table_findings(findings: list[Finding], table: str) -> list[Finding]:

@@ -53,9 +53,11 @@ def _num(v: CellValue) -> int | float | None:
 
 def verify(inp: VerifyInput) -> list[Finding]:
     out: list[Finding] = []
-    if inp.template is None:
+    if inp.template is None and not inp.tables:
         return out
-    variant = inp.application_variant or inp.template
+    # A table standing alone (table 四, or a table 三 without template headers) is checked on
+    # its own; the tables missing around it are reported by _check_complete.
+    variant = inp.application_variant or inp.template or "2021"
     out += _check_labels(inp)
     out += _check_complete(inp, variant)
     apps = inp.tables.get("applications")

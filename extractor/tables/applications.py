@@ -10,10 +10,21 @@ exactly one arrangement satisfies H3. Blank cells follow the spec's rule (usuall
 from __future__ import annotations
 
 import itertools
+from typing import Final
 
 from extractor.models import CellValue, Finding, TableValues
+from extractor.read.normalise import has_cjk
 from extractor.spec import APPLICANT_COLUMNS, APPLICATION_ROWS, OUTCOME_ROWS, RowSpec
-from extractor.tables.cells import Atom, Fit, as_int, atoms_of, empty_lines_are_cells, fit, to_value
+from extractor.tables.cells import (
+    Atom,
+    Fit,
+    as_int,
+    atoms_of,
+    clean_segment,
+    empty_lines_are_cells,
+    fit,
+    to_value,
+)
 from extractor.tables.rules import (
     MAX_COMBINATIONS,
     Squeezed,
@@ -41,7 +52,8 @@ def read_applications(region: str, template: str | None, squeezed: Squeezed | No
     variant = "2021" if sq.hits("逾期不补正") or sq.hits("缴纳费用") else "2019"
     rows = APPLICATION_ROWS[variant]
     findings: list[Finding] = []
-    if template is not None and template != variant:
+    single_other = template == "2021" and variant == "2019"
+    if template is not None and template != variant and not single_other:
         findings.append(
             make_finding(
                 "template",
@@ -53,6 +65,8 @@ def read_applications(region: str, template: str | None, squeezed: Squeezed | No
         )
     hits = locate_rows(sq, rows, sequential=True)
     segs = segments_of(region, hits)
+    if single_other:
+        findings.append(_single_other(segs))
     fits: dict[str, Fit] = {}
     atoms: dict[str, list[Atom]] = {}
     forced: list[str] = []
@@ -99,7 +113,45 @@ def read_applications(region: str, template: str | None, squeezed: Squeezed | No
         findings.append(forced_finding(table, forced))
     if zeroed:
         findings.append(blank_finding(table, zeroed))
+    if single_other:
+        values = _with_sub_rows(values)
     return TableRead(table, values, hits, region, findings, True, variant)
+
+
+_SUB_ROWS: Final = ("other_no_correction", "other_unpaid_fee", "other_other")
+
+
+def _single_other(segs: dict[str, str]) -> Finding:
+    """A 2021-template report printing （六）其他处理 as one row (its three sub-rows not printed)."""
+    seg = segs.get("other")
+    if seg is not None and has_cjk(clean_segment(seg).split("\n", 1)[0]):
+        # text between the heading and its numbers: sub-row labels we could not recognise
+        segs.pop("other")
+        return make_finding(
+            "label",
+            "error",
+            "applications",
+            "（六）其他处理 is followed by text that is none of its 2021 sub-rows; the row is left unread",
+            row="other",
+        )
+    return make_finding(
+        "single_row_other",
+        "warning",
+        "applications",
+        "a 2021-template table 三 prints （六）其他处理 as one row: its total is kept under 'other' "
+        "(and checked by H2); the three 2021 sub-rows are not printed and stay null",
+        row="other",
+    )
+
+
+def _with_sub_rows(values: TableValues) -> TableValues:
+    """The 2021 keys in template order: the three sub-rows (null) before the printed group row."""
+    out: TableValues = {}
+    for key, row in values.items():
+        if key == "other":
+            out.update({k: dict.fromkeys(APPLICANT_COLUMNS) for k in _SUB_ROWS})
+        out[key] = row
+    return out
 
 
 def _read_blocks(

@@ -169,6 +169,8 @@ def locate(text: str) -> Located:
             # back up to the heading that introduces table 四, if it is close
             head = text.rfind("\n", max(t3_rows_end, t4 - 60), t4)
             t4 = head + 1 if head >= 0 else t4
+    else:
+        t4 = _standalone_review(text, f, max(t2, t3, 0))
     if t2 >= 0:
         end2 = t3 if t3 > t2 else f.find_any(("收到和处理政府信息公开申请情况",), t2)
         heading = f.find_any(("三,收到和处理政府信息公开申请情况", "收到和处理政府信息公开申请情况"), t2)
@@ -192,6 +194,18 @@ def locate(text: str) -> Located:
     located = Located(agency, year, template, evidence, regions, prose, meta, pre_2019)
     located.squeezed = (f.sq, f.pos)
     return located
+
+
+def _standalone_review(text: str, f: _Finder, start: int) -> int:
+    """Table 四 without a table 三 before it (an excerpt, a flipbook page): anchored on its own
+    header cell 结果维持 (prose says 行政复议, never 结果维持), backed up to the 行政复议 cell."""
+    k = f.find("结果维持", start)
+    if k < 0:
+        return -1
+    head = f.find("行政复议", max(start, k - 300))
+    head = head if 0 <= head < k else k
+    line = text.rfind("\n", 0, head)
+    return line + 1
 
 
 def _prose(text: str, regions: dict[str, Region]) -> str:
