@@ -240,6 +240,18 @@ def insert_rows(bl: list[Block], table: str, after: str, rows: list[list[str]]) 
     return out
 
 
+def furniture(bl: list[Block], fig: Figures) -> list[Block]:
+    """Page furniture inside every table: page numbers, 第N页 共M页, the running title, （续表）
+    and table 三's header rows repeated at the top of the next page."""
+    title = f"{fig.agency}{fig.year}年政府信息公开工作年度报告"
+    out = insert_rows(bl, "active_disclosure", "行政许可", [["- 2 -"], [title]])
+    head = [list(r) for r in next(b for b in out if b.table == "applications").rows[:3]]
+    out = insert_rows(
+        out, "applications", "属于行政执法案卷", [["第 3 页 共 6 页"], [title], ["（续表）"], *head]
+    )
+    return insert_rows(out, "review_litigation", "复议后起诉", [["4/6"], [title]])
+
+
 def single_row_other(bl: list[Block], fig: Figures) -> list[Block]:
     """Print （六）其他处理 of a 2021 report as one row holding the sum of its three sub-rows."""
     out = copy.deepcopy(bl)

@@ -13,6 +13,7 @@ from typing import Final
 
 from extractor.read.normalise import SqMap, SubMap, fold_for_match, squeeze_for_match
 from extractor.spec import TEMPLATE_MARKERS
+from extractor.tables.furniture import strip_furniture
 
 
 @dataclass
@@ -136,12 +137,12 @@ T2_ANCHORS: Final = ("第二十条第(一)项", "第二十条第(五)项", "第�
 T3_ANCHORS: Final = ("本列数据的勾稽关系", "本年新收政府信息公开申请数量", "申请人情况")
 T4_ANCHORS: Final = ("行政复议", "结果维持")
 END_ANCHORS: Final = ("存在的主要问题", "主要问题", "改进情况", "其他需要报告", "五,政府信息公开工作")
-_FOOTER: Final = re.compile(r"^[ \t]*[-—–][ \t]*\d{1,3}[ \t]*[-—–][ \t]*$", re.M)
 
 
 def strip_page_furniture(text: str) -> str:
-    """Remove page footers like ``- 4 -`` (same length, so offsets stay valid)."""
-    return _FOOTER.sub(lambda m: " " * len(m.group(0)), text)
+    """Blank page furniture (page numbers, running titles, repeated headers; same length, so
+    offsets stay valid): see :mod:`extractor.tables.furniture`."""
+    return strip_furniture(text)
 
 
 def locate(text: str) -> Located:

@@ -1,0 +1,72 @@
+"""Page furniture inside tables: page numbers, ``第N页 共M页``, running titles, ``（续表）`` and
+header rows a PDF (or its markdown/DOCX conversion) repeats on every page.
+
+Furniture lines are blanked with spaces of the same length, so every offset into the text (label
+spans, cell evidence) stays valid. Only lines whose whole content is furniture are touched; a
+line holding a value is never blanked. A bare number alone on a line is *not* treated as a page
+number: in one-cell-per-line text it is a cell.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+_PAGE: Final = re.compile(
+    r"[-—–－]{1,2}\d{1,3}[-—–－]{1,2}"  # - 4 -   —4—
+    r"|第\d{1,3}页(?:[,，/]?共\d{1,3}页)?|共\d{1,3}页(?:[,，/]?第\d{1,3}页)?"  # 第2页 共5页
+    r"|\d{1,3}/\d{1,3}|page\d{1,3}(?:of\d{1,3})?|[(（]?续(?:上)?表[)）]?"
+)
+_TITLE: Final = re.compile(
+    r"[\u4e00-\u9fff()（）]{2,48}?(?:19|20)\d{2}年度?(?:的)?(?:政府信息公开|政务公开|信息公开)(?:工作)?(?:年度)?报告"
+    r"|(?:19|20)\d{2}年度?[\u4e00-\u9fff()（）]{2,48}?(?:政府信息公开|政务公开|信息公开)(?:工作)?(?:年度)?报告"
+)
+_T3_HEAD: Final = (
+    "自然人",
+    "法人或其他组织",
+    "商业企业",
+    "科研机构",
+    "社会公益组织",
+    "法律服务机构",
+    "申请人情况",
+)
+_T4_HEAD: Final = ("结果维持", "结果纠正", "其他结果", "尚未审结", "未经复议直接起诉", "复议后起诉")
+_LAYOUT: Final = re.compile(r"[\s|\ue000]+")
+_DIGIT: Final = re.compile(r"\d")
+
+
+def _content(line: str) -> str:
+    return _LAYOUT.sub("", line)
+
+
+def _words(content: str, words: tuple[str, ...]) -> int:
+    return sum(w in content for w in words)
+
+
+def strip_furniture(text: str) -> str:
+    """``text`` with its furniture lines blanked (same length)."""
+    lines = text.split("\n")
+    title_seen = False
+    in_t3 = t3_rows = in_t4 = t4_data = False
+    for i, line in enumerate(lines):
+        c = _content(line)
+        if not c:
+            continue
+        blank = False
+        if len(c) <= 16 and _PAGE.fullmatch(c.lower()):
+            blank = True
+        elif len(c) <= 80 and _TITLE.fullmatch(c):
+            blank, title_seen = title_seen, True  # the first is the report's title
+        elif not _DIGIT.search(c):
+            t3, t4 = _words(c, _T3_HEAD) >= 2 or "本列数据的勾稽关系" in c, _words(c, _T4_HEAD) >= 2
+            blank = (t3 and t3_rows and not in_t4) or (t4 and t4_data)
+            in_t3 = in_t3 or t3
+            if t4:
+                in_t4 = True
+        elif in_t4:
+            t4_data = True
+        if in_t3 and "本年新收" in c:
+            t3_rows = True
+        if blank:
+            lines[i] = " " * len(line)
+    return "\n".join(lines)
