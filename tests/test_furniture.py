@@ -44,7 +44,8 @@ def extract_pdf(data: bytes) -> Record:
 
 def test_strip_furniture_keeps_offsets_and_values() -> None:
     text = (
-        "某县2021年政府信息公开工作年度报告\n| 申请人情况 | 自然人 |\n一、本年新收政府信息公开申请数量\t3\t0\n- 2 -\n第 2 页 共 5 页\n"
+        "某县2021年政府信息公开工作年度报告\n| 申请人情况 | 自然人 |\n"
+        "一、本年新收政府信息公开申请数量\t3\t0\n- 2 -\n第 2 页 共 5 页\n"
         "某县2021年政府信息公开工作年度报告\n| （续表） |  |\n| 自然人 | 商业企业 |\n7\n3/9\n二、上年结转\t1"
     )
     out = strip_furniture(text)
