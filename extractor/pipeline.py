@@ -115,8 +115,9 @@ def extract_document(doc: Document, *, hook: TableHook | None = None) -> Record:
     if located.template is None and (located.pre_2019 or not located.regions):
         reason = (
             f"report year {located.year} predates the 2019 national format"
-            if located.pre_2019
-            else "no table of the 2019/2021 national format was found"
+            if located.pre_2019 and located.year is not None
+            else "statistics of a pre-2019 format (2014-era or local tables), no table of the 2019/2021 "
+            "national format"
         )
         if located.pre_2019:
             return unsupported_record(doc.path, doc.sha256, located, reason)

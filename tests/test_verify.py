@@ -68,7 +68,9 @@ def test_pre_2019_report_is_unsupported() -> None:
     rec = extract_bytes(text.encode(), "old.txt", suffix=".txt")
     assert rec.status == "unsupported_template" and rec.year == 2017 and rec.tables == {}
     undated = text.replace("2017年", "")
-    assert extract_bytes(undated.encode(), "old2.txt", suffix=".txt").status == "unsupported_template"
+    rec2 = extract_bytes(undated.encode(), "old2.txt", suffix=".txt")
+    assert rec2.status == "unsupported_template" and rec2.year is None
+    assert "None" not in rec2.findings[0].message and "pre-2019 format" in rec2.findings[0].message
 
 
 def test_table_replaced_by_prose_is_not_filled_in() -> None:
