@@ -27,6 +27,7 @@ from extractor.tables.cells import (
 )
 from extractor.tables.rules import (
     MAX_COMBINATIONS,
+    LabelHit,
     Squeezed,
     SqueezedText,
     TableRead,
@@ -37,6 +38,7 @@ from extractor.tables.rules import (
     segments_of,
     unread_row_finding,
 )
+from extractor.tables.torn import has_loose_rows, pair_torn_rows
 
 
 def _h3(cells: tuple[str, ...]) -> bool:
@@ -78,7 +80,10 @@ def read_applications(region: str, template: str | None, squeezed: Squeezed | No
             continue
         atoms[spec.key] = atoms_of(seg, stop_at_text=True)
         fits[spec.key] = fit(atoms[spec.key], 7, _h3, blank_row_ok=True, empty_lines=lines)
-    findings += _read_blocks(rows, fits, atoms)
+    if has_loose_rows(region):  # number-only pipe rows: a torn table, or nothing is trusted
+        findings += _torn(region, rows, variant, fits, hits, segs)
+    else:
+        findings += _read_blocks(rows, fits, atoms)
     chosen, resolution = _resolve_applications(fits, variant)
     values: TableValues = {}
     for spec in rows:
@@ -152,6 +157,72 @@ def _with_sub_rows(values: TableValues) -> TableValues:
             out.update({k: dict.fromkeys(APPLICANT_COLUMNS) for k in _SUB_ROWS})
         out[key] = row
     return out
+
+
+def _torn(
+    region: str,
+    rows: tuple[RowSpec, ...],
+    variant: str,
+    fits: dict[str, Fit],
+    hits: dict[str, LabelHit],
+    segs: dict[str, str],
+) -> list[Finding]:
+    """A torn markdown table 三 (see :mod:`extractor.tables.torn`): replace every row's reading
+    by the order pairing when it is complete and every identity holds."""
+    outcome = OUTCOME_ROWS[variant]
+
+    def holds(trial: dict[str, tuple[str, ...]]) -> bool:
+        unknown = {
+            k: (*c[:6], "?") if not c[6] and any(as_int(x) for x in c[:6]) else c for k, c in trial.items()
+        }
+        rows_ok = all(_h3(c) for c in unknown.values() if c[6] != "?")
+        return rows_ok and _columns_hold(unknown, outcome)
+
+    got = pair_torn_rows(region, rows, _h3, holds)
+    if got is None:
+        return _untrusted(fits, segs)
+    cells, paired, printed = got
+    for key, c in cells.items():
+        fits[key] = Fit([c], "positional", raw_count=1, printed=" ".join(x or "□" for x in c))
+        if key in paired:
+            hits[key] = LabelHit(key, "paired", hits[key].printed, hits[key].start, hits[key].end)
+        elif hits[key].match == "missing":  # found in its own pipe row, out of the text's order
+            hits[key] = LabelHit(key, "exact", printed[key])
+    return [
+        make_finding(
+            "layout",
+            "warning",
+            "applications",
+            f"table 三 is torn into fragments: {len(paired)} row(s) printed their numbers apart from their "
+            f"labels ({', '.join(paired)}); paired in template order, and every identity holds",
+            actual=paired,
+        )
+    ]
+
+
+def _untrusted(fits: dict[str, Fit], segs: dict[str, str]) -> list[Finding]:
+    """A torn table that cannot be paired: a row whose text holds a number-only pipe row may be
+    reading another row's numbers, so it is left unread."""
+    bad = [k for k, seg in segs.items() if k in fits and has_loose_rows(seg)]
+    for k in bad:
+        fits[k] = Fit(
+            [],
+            "none",
+            "a number-only pipe row stands in this row's text: its numbers may "
+            "belong to a row whose label is printed elsewhere (torn table)",
+        )
+    if not bad:
+        return []
+    return [
+        make_finding(
+            "layout",
+            "error",
+            "applications",
+            f"table 三 is torn (number-only pipe rows) and cannot be paired with its labels in order "
+            f"under the identities; {len(bad)} row(s) left unread",
+            actual=bad,
+        )
+    ]
 
 
 def _read_blocks(
