@@ -1,4 +1,4 @@
-"""Command line: ``extractor extract | show | verify | regress | estimate | export``.
+"""Command line: ``extractor extract | show | verify | regress | estimate | export | serve | review``.
 
 The only place where :class:`~extractor.errors.ExtractorError` becomes a message and an exit
 code. Exit codes: 0 done; 1 a check failed (verify mismatch, golden diff, shown record is an
@@ -12,25 +12,51 @@ import signal
 import sys
 from collections import Counter
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
 
 from extractor._version import __version__
 from extractor.errors import ExtractorError
-from extractor.models import STATUSES, Finding, Record
-from extractor.pipeline import TableHook, extract_path
+
+if TYPE_CHECKING:  # start-up: rich, the models and the pipeline are imported when a command runs
+    from rich.console import Console
+    from rich.table import Table
+
+    from extractor.models import Finding, Record
+    from extractor.pipeline import TableHook
 
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
+    # plain click help and errors: rich-formatted help alone costs ~60 ms of start-up
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
     help="Verified tables from 政府信息公开工作年度报告 (government information-disclosure annual reports).",
 )
-err = Console(stderr=True, soft_wrap=True)
-out = Console(soft_wrap=True)
+
+
+class _LazyConsole:
+    """A rich Console made on first use (importing rich is a third of the CLI's start-up)."""
+
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+        self._console: Console | None = None
+
+    @property
+    def real(self) -> Console:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(**self._options)
+        return self._console
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+
+err = _LazyConsole(stderr=True, soft_wrap=True)
+out = _LazyConsole(soft_wrap=True)
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
@@ -73,6 +99,10 @@ def _llm_hook(options: dict[str, Any]) -> TableHook | None:
 
 
 def _summary(counts: Counter[str], skipped: int, title: str) -> Table:
+    from rich.table import Table
+
+    from extractor.models import STATUSES
+
     t = Table(title=title, title_justify="left")
     t.add_column("status")
     t.add_column("reports", justify="right")
@@ -113,6 +143,8 @@ def extract(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Extract every report under PATHS into a JSONL file, one record per report."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
     from extractor.run.runner import RecordWriter, expand_inputs, read_done, run
 
     if engine not in ("local", "ray"):
@@ -154,7 +186,7 @@ def extract(
         BarColumn(),
         MofNCompleteColumn(),
         TimeRemainingColumn(),
-        console=err,
+        console=err.real,
         disable=quiet,
         transient=False,
     )
@@ -223,7 +255,9 @@ def show(
 ) -> None:
     """Show one report's tables and findings (failing cells marked): extracted from a report
     file, or read back from a results JSONL (``--record``) — e.g. to review a needs_review run."""
+    from extractor.models import Record
     from extractor.out.render import render
+    from extractor.pipeline import extract_path
     from extractor.run.runner import iter_records
 
     if not file.exists():
@@ -241,7 +275,7 @@ def show(
     if as_json:
         out.print_json(record.to_json())
     else:
-        render(record, out)
+        render(record, out.real)
     if record.status == "error":
         raise typer.Exit(1)
 
@@ -252,6 +286,7 @@ def verify(
 ) -> None:
     """Re-check saved records with the current verifier; exit 1 if any status would change."""
     from extractor.check.verify import YearTables, cross_checks
+    from extractor.models import Record
     from extractor.run.recheck import recheck_record
     from extractor.run.runner import iter_records
 
@@ -373,6 +408,67 @@ def export(
         raise _fail(str(exc)) from exc
     for p in written:
         out.print(str(p), highlight=False)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to bind (loopback by default).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    data_dir: Annotated[Path, typer.Option(help="Folder of the SQLite database and uploads.")] = Path(
+        "extractor-data"
+    ),
+    token_env: Annotated[
+        str, typer.Option(help="Environment variable holding the bearer token (required off loopback).")
+    ] = "EXTRACTOR_SERVICE_TOKEN",
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Worker processes per job.")] = 1,
+    engine: Annotated[str, typer.Option(help="local | ray (Ray Data, local or a cluster).")] = "local",
+    ray_address: Annotated[Optional[str], typer.Option(help="Ray cluster address.")] = None,  # noqa: UP045
+    max_upload_mb: Annotated[int, typer.Option(min=1, help="Largest request body, MB.")] = 200,
+    max_files: Annotated[int, typer.Option(min=1, help="Most files in one job upload.")] = 10_000,
+    max_jobs: Annotated[int, typer.Option(min=1, help="Most jobs queued or running at once.")] = 4,
+    model: Annotated[Optional[str], typer.Option(help="LLM model name (enables the LLM path).")] = None,  # noqa: UP045
+    base_url: Annotated[Optional[str], typer.Option(help="OpenAI-compatible base URL.")] = None,  # noqa: UP045
+    llm: Annotated[Optional[str], typer.Option(help="auto | always | off")] = None,  # noqa: UP045
+    config: Annotated[Optional[Path], typer.Option(help="TOML config for the LLM path.")] = None,  # noqa: UP045
+    cache_dir: Annotated[Optional[str], typer.Option(help="LLM answer cache folder.")] = None,  # noqa: UP045
+) -> None:
+    """Serve the HTTP API and the review page (/review; OpenAPI docs at /docs)."""
+    import os
+
+    from extractor.service.app import Settings
+    from extractor.service.jobs import Limits, RunOptions
+    from extractor.service.server import serve as do_serve
+
+    if engine not in ("local", "ray"):
+        raise _fail(f"--engine must be local or ray, not {engine!r}")
+    try:
+        options = {"model": model, "base_url": base_url, "llm": llm, "config": config, "cache_dir": cache_dir}
+        hook = _llm_hook(options)
+        limits = Limits(max_upload_mb << 20, max_files, max_jobs)
+        how = RunOptions(jobs=jobs, hook=hook, engine=engine, ray_address=ray_address)
+        settings = Settings(data_dir, os.environ.get(token_env) or None, limits, how)
+        err.print(
+            f"serving on http://{host}:{port} (review page /review, API docs /docs), data in {data_dir}"
+        )
+        code = do_serve(settings, host, port)
+    except ExtractorError as exc:
+        raise _fail(f"{exc} ({token_env})" if "token" in str(exc) else str(exc)) from exc
+    raise typer.Exit(code)
+
+
+@app.command()
+def review(
+    results: Annotated[Path, typer.Argument(help="A results JSONL.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="HTML file to write.")] = Path("review.html"),
+) -> None:
+    """Write the review page for a results JSONL: one self-contained HTML file, no network."""
+    from extractor.service.offline import write_review_page
+
+    try:
+        n = write_review_page(results, output)
+    except ExtractorError as exc:
+        raise _fail(str(exc)) from exc
+    out.print(f"{n} records → {output}", highlight=False)
 
 
 def run() -> None:  # pragma: no cover - console entry for `python -m extractor`

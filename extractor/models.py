@@ -6,7 +6,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Status = Literal["verified", "source_inconsistent", "needs_review", "unsupported_template", "error"]
+#: ``reviewed``: read by a person (``meta.reviews``: who, when, what and why), every check passing.
+Status = Literal[
+    "verified", "source_inconsistent", "needs_review", "unsupported_template", "error", "reviewed"
+]
 Severity = Literal["error", "warning", "info"]
 Method = Literal["rules", "llm", "rules+llm", "none"]
 
@@ -22,6 +25,7 @@ STATUSES: tuple[Status, ...] = (
     "needs_review",
     "unsupported_template",
     "error",
+    "reviewed",
 )
 
 
@@ -61,6 +65,12 @@ class Record(BaseModel):
     table_methods: dict[str, str] = Field(default_factory=dict)
     findings: list[Finding] = Field(default_factory=list)
     tables: dict[str, TableValues] = Field(default_factory=dict)
+    #: table → row → column → [start, end): where each read value is printed, as offsets into
+    #: the source text (``extractor.pipeline.source_text``); a blank read as 0 spans its slot.
+    evidence: dict[str, dict[str, dict[str, list[int]]]] = Field(default_factory=dict)
+    #: How a cell was tied when not by the plain ordinal after its row label:
+    #: "grid", "cut", "blank", "block" (labels printed before their numbers) or "llm".
+    evidence_method: dict[str, dict[str, dict[str, str]]] = Field(default_factory=dict)
     meta: dict[str, Any] = Field(default_factory=dict)
     error: str | None = None
     extractor_version: str = ""

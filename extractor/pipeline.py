@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from extractor.check.evidence import anchors_from
 from extractor.check.record import build_record, error_record, scanned_record, unsupported_record
 from extractor.check.verify import VerifyInput, verify
 from extractor.errors import InputError
@@ -67,8 +68,14 @@ def _guarded(doc: Document, hook: TableHook | None) -> Record:
         return error_record(doc.path, exc, doc.sha256)
 
 
+def source_text(data: bytes, name: str) -> str:
+    """The text the readers work on for a file's bytes (loaded, normalised, page furniture
+    stripped): the record's ``evidence`` offsets point into it."""
+    return strip_page_furniture(load_bytes(data, name, suffix=Path(name).suffix.lower()).text)
+
+
 def read_tables(text: str, located: Located) -> dict[str, TableRead]:
-    """Run the rule path over the located regions."""
+    """Run the rule path over the located regions (evidence offsets into ``text``)."""
     reads: dict[str, TableRead] = {}
     regions = located.regions
     if located.template is not None and "active_disclosure" in regions:
@@ -83,10 +90,47 @@ def read_tables(text: str, located: Located) -> dict[str, TableRead]:
         )
     if "review_litigation" in regions:
         reads["review_litigation"] = read_review(regions["review_litigation"].text(text))
+    for k, r in reads.items():
+        r.offset = regions[k].start
     return reads
 
 
-def verify_reads(text: str, located: Located, reads: dict[str, TableRead]) -> list[Finding]:
+def anchors_of(reads: dict[str, TableRead]) -> dict[str, dict[str, Any]]:
+    """Each table's region and row-label spans in the source text (kept in ``meta``)."""
+    return {
+        k: {"region": [r.offset, r.offset + len(r.source)], "labels": r.label_spans()}
+        | ({"columns": list(r.columns)} if r.columns else {})
+        | ({"segments": r.segment_spans()} if r.segments else {})
+        for k, r in reads.items()
+    }
+
+
+@dataclass
+class Placement:
+    """Where the reads' cells stand in the source text, as the record keeps it."""
+
+    evidence: dict[str, dict[str, dict[str, list[int]]]]
+    methods: dict[str, dict[str, dict[str, str]]]
+    anchors: dict[str, dict[str, Any]]
+
+    @classmethod
+    def of(cls, reads: dict[str, TableRead]) -> Placement:
+        return cls(
+            {k: r.evidence() for k, r in reads.items()},
+            {k: r.methods for k, r in reads.items() if r.methods},
+            anchors_of(reads),
+        )
+
+    def apply(self, record: Record) -> None:
+        record.evidence, record.evidence_method = self.evidence, self.methods
+        record.meta["anchors"] = self.anchors
+
+
+def verify_reads(
+    text: str, located: Located, reads: dict[str, TableRead], placed: Placement | None = None
+) -> list[Finding]:
+    """The one verification of a report's reads (values, labels, grounding, evidence)."""
+    placed = placed or Placement.of(reads)
     apps = reads.get("applications")
     prose = located.prose_squeezed()
     return verify(
@@ -98,11 +142,15 @@ def verify_reads(text: str, located: Located, reads: dict[str, TableRead]) -> li
             prose=prose,
             meta=located.meta,
             application_variant=apps.variant if apps else None,
-            evidence={
+            prose_claims={
                 t: said
                 for t in ("applications", "review_litigation")
                 if t not in reads and (said := prose_evidence(prose, t))
             },
+            text=text,
+            evidence=placed.evidence,
+            evidence_method=placed.methods,
+            anchors=anchors_from(placed.anchors),
         )
     )
 
@@ -127,16 +175,19 @@ def extract_document(doc: Document, *, hook: TableHook | None = None) -> Record:
         findings.append(_no_template(reads))
     table_methods = dict.fromkeys(reads, "rules")
     usage: dict[str, Any] = {}
+    placed = Placement.of(reads)
+    checked = verify_reads(text, located, reads, placed)
     if hook is not None and located.template is not None:
-        by_table = {
-            k: r.findings + _table_findings(verify_reads(text, located, reads), k) for k, r in reads.items()
-        }
+        by_table = {k: r.findings + _table_findings(checked, k) for k, r in reads.items()}
         result = hook(text, located, reads, by_table)
+        if any(result.reads.get(k) is not r for k, r in reads.items()) or result.reads.keys() != reads.keys():
+            placed = Placement.of(result.reads)  # a table was replaced: check anew
+            checked = verify_reads(text, located, result.reads, placed)
         reads, table_methods, usage = result.reads, result.table_methods, result.usage
         findings.extend(result.findings)
     for r in reads.values():
         findings.extend(r.findings)
-    findings.extend(verify_reads(text, located, reads))
+    findings.extend(checked)
     tables: dict[str, TableValues] = {k: r.values for k, r in reads.items()}
     record = build_record(
         path=doc.path,
@@ -147,6 +198,7 @@ def extract_document(doc: Document, *, hook: TableHook | None = None) -> Record:
         findings=findings,
         notes=doc.notes,
     )
+    placed.apply(record)
     if usage:
         record.meta["llm_usage"] = usage
     return record

@@ -101,6 +101,22 @@ _T2_2019: Final[tuple[RowSpec, ...]] = (
 )
 
 ACTIVE_ROWS: Final[dict[str, tuple[RowSpec, ...]]] = {"2021": _T2_2021, "2019": _T2_2019}
+#: Column labels of table 二, as the templates print them (both templates' keys).
+ACTIVE_COLUMN_LABELS: Final[dict[str, str]] = {
+    "issued": "本年制发件数",
+    "repealed": "本年废止件数",
+    "in_force": "现行有效件数",
+    "decisions": "本年处理决定数量",
+    "amount_wan_yuan": "本年收费金额(单位:万元)",
+    "new_made": "本年新制作数量",
+    "new_published": "本年新公开数量",
+    "total_published": "对外公开总数量",
+    "prev_items": "上一年项目数量",
+    "change": "本年增/减",
+    "projects": "采购项目数量",
+    "amount": "采购总金额(元)",
+    "amount_text": "采购总金额(原文)",
+}
 
 # ---------------------------------------------------------------- table 三
 APPLICANT_COLUMNS: Final[tuple[str, ...]] = (
@@ -221,3 +237,22 @@ TEMPLATE_MARKERS: Final[dict[str, tuple[str, ...]]] = {
         "政府集中采购",
     ),
 }
+
+
+def codebook() -> list[tuple[str, str, str, str, str, str]]:
+    """Every key of every template with its printed label:
+    (template, table, row, column, row label, column label), in template order."""
+    out: list[tuple[str, str, str, str, str, str]] = []
+    for template in ("2021", "2019"):
+        for r in ACTIVE_ROWS[template]:
+            cols = r.columns + (("amount_text",) if r.key == "procurement" else ())
+            out += [(template, "active_disclosure", r.key, c, r.label, ACTIVE_COLUMN_LABELS[c]) for c in cols]
+        for r in APPLICATION_ROWS[template]:
+            label = f"{r.number}.{r.label}" if r.number else r.label
+            out += [
+                (template, "applications", r.key, c, label, APPLICANT_COLUMN_LABELS[c]) for c in r.columns
+            ]
+        for g in REVIEW_GROUPS:
+            out += [(template, "review_litigation", g, c, REVIEW_GROUP_LABELS[g], REVIEW_COLUMN_LABELS[c])
+                    for c in REVIEW_COLUMNS]  # fmt: skip
+    return out

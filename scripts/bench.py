@@ -1,66 +1,125 @@
-"""Benchmark of the rule path (not a test): reports/s and peak memory on one core.
+"""Benchmark of the rule path (not a test): reports per CPU-second per format, against a floor.
 
-    python scripts/bench.py [--rounds 20] [PATH ...]
+    python scripts/bench.py [--rounds 5] [--no-startup]
 
-Pins the process to one CPU, loads every text/HTML sample once per round through the whole
-pipeline (load → normalise → locate → rules → verify → record → JSON), and prints figures.
+Pins the process to one CPU and runs every report of each format through the whole pipeline
+(load → normalise → locate → rules → verify → record → JSON), timed in CPU seconds. Formats:
+the text/markdown samples, the seeds as HTML and as HTML escaped in JSON, the corpus PDF and the
+seeds rendered as PDF and DOCX (tests/renders.py). The floor for the same files is reading the
+bytes, decoding them and one ``\\d+`` regex pass, the least any reader must do; for a PDF the
+"decoding" is pdfium's plain text of every page, for a DOCX unzipping ``word/document.xml``.
+Also prints the peak RSS and the start-up CPU of ``extractor --help`` and of a one-file
+``extractor extract`` (child processes, median of 5).
 """
 
 from __future__ import annotations
 
 import argparse
+import io
+import json
 import os
+import re
 import resource
+import subprocess
 import sys
+import tempfile
 import time
+import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from extractor.pipeline import extract_path  # noqa: E402
+import pypdfium2 as pdfium  # noqa: E402
 
-TEXTUAL = {".txt", ".md", ".html", ".htm", ".json", ".js"}
+from extractor.pipeline import extract_bytes  # noqa: E402
+from tests.helpers import SEEDS, to_html  # noqa: E402
+from tests.renders import renders  # noqa: E402
+
+_DIGITS = re.compile(r"\d+")
+
+
+def corpus() -> dict[str, list[tuple[str, bytes]]]:
+    """Reports by format, as (name, bytes)."""
+    samples = sorted(p for p in (ROOT / "samples").rglob("*") if p.suffix in (".txt", ".md"))
+    out: dict[str, list[tuple[str, bytes]]] = {"text": [(p.name, p.read_bytes()) for p in samples]}
+    htmls = [to_html(p.read_text(encoding="utf-8")) for p in SEEDS]
+    out["html"] = [(f"{i}.html", h.encode()) for i, h in enumerate(htmls)]
+    out["json"] = [
+        (f"{i}.json", json.dumps({"content": h}, ensure_ascii=False).encode()) for i, h in enumerate(htmls)
+    ]
+    rendered = list(renders())
+    out["pdf"] = [("013.pdf", (ROOT / "samples/corpus/013.pdf").read_bytes())]
+    out["pdf"] += [(n, d) for n, d in rendered if n.endswith("_ruled.pdf")]
+    out["docx"] = [(n, d) for n, d in rendered if n.endswith("_merged.docx")]
+    return out
+
+
+def _cpu_per_report(
+    files: list[tuple[str, bytes]], work: Callable[[str, bytes], object], rounds: int
+) -> float:
+    for name, data in files:  # warm-up: imports, compiled regexes
+        work(name, data)
+    c0 = time.process_time()
+    for _ in range(rounds):
+        for name, data in files:
+            work(name, data)
+    return (time.process_time() - c0) / (rounds * len(files))
+
+
+def _floor(name: str, data: bytes) -> int:
+    if name.endswith(".pdf"):  # the text layer as pdfium gives it, page by page
+        doc = pdfium.PdfDocument(data)
+        text = "".join(doc[i].get_textpage().get_text_range() for i in range(len(doc)))
+        doc.close()
+    elif name.endswith(".docx"):  # the main part, unzipped
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            text = zf.read("word/document.xml").decode("utf-8")
+    else:
+        text = data.decode("utf-8", "replace")
+    return len(_DIGITS.findall(text))
+
+
+def _child_cpu(args: list[str]) -> float:
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    subprocess.run(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
+
+
+def startup() -> None:
+    extract = [sys.executable, "-m", "extractor", "extract", str(SEEDS[0]), "-q", "--overwrite"]
+    with tempfile.TemporaryDirectory() as tmp:
+        cases = {
+            "python -c pass": [sys.executable, "-c", "pass"],
+            "extractor --help": [sys.executable, "-m", "extractor", "--help"],
+            "extract one .txt": [*extract, "-o", f"{tmp}/o.jsonl"],
+        }
+        for label, args in cases.items():
+            runs = sorted(_child_cpu(args) for _ in range(5))
+            print(f"start-up  {label:<18} {1000 * runs[2]:6.0f} ms CPU (median of 5)")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("paths", nargs="*", default=[str(ROOT / "samples")])
-    ap.add_argument("--rounds", type=int, default=20)
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--no-startup", action="store_true")
     args = ap.parse_args()
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
-    files: list[Path] = []
-    for p in map(Path, args.paths):
-        files += sorted(f for f in p.rglob("*") if f.suffix.lower() in TEXTUAL) if p.is_dir() else [p]
-    if not files:
-        sys.exit("no text/HTML reports found")
-    for f in files:  # warm-up (imports, regex compilation)
-        extract_path(f).to_json()
-    # Each round is timed on its own; the best round is the figure least disturbed by other
-    # load on the machine, the mean over all rounds is printed beside it.
-    per_round: list[float] = []
-    cpu_total = 0.0
-    slowest: dict[str, float] = {}
-    for _ in range(args.rounds):
-        t0, c0 = time.perf_counter(), time.process_time()
-        for f in files:
-            t1 = time.perf_counter()
-            extract_path(f).to_json()
-            slowest[f.name] = max(slowest.get(f.name, 0.0), time.perf_counter() - t1)
-        per_round.append(time.perf_counter() - t0)
-        cpu_total += time.process_time() - c0
-    n = len(files) * args.rounds
-    elapsed = sum(per_round)
-    best = min(per_round)
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(f"files: {len(files)} x {args.rounds} rounds = {n} reports, one core")
-    print(f"mean: {n / elapsed:.0f} reports/s ({1000 * elapsed / n:.2f} ms each, wall)")
-    print(f"cpu:  {n / cpu_total:.0f} reports per CPU-second")
-    print(f"best round: {len(files) / best:.0f} reports/s")
-    print(f"peak RSS: {peak_kb / 1024:.1f} MiB")
-    worst = sorted(slowest.items(), key=lambda kv: -kv[1])[:3]
-    print("slowest: " + ", ".join(f"{k} {1000 * v:.1f} ms" for k, v in worst))
+    print(f"{'format':<7}{'files':>6}{'ms/report':>11}{'reports/CPU-s':>15}{'floor ms':>10}{'ratio':>8}")
+    for fmt, files in corpus().items():
+        cpu = _cpu_per_report(files, lambda n, d: extract_bytes(d, n).to_json(), args.rounds)
+        floor = _cpu_per_report(files, _floor, args.rounds * 10)
+        row = f"{fmt:<7}{len(files):>6}{1000 * cpu:>11.2f}{1 / cpu:>15.0f}"
+        print(f"{row}{1000 * floor:>10.3f}{cpu / floor:>7.0f}x")
+    pdf = corpus()["pdf"][:1]
+    cpu = _cpu_per_report(pdf, lambda n, d: extract_bytes(d, n).to_json(), args.rounds)
+    print(f"corpus PDF 013.pdf: {1000 * cpu:.1f} ms a report, {1000 * cpu / 6:.1f} ms a page (6 pages)")
+    print(f"peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.1f} MiB")
+    if not args.no_startup:
+        startup()
 
 
 if __name__ == "__main__":

@@ -6,7 +6,9 @@ The archive mixes the bundled samples in several layouts and formats (tab text, 
 one-cell-per-line, run-together cells, HTML, HTML escaped in JSON, GB18030, DOCX, the real PDF,
 zip archives); every file is made unique so de-duplication does not shortcut the work.
 For ``--jobs 1``, ``--jobs 2``, the Ray engine, and a resumed re-run it prints wall time,
-reports/s and the peak RSS of the whole process tree (sampled from /proc every 50 ms).
+reports/s, the CPU seconds of the whole process tree and reports per CPU-second, and the peak
+RSS of the whole process tree (sampled from /proc every 50 ms); first, the start-up CPU of
+``extractor --help``. Per-format figures against the floor are in ``scripts/bench.py``.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import argparse
 import io
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -124,7 +127,9 @@ def _tree_rss_kb(pid: int) -> int:
     return total
 
 
-def measure(cmd: list[str]) -> tuple[float, int, int]:
+def measure(cmd: list[str]) -> tuple[float, int, float]:
+    """(wall seconds, peak RSS of the process tree in KiB, CPU seconds of the whole tree)."""
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     peak = 0
@@ -141,9 +146,17 @@ def measure(cmd: list[str]) -> tuple[float, int, int]:
     _, err = proc.communicate()
     stop.set()
     t.join()
+    wall = time.perf_counter() - start
     if proc.returncode != 0:
         sys.exit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{err[-2000:]}")
-    return time.perf_counter() - start, peak, proc.returncode
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
+    return wall, peak, cpu
+
+
+def _line(name: str, wall: float, reports: int, cpu: float, peak_kb: int) -> str:
+    rates = f"{reports / wall:>11.0f}{cpu:>9.1f}{reports / cpu:>15.0f}"
+    return f"{name:<16}{wall:>9.1f}{rates}{peak_kb / 1024:>14.0f}"
 
 
 def main() -> None:
@@ -160,18 +173,20 @@ def main() -> None:
     runs = [("--jobs 1", ["-j", "1"]), ("--jobs 2", ["-j", "2"])]
     if not args.skip_ray:
         runs.append(("--engine ray", ["--engine", "ray"]))
-    print(f"{'run':<16}{'wall s':>9}{'reports/s':>11}{'peak RSS MiB':>14}")
+    startup, _, startup_cpu = measure([sys.executable, "-m", "extractor", "--help"])
+    print(f"start-up: extractor --help {1000 * startup_cpu:.0f} ms CPU ({1000 * startup:.0f} ms wall)")
+    print(f"{'run':<16}{'wall s':>9}{'reports/s':>11}{'CPU s':>9}{'reports/CPU-s':>15}{'peak RSS MiB':>14}")
     last = args.workdir / "jobs1.jsonl"
     for name, extra in runs:
         out = args.workdir / (name.strip("-").replace(" ", "") + ".jsonl")
-        wall, peak, _ = measure([*exe, "-o", str(out), *extra])
+        wall, peak, cpu = measure([*exe, "-o", str(out), *extra])
         lines = out.read_bytes().count(b"\n")
-        print(f"{name:<16}{wall:>9.1f}{lines / wall:>11.0f}{peak / 1024:>14.0f}")
+        print(_line(name, wall, lines, cpu, peak))
         if name == "--jobs 1":
             last = out
     resume = [sys.executable, "-m", "extractor", "extract", str(archive), "-q", "--resume", "-o", str(last)]
-    wall, peak, _ = measure(resume)
-    print(f"{'resumed re-run':<16}{wall:>9.1f}{n / wall:>11.0f}{peak / 1024:>14.0f}")
+    wall, peak, cpu = measure(resume)
+    print(_line("resumed re-run", wall, n, cpu, peak))
     statuses: dict[str, int] = {}
     with last.open(encoding="utf-8") as fh:
         for line in fh:

@@ -139,7 +139,7 @@ def test_round_trip_all_targets(jsonl: Path, tmp_path: Path, to: str) -> None:
     assert all(p.exists() for p in paths)
     if to in ("csv", "parquet"):
         assert sorted(p.stem for p in paths) == sorted(
-            ["reports", "long", "active_disclosure", "applications", "review_litigation"]
+            ["reports", "codebook", "long", "active_disclosure", "applications", "review_litigation"]
         )
     got, n = _read_long(to, paths)
     assert n == len(EXPECTED_LONG) and got == EXPECTED_LONG
@@ -268,3 +268,51 @@ def test_streaming_memory_is_flat(tmp_path: Path) -> None:
     long_csv = next(x for x in paths if x.stem == "long")
     assert long_csv.stat().st_size > 15_000_000
     assert peak < 5_000_000, peak
+
+
+def test_reviews_codebook_and_report_id(tmp_path: Path) -> None:
+    reviewed = {
+        **R2021,
+        "path": "reports/a.pdf",
+        "status": "reviewed",
+        "table_methods": {"applications": "llm"},
+    }
+    cell = {
+        "table": "applications",
+        "row": "carried_over",
+        "column": "natural_person",
+        "value": 0,
+        "machine": None,
+    }
+    reviewed["meta"] = {"reviews": [{"reviewer": "alice", "at": "2026-01-01T00:00:00+00:00", "reason": "r",
+                                     "cells": [cell]}]}  # fmt: skip
+    other_year = {**R2021, "path": "reports/a2022.html", "year": 2022}
+    src = tmp_path / "r.jsonl"
+    src.write_text(
+        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in [R2021, reviewed, other_year, RERR])
+    )
+    paths = export(src, "sqlite", tmp_path / "r.sqlite")
+    ids = dict(_query("sqlite", paths, "select path, report_id from reports"))
+    assert ids["reports/a.html"] == ids["reports/a.pdf"]  # the same report, two files
+    assert len({ids["reports/a.html"], ids["reports/a2022.html"], ids["reports/c.doc"]}) == 3
+    where = "where \"row\" = 'carried_over' and \"column\" = 'natural_person' order by path"
+    cells = _query(
+        "sqlite", paths, f'select path, "table", "row", "column", method, reviewer from long {where}'
+    )
+    assert cells[0][4:] == ("rules", None) and cells[1][4:] == ("human", "alice")
+    other = _query(
+        "sqlite", paths, "select method from long where path = 'reports/a.pdf' and \"row\" = 'new_received'"
+    )
+    assert {m for (m,) in other} == {"llm"}
+    where = "template = '2021' and \"table\" = 'applications' and \"row\" = 'new_received'"
+    where += " and \"column\" = 'total'"
+    book = _query("sqlite", paths, f"select row_label, column_label from codebook where {where}")
+    assert book == [("本年新收政府信息公开申请数量", "总计")]
+    keys = {
+        (r[0], r[1], r[2]) for r in _query("sqlite", paths, 'select "table", "row", "column" from codebook')
+    }
+    assert ("active_disclosure", "fees", "amount_wan_yuan") in keys and (
+        "review_litigation",
+        "review",
+        "total",
+    ) in keys

@@ -35,3 +35,19 @@ def test_no_verified_golden_case_has_unread_or_ungrounded_cells() -> None:
             cells = [v for t in exp["tables"].values() for r in t.values() for v in r.values()]
             assert None not in cells, c.name
             assert not [f for f in exp["findings"] if f.startswith("error")], c.name
+
+
+def test_every_verified_golden_case_carries_evidence_for_every_cell() -> None:
+    verified = 0
+    for c in CASES:
+        exp = c.data["expected"]
+        if exp["status"] != "verified":
+            continue
+        verified += 1
+        for table, rows in exp["tables"].items():
+            for row, cols in rows.items():
+                for col in cols:
+                    if col != "amount_text":
+                        span = exp["evidence"][table][row][col]
+                        assert len(span) == 2 and 0 <= span[0] <= span[1], (c.name, table, row, col)
+    assert verified >= 5

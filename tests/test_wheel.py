@@ -33,7 +33,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_wheel_ships_prompts_and_license(wheel: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
-    assert "extractor/prompts/tables_v2.toml" in names and "extractor/prompts/tables_v1.toml" in names
+    assert all(f"extractor/prompts/tables_v{i}.toml" in names for i in (1, 2, 3))
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
 
 

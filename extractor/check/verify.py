@@ -2,16 +2,18 @@
 
 Every path (rules, LLM, a re-check of saved JSONL) goes through :func:`verify`. It checks row
 labels (found / fuzzily matched / missing), completeness, the identities H1–H5, that every
-non-zero number is grounded in the table's source text, and the soft checks S3–S5.
+non-zero number is grounded in the table's source text, that every value stands where its
+evidence says (:mod:`extractor.check.evidence`), and the soft checks S3–S5.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
+from extractor.check.evidence import Anchors, check_evidence
 from extractor.check.soft import YearTables, cross_checks, soft_checks
 from extractor.models import CellValue, Finding, Status, TableValues
 from extractor.spec import (
@@ -25,7 +27,7 @@ from extractor.spec import (
     TABLE_KEYS,
 )
 
-__all__ = ["IDENTITY_CHECKS", "VerifyInput", "YearTables", "cross_checks", "status_of", "verify"]
+__all__ = ["IDENTITY_CHECKS", "Anchors", "VerifyInput", "YearTables", "cross_checks", "status_of", "verify"]
 
 LabelMatch = tuple[str, str]  # (match kind: exact|fuzzy|near|missing, label as printed)
 
@@ -39,7 +41,14 @@ class VerifyInput:
     prose: str = ""
     meta: Mapping[str, object] = field(default_factory=dict)
     application_variant: str | None = None
-    evidence: Mapping[str, str] = field(default_factory=dict)
+    #: table → a sentence of the prose saying a missing table would be empty (never data)
+    prose_claims: Mapping[str, str] = field(default_factory=dict)
+    #: The whole source text the evidence points into; ``None`` skips the positional check.
+    text: str | None = None
+    #: table → row → column → [start, end] in ``text`` (see :mod:`extractor.check.evidence`)
+    evidence: Mapping[str, Mapping[str, Mapping[str, Sequence[int]]]] = field(default_factory=dict)
+    evidence_method: Mapping[str, Mapping[str, Mapping[str, str]]] = field(default_factory=dict)
+    anchors: Mapping[str, Anchors] = field(default_factory=dict)
 
 
 def _f(check: str, severity: str, message: str, **kw: object) -> Finding:
@@ -69,6 +78,10 @@ def verify(inp: VerifyInput) -> list[Finding]:
         out += _check_h4(rev)
     out += _check_h5(inp)
     out += _check_grounding(inp)
+    if inp.text is not None:
+        out += check_evidence(
+            inp.text, inp.template, inp.tables, inp.evidence, inp.evidence_method, inp.anchors
+        )
     out += soft_checks(inp.tables, inp.prose, inp.meta)
     return out
 
@@ -134,7 +147,7 @@ def _check_complete(inp: VerifyInput, variant: str) -> list[Finding]:
         values = inp.tables.get(table)
         if not values:
             out.append(_f("missing_table", "error", f"{table}: table not found in the report", table=table))
-            said = inp.evidence.get(table)
+            said = inp.prose_claims.get(table)
             if said:
                 out.append(
                     _f(
@@ -256,7 +269,7 @@ def _check_h5(inp: VerifyInput) -> list[Finding]:
     for table, rows in inp.tables.items():
         for row, cols in rows.items():
             for col, v in cols.items():
-                if type(v) is int and v >= 0:  # the common case, in its domain everywhere
+                if type(v) is int and v >= 0:  # the common case: in every domain
                     continue
                 if col == "amount_text" or v is None or isinstance(v, str):
                     continue
@@ -295,14 +308,24 @@ def _printed_forms(v: int | float) -> list[str]:
 
 
 def _check_grounding(inp: VerifyInput) -> list[Finding]:
+    """Every non-zero number occurs in the table's text. A cell with evidence is checked more
+    strictly by the positional check (its span must hold exactly that number), so only cells
+    without evidence, or every cell when there is no source text to check spans in, are here."""
     out = []
     for table, rows in inp.tables.items():
         src = inp.sources.get(table)
         if src is None:
             continue
+        placed = inp.evidence.get(table, {}) if inp.text is not None else {}
+        if placed and all(
+            set(placed.get(r, ())) >= {c for c in cols if c != "amount_text"} for r, cols in rows.items()
+        ):
+            continue  # every cell is placed: the positional check covers grounding
         ground = _grounding_text(src)
         for row, cols in rows.items():
             for col, v in cols.items():
+                if col in placed.get(row, {}):
+                    continue
                 if col == "amount" and isinstance(cols.get("amount_text"), str):
                     text = str(cols["amount_text"])
                     if text and _grounding_text(text) not in ground:

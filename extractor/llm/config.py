@@ -24,7 +24,7 @@ StructuredMode = Literal["auto", "tools", "json_schema", "json"]
 
 #: The versioned prompt files ship inside the package as ``extractor.prompts`` (``prompts/`` at the
 #: top of the repository, mapped into the package by ``pyproject.toml``).
-DEFAULT_PROMPT = Path(str(files("extractor.prompts").joinpath("tables_v2.toml")))
+DEFAULT_PROMPT = Path(str(files("extractor.prompts").joinpath("tables_v3.toml")))
 
 
 class LLMConfig(BaseModel):
@@ -50,7 +50,7 @@ class LLMConfig(BaseModel):
     price_prompt_per_m: float | None = Field(default=None, ge=0)
     price_completion_per_m: float | None = Field(default=None, ge=0)
     structured_mode: StructuredMode = "auto"
-    #: The prompt file (TOML); the default is ``prompts/tables_v2.toml``.
+    #: The prompt file (TOML); the default is ``prompts/tables_v3.toml``.
     prompt_file: str = str(DEFAULT_PROMPT)
 
     @classmethod

@@ -24,8 +24,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from extractor.check.verify import VerifyInput, verify
+from extractor.check.verify import Anchors, VerifyInput, verify
 from extractor.errors import ModelAnswerError, TransportError
+from extractor.llm.align import align_answer, disagreements
 from extractor.llm.cache import AnswerCache
 from extractor.llm.client import LLMClient
 from extractor.llm.config import LLMConfig
@@ -44,7 +45,16 @@ from extractor.pipeline import HookResult, TableHook
 from extractor.tables.locate import Located
 from extractor.tables.rules import TableRead
 
-_OWN_CHECKS = ("llm.label", "llm.shape", "llm.value", "llm.grounding", "llm.coverage", "llm.zeros")
+_OWN_CHECKS = (
+    "llm.label",
+    "llm.shape",
+    "llm.value",
+    "llm.grounding",
+    "llm.coverage",
+    "llm.zeros",
+    "llm.align",
+    "llm.cell_disagreement",
+)
 _IDENTITIES = ("H1", "H2", "H3", "H4")
 _H1_ROWS = ("new_received", "carried_over", "total_processed", "carried_forward")
 
@@ -85,10 +95,14 @@ def _errors(findings: list[Finding]) -> list[Finding]:
     return [f for f in findings if f.severity == "error"]
 
 
-def check_answer(read: TableRead, template: str, sent: str) -> list[Finding]:
-    """All findings of a model reading of one table: its own checks plus the shared verifier."""
+def check_answer(
+    read: TableRead, template: str, sent: str, tied: list[Finding] | None = None
+) -> list[Finding]:
+    """All findings of a model reading of one table: its own checks (``tied``: how it aligned
+    to the source, see :mod:`extractor.llm.align`) plus the shared verifier, evidence included."""
     t = read.key
-    own = read.findings + check_grounding(read.values, sent, t) + check_coverage(read.values, sent, t)
+    tied = tied or []
+    own = tied + read.findings + check_grounding(read.values, sent, t) + check_coverage(read.values, sent, t)
     shared = verify(
         VerifyInput(
             template=template,
@@ -96,9 +110,30 @@ def check_answer(read: TableRead, template: str, sent: str) -> list[Finding]:
             labels={t: {row: (h.match, h.printed) for row, h in read.labels.items()}},
             sources={t: read.source},
             application_variant=read.variant if t == "applications" else None,
+            text=read.source,
+            evidence={t: read.evidence(base=0)},
+            evidence_method={t: read.methods},
+            anchors={
+                t: Anchors(
+                    (0, len(read.source)),
+                    read.label_spans(base=0),
+                    read.columns or (),
+                    read.segment_spans(base=0),
+                )
+            },
         )
     )
-    return own + [f for f in shared if f.table == t and f.check != "missing_table"]
+    unaligned = {f.row for f in tied} | ({None} if any(f.row is None for f in tied) else set())
+    return own + [
+        f
+        for f in shared
+        if f.table == t and f.check != "missing_table" and not (f.check == "evidence" and _said(f, unaligned))
+    ]
+
+
+def _said(f: Finding, unaligned: set[str | None]) -> bool:
+    """An evidence finding on a row whose misalignment is already reported (table 四: any)."""
+    return None in unaligned or f.row in unaligned
 
 
 def _cells(values: TableValues, rows: tuple[CanonRow, ...]) -> list[object]:
@@ -190,6 +225,7 @@ class LLMRouter:
         sent = compact_table_text(rule.source)
         history: list[Message] = []
         best: tuple[int, TableRead, list[Finding]] | None = None
+        last_cand: TableRead | None = None
         last_problems: list[str] = []
         rule_clean = not _errors(rule_findings)
 
@@ -224,8 +260,10 @@ class LLMRouter:
                     self.prompt.reask(last_problems, [], len(rows)),
                 ]
                 continue
-            cand = to_read(answer, rows, t, sent, variant)
-            found = check_answer(cand, template, sent)
+            cand = to_read(answer, rows, t, rule.source, variant)
+            tied = align_answer(answer, rows, cand, rule) + disagreements(cand, rule)
+            found = check_answer(cand, template, sent, tied)
+            last_cand = cand
             if not rule_clean and not _has_nonzero(cand.values):
                 found.append(_note(t, "llm.zeros", "error", _ZEROS))
             errors = _errors(found)
@@ -251,7 +289,10 @@ class LLMRouter:
                 {"role": "assistant", "content": done.content},
                 self.prompt.reask(last_problems, _reread_rows(errors, rows), len(rows)),
             ]
-        return rule, "rules", [self._rejected(t, rule_clean, best, last_problems, usage["attempts"][t])]
+        rejected = self._rejected(t, rule_clean, best, last_problems, usage["attempts"][t])
+        if rejected.actual is None and last_cand is not None:
+            rejected.actual = last_cand.values  # the candidate is kept for review, never used
+        return rule, "rules", [rejected]
 
     def _accepted(
         self,

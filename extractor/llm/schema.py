@@ -32,7 +32,7 @@ from pydantic import (
 
 from extractor.errors import ModelAnswerError
 from extractor.models import CellValue, Finding, TableValues
-from extractor.read.normalise import fold_for_match, normalise_text
+from extractor.read.normalise import fold_for_match, near_in, normalise_text
 from extractor.spec import (
     ACTIVE_ROWS,
     APPLICANT_COLUMN_LABELS,
@@ -206,6 +206,8 @@ def label_match(echo: str, row: CanonRow) -> str | None:
     if any(fold_for_match(p) in e for p in row.patterns[1:]):
         return "fuzzy"
     if len(e) >= 4 and e in fold_for_match(row.label):
+        return "fuzzy"
+    if any(near_in(fold_for_match(p), e) for p in row.patterns):  # a misprint copied as printed
         return "fuzzy"
     return None
 

@@ -6,13 +6,20 @@ column keys, so a malformed file fails before anything is written); memory stays
 Tables written (a file each for ``csv``/``parquet`` in the directory ``out``; a table each in
 the database file ``out`` for ``sqlite``/``duckdb``, replaced if it exists):
 
-* ``reports`` — one row per report: path, sha256, agency, year, template, status, method,
-  error, errors (number of error findings), warnings, extractor_version.
-* ``long`` (form ``long``/``both``) — one row per report × table × row × column: path, sha256,
-  agency, year, template, status, table, row, column, ``value`` (the number, or null) and
-  ``value_text`` (a marker such as ``/`` or ``无``, or text such as ``amount_text``; else null).
+Every table starts with path, sha256, agency, year, template, status and ``report_id`` (shared by
+copies of one report: the same agency, year and tables, e.g. a PDF and its text — count
+``distinct report_id`` to count each report once).
+
+* ``reports`` — one row per report: …, method, error, errors (number of error findings),
+  warnings, extractor_version.
+* ``codebook`` — every key of both templates with its printed Chinese label: template, table,
+  row, column, row_label, column_label.
+* ``long`` (form ``long``/``both``) — one row per report × table × row × column: …, table, row,
+  column, ``value`` (the number, or null) and ``value_text`` (a marker such as ``/`` or ``无``,
+  or text such as ``amount_text``; else null), ``method`` (``human`` for a cell a person
+  confirmed or corrected in a review, else ``rules``/``llm``) and ``reviewer`` (or null).
 * ``active_disclosure``, ``applications``, ``review_litigation`` (form ``wide``/``both``) — one
-  row per report × table row: path, sha256, agency, year, template, status, row, then one column
+  row per report × table row: …, row, then one column
   per column key (numbers; columns ending ``_text`` hold text), then ``markers``: the cells
   that hold a marker instead of a number, as ``column=marker`` joined by ``; `` (null if none).
   The long form is the lossless one.
@@ -40,7 +47,8 @@ from pathlib import Path
 from typing import Any, Final, Literal, Protocol
 
 from extractor.errors import ExtractorError, ResultsFileError
-from extractor.spec import ACTIVE_ROWS, APPLICANT_COLUMNS, REVIEW_COLUMNS
+from extractor.out.provenance import cell_methods, report_id
+from extractor.spec import ACTIVE_ROWS, APPLICANT_COLUMNS, REVIEW_COLUMNS, codebook
 
 Target = Literal["csv", "parquet", "sqlite", "duckdb"]
 Form = Literal["long", "wide", "both"]
@@ -58,7 +66,7 @@ class ExportError(ExtractorError):
 
 _REPORT_COLS: Final[Columns] = [
     ("path", "text"), ("sha256", "text"), ("agency", "text"), ("year", "int"), ("template", "text"),
-    ("status", "text"),
+    ("status", "text"), ("report_id", "text"),
 ]  # fmt: skip
 REPORTS: Final[Columns] = [
     *_REPORT_COLS, ("method", "text"), ("error", "text"), ("errors", "int"), ("warnings", "int"),
@@ -66,7 +74,11 @@ REPORTS: Final[Columns] = [
 ]  # fmt: skip
 LONG: Final[Columns] = [
     *_REPORT_COLS, ("table", "text"), ("row", "text"), ("column", "text"), ("value", "num"),
-    ("value_text", "text"),
+    ("value_text", "text"), ("method", "text"), ("reviewer", "text"),
+]  # fmt: skip
+CODEBOOK: Final[Columns] = [
+    ("template", "text"), ("table", "text"), ("row", "text"), ("column", "text"), ("row_label", "text"),
+    ("column_label", "text"),
 ]  # fmt: skip
 
 
@@ -316,6 +328,9 @@ def export(results_jsonl: Path, to: Target, out: Path, *, form: Form = "both") -
     wide = _wide_columns(results_jsonl)  # pass 1: validates every line before anything is written
     sink: _Sink = _SINKS[to](out)
     sink.open("reports", REPORTS)
+    sink.open("codebook", CODEBOOK)
+    for entry in codebook():
+        sink.write("codebook", entry)
     if form in ("long", "both"):
         sink.open("long", LONG)
     if form in ("wide", "both"):
@@ -348,7 +363,8 @@ def _wide_schema(keys: list[str]) -> Columns:
 
 def _write_record(sink: _Sink, rec: dict[str, Any], form: Form, wide: dict[str, list[str]]) -> None:
     base = (rec["path"], _text(rec.get("sha256")), _text(rec.get("agency")), rec.get("year"),
-            _text(rec.get("template")), _text(rec.get("status")))  # fmt: skip
+            _text(rec.get("template")), _text(rec.get("status")), report_id(rec))  # fmt: skip
+    methods, reviewed = cell_methods(rec)
     findings = rec.get("findings") or []
     severities = [f.get("severity") for f in findings if isinstance(f, dict)]
     sink.write(
@@ -360,7 +376,9 @@ def _write_record(sink: _Sink, rec: dict[str, Any], form: Form, wide: dict[str, 
         for row_key, cols in rows.items():
             if form in ("long", "both"):
                 for col, v in cols.items():
-                    sink.write("long", (*base, table, row_key, col, _number(v), _text(v)))
+                    who = reviewed.get((table, row_key, col))
+                    how = "human" if who is not None else methods.get(table)
+                    sink.write("long", (*base, table, row_key, col, _number(v), _text(v), how, who))
             if form in ("wide", "both") and table in wide:
                 keys = wide[table]
                 values = [_text(cols.get(k)) if k.endswith("_text") else _number(cols.get(k)) for k in keys]

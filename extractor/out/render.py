@@ -22,6 +22,7 @@ from extractor.spec import (
 
 _STATUS_STYLE = {
     "verified": "bold green",
+    "reviewed": "bold blue",
     "source_inconsistent": "bold yellow",
     "needs_review": "bold red",
     "unsupported_template": "bold magenta",

@@ -178,3 +178,29 @@ CJK = re.compile(r"[\u3400-\u9fff]")
 
 def has_cjk(s: str) -> bool:
     return CJK.search(s) is not None
+
+
+def edit_distance(a: str, b: str, cap: int) -> int:
+    """Levenshtein distance of ``a`` and ``b``, or ``cap + 1`` as soon as it must exceed ``cap``."""
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
+        if min(cur) > cap:
+            return cap + 1
+        prev = cur
+    return prev[-1]
+
+
+def near_in(pattern: str, text: str) -> bool:
+    """``pattern`` occurs in ``text`` within a small edit distance (one slip per six characters:
+    a character lost, swapped or added). Both already folded."""
+    d = max(1, len(pattern) // 6)
+    if len(pattern) < 4:
+        return False
+    for start in range(max(1, len(text) - len(pattern) + d + 1)):
+        for size in range(max(1, len(pattern) - d), len(pattern) + d + 1):
+            if start + size <= len(text) and edit_distance(pattern, text[start : start + size], d) <= d:
+                return True
+    return False

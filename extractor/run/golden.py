@@ -1,8 +1,9 @@
 """Golden files: one readable JSON file per case, compared field by field.
 
 A case file holds the source path (relative to the repository root), a hand-check note, and
-the expected projection of the record: status, agency, year, template, every table cell, and
-the findings (check, severity, table, row, column — wording may change, substance may not).
+the expected projection of the record: status, agency, year, template, every table cell, where
+each cell is printed (``evidence``, ``evidence_method``), and the findings (check, severity,
+table, row, column — wording may change, substance may not).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from extractor.errors import GoldenError
 from extractor.models import Record
 from extractor.pipeline import extract_path
 
-PROJECTED = ("status", "agency", "year", "template", "tables", "findings")
+PROJECTED = ("status", "agency", "year", "template", "tables", "evidence", "evidence_method", "findings")
 
 
 @dataclass
@@ -41,6 +42,8 @@ def project(record: Record) -> dict[str, Any]:
         "year": d["year"],
         "template": d["template"],
         "tables": d["tables"],
+        "evidence": d["evidence"],
+        "evidence_method": d["evidence_method"],
         "findings": findings,
     }
 

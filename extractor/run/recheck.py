@@ -1,9 +1,10 @@
 """Re-check a saved record with the current verifier (``extractor verify``).
 
 Findings the verifier produces are recomputed; findings of the reading stages (unreadable,
-split, blank, label, template, llm…) are kept as saved. Grounding needs the table text, so the
-source is re-read and re-located when its path still exists; otherwise grounding is skipped and
-said so.
+split, blank, label, template, llm…) are kept as saved. Grounding and the positional check of
+the saved ``evidence`` need the source text, so the source is re-read (the same text the
+readers saw, ``pipeline.source_text``) and re-located when its path still exists and its
+SHA-256 matches; otherwise both are skipped and said so.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Final
 
+from extractor.check.evidence import anchors_from
 from extractor.check.verify import VerifyInput, status_of, verify
 from extractor.errors import InputError
 from extractor.models import Finding, Record, Status
@@ -18,7 +20,7 @@ from extractor.read.load import load_path
 from extractor.tables.locate import locate, strip_page_furniture
 
 VERIFIER_CHECKS: Final = frozenset(
-    {"complete", "missing_table", "H1", "H2", "H3", "H4", "H5", "grounding", "S3", "S4", "S5"}
+    {"complete", "missing_table", "H1", "H2", "H3", "H4", "H5", "grounding", "evidence", "S3", "S4", "S5"}
 )
 
 
@@ -28,6 +30,7 @@ def recheck_record(rec: Record) -> tuple[Status, list[Finding]]:
     kept = [f for f in rec.findings if f.check not in VERIFIER_CHECKS]
     sources: dict[str, str] = {}
     prose = ""
+    text: str | None = None
     p = Path(rec.path)
     if p.is_file():
         try:
@@ -38,13 +41,15 @@ def recheck_record(rec: Record) -> tuple[Status, list[Finding]]:
             text = strip_page_furniture(doc.text)
             located = locate(text)
             sources = {k: r.text(text) for k, r in located.regions.items()}
+            if not sources:
+                text = None
             prose = located.prose
     if not sources:
         kept.append(
             Finding(
                 check="recheck",
                 severity="info",
-                message=f"{rec.path}: source not available (or changed); grounding not re-checked",
+                message=f"{rec.path}: source not available (or changed); grounding, evidence not re-checked",
             )
         )
     apps = rec.tables.get("applications", {})
@@ -58,7 +63,14 @@ def recheck_record(rec: Record) -> tuple[Status, list[Finding]]:
             prose=prose,
             meta=rec.meta,
             application_variant=variant if rec.tables.get("applications") else None,
+            text=text,
+            evidence=rec.evidence,
+            evidence_method=rec.evidence_method,
+            anchors=anchors_from(rec.meta.get("anchors")),
         )
     )
     findings = kept + fresh
-    return status_of(findings), findings
+    status = status_of(findings)
+    if rec.status == "reviewed" and status == "verified":  # settled by a person, still passing
+        status = "reviewed"
+    return status, findings

@@ -10,11 +10,12 @@ exactly one arrangement satisfies H3. Blank cells follow the spec's rule (usuall
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from typing import Final
 
 from extractor.models import CellValue, Finding, TableValues
 from extractor.read.normalise import has_cjk
-from extractor.spec import APPLICANT_COLUMNS, APPLICATION_ROWS, OUTCOME_ROWS, RowSpec
+from extractor.spec import APPLICANT_COLUMN_LABELS, APPLICANT_COLUMNS, APPLICATION_ROWS, OUTCOME_ROWS, RowSpec
 from extractor.tables.cells import (
     Atom,
     Fit,
@@ -25,6 +26,7 @@ from extractor.tables.cells import (
     fit,
     to_value,
 )
+from extractor.tables.columns import printed_order
 from extractor.tables.rules import (
     MAX_COMBINATIONS,
     LabelHit,
@@ -41,7 +43,14 @@ from extractor.tables.rules import (
 from extractor.tables.torn import has_loose_rows, pair_torn_rows
 
 
-def _h3(cells: tuple[str, ...]) -> bool:
+def _h3(cells: tuple[str, ...], order: tuple[str, ...] | None = None) -> bool:
+    """总计 = the six applicant columns; ``order``: the printed column order, if not the template's."""
+    if order is not None:
+        by_col = dict(zip(order, cells, strict=True))
+        cells = tuple(by_col[c] for c in APPLICANT_COLUMNS)
+    if all(c.isascii() and c.isdigit() for c in cells):  # the splitter's candidates: plain digits
+        ints = [int(c) for c in cells]
+        return sum(ints[:6]) == ints[6]
     vals = [as_int(c) for c in cells]
     if any(v is None for v in vals):
         return False
@@ -69,6 +78,12 @@ def read_applications(region: str, template: str | None, squeezed: Squeezed | No
     segs = segments_of(region, hits)
     if single_other:
         findings.append(_single_other(segs))
+    first = min((h.start for h in hits.values() if h.start >= 0), default=len(region))
+    order = printed_order("applications", region[:first])
+    columns = order or APPLICANT_COLUMNS
+
+    h3: Callable[[tuple[str, ...]], bool] = _h3 if order is None else lambda c: _h3(c, order)
+
     fits: dict[str, Fit] = {}
     atoms: dict[str, list[Atom]] = {}
     forced: list[str] = []
@@ -78,14 +93,19 @@ def read_applications(region: str, template: str | None, squeezed: Squeezed | No
         seg = segs.get(spec.key)
         if seg is None:
             continue
-        atoms[spec.key] = atoms_of(seg, stop_at_text=True)
-        fits[spec.key] = fit(atoms[spec.key], 7, _h3, blank_row_ok=True, empty_lines=lines)
+        atoms[spec.key] = atoms_of(seg, stop_at_text=True, base=hits[spec.key].end)
+        fits[spec.key] = fit(atoms[spec.key], 7, h3, blank_row_ok=True, empty_lines=lines)
+    segments: dict[str, tuple[int, int]] = {}
     if has_loose_rows(region):  # number-only pipe rows: a torn table, or nothing is trusted
-        findings += _torn(region, rows, variant, fits, hits, segs)
+        torn = _torn(sq, rows, variant, fits, hits, segs, segments) if order is None else None
+        findings += _untrusted(fits, segs) if torn is None else torn
     else:
-        findings += _read_blocks(rows, fits, atoms)
+        findings += _read_blocks(rows, fits, atoms, h3)
+    if order is not None:
+        findings.append(_order_finding(order))
     chosen, resolution = _resolve_applications(fits, variant)
     values: TableValues = {}
+    read = TableRead(table, values, hits, region, findings, True, variant, columns=order)
     for spec in rows:
         key = spec.key
         f = fits.get(key)
@@ -96,9 +116,10 @@ def read_applications(region: str, template: str | None, squeezed: Squeezed | No
                 continue
             findings.append(unread_row_finding(table, key, f, "that all satisfy the identities"))
             continue
-        values[key] = _blank_policy(
-            key, dict(zip(APPLICANT_COLUMNS, cand, strict=True)), table, findings, zeroed
-        )
+        got = _blank_policy(key, dict(zip(columns, cand, strict=True)), table, findings, zeroed)
+        values[key] = got if order is None else {c: got[c] for c in APPLICANT_COLUMNS}
+        if f is not None:
+            read.tie_fit(key, got, columns, f, cand)
         if f is not None and f.how == "split" and f.raw_count == 1:
             forced.append(key)
         elif f is not None and f.how == "split":
@@ -118,9 +139,21 @@ def read_applications(region: str, template: str | None, squeezed: Squeezed | No
         findings.append(forced_finding(table, forced))
     if zeroed:
         findings.append(blank_finding(table, zeroed))
+    for key, line in segments.items():  # torn rows: their numbers stand in a pipe row of their own
+        read.segments[key] = line
+        ties = read.methods.setdefault(key, {})
+        for c in read.spans.get(key, {}):
+            ties.setdefault(c, "paired")
     if single_other:
-        values = _with_sub_rows(values)
-    return TableRead(table, values, hits, region, findings, True, variant)
+        read.values = _with_sub_rows(values)
+    return read
+
+
+def _order_finding(order: tuple[str, ...]) -> Finding:
+    shown = " ".join(APPLICANT_COLUMN_LABELS[c] for c in order)
+    return make_finding(
+        "layout", "info", "applications", f"table 三 prints its columns as {shown} (from its header); read so"
+    )
 
 
 _SUB_ROWS: Final = ("other_no_correction", "other_unpaid_fee", "other_other")
@@ -160,15 +193,17 @@ def _with_sub_rows(values: TableValues) -> TableValues:
 
 
 def _torn(
-    region: str,
+    sq: SqueezedText,
     rows: tuple[RowSpec, ...],
     variant: str,
     fits: dict[str, Fit],
     hits: dict[str, LabelHit],
     segs: dict[str, str],
-) -> list[Finding]:
+    segments: dict[str, tuple[int, int]],
+) -> list[Finding] | None:
     """A torn markdown table 三 (see :mod:`extractor.tables.torn`): replace every row's reading
-    by the order pairing when it is complete and every identity holds."""
+    by the order pairing when it is complete and every identity holds (``None`` otherwise). The
+    paired rows' segments (the number-only pipe rows they were paired with) go to ``segments``."""
     outcome = OUTCOME_ROWS[variant]
 
     def holds(trial: dict[str, tuple[str, ...]]) -> bool:
@@ -176,26 +211,30 @@ def _torn(
             k: (*c[:6], "?") if not c[6] and any(as_int(x) for x in c[:6]) else c for k, c in trial.items()
         }
         rows_ok = all(_h3(c) for c in unknown.values() if c[6] != "?")
-        return rows_ok and _columns_hold(unknown, outcome)
+        return rows_ok and _columns_hold({k: _ints(c) for k, c in unknown.items()}, outcome)
 
-    got = pair_torn_rows(region, rows, _h3, holds)
+    got = pair_torn_rows(sq.text, rows, _h3, holds)
     if got is None:
-        return _untrusted(fits, segs)
-    cells, paired, printed = got
-    for key, c in cells.items():
-        fits[key] = Fit([c], "positional", raw_count=1, printed=" ".join(x or "□" for x in c))
-        if key in paired:
-            hits[key] = LabelHit(key, "paired", hits[key].printed, hits[key].start, hits[key].end)
-        elif hits[key].match == "missing":  # found in its own pipe row, out of the text's order
-            hits[key] = LabelHit(key, "exact", printed[key])
+        return None
+    fits.update(got.fits)
+    for key, (label, ls, le) in got.own.items():
+        if hits[key].match == "missing":  # found in its own pipe row, out of the text's order
+            hits[key] = LabelHit(key, "exact", label, ls, le)
+    specs = {r.key: r for r in rows}
+    for key in got.paired:
+        h = hits[key]
+        if h.start < 0 and (where := sq.find_label(specs[key], 0)) is not None:  # its loose label line
+            h = LabelHit(key, "exact", "", *sq.to_text(where[0], where[1]))
+        hits[key] = LabelHit(key, "paired", sq.text[h.start : h.end] if h.start >= 0 else "", h.start, h.end)
+    segments.update(got.segments)
     return [
         make_finding(
             "layout",
             "warning",
             "applications",
-            f"table 三 is torn into fragments: {len(paired)} row(s) printed their numbers apart from their "
-            f"labels ({', '.join(paired)}); paired in template order, and every identity holds",
-            actual=paired,
+            f"table 三 is torn into fragments: {len(got.paired)} row(s) printed their numbers apart from "
+            f"their labels ({', '.join(got.paired)}); paired in template order, and every identity holds",
+            actual=got.paired,
         )
     ]
 
@@ -226,7 +265,10 @@ def _untrusted(fits: dict[str, Fit], segs: dict[str, str]) -> list[Finding]:
 
 
 def _read_blocks(
-    rows: tuple[RowSpec, ...], fits: dict[str, Fit], atoms: dict[str, list[Atom]]
+    rows: tuple[RowSpec, ...],
+    fits: dict[str, Fit],
+    atoms: dict[str, list[Atom]],
+    h3: Callable[[tuple[str, ...]], bool] = _h3,
 ) -> list[Finding]:
     """PDF text layers often print a block of k labels, then its 7k numbers (row by row or
     column by column). Arrange such a block both ways and keep the one under which every row
@@ -250,17 +292,21 @@ def _read_blocks(
             texts = [a.text for a in nums]
             by_row = [tuple(texts[7 * i : 7 * i + 7]) for i in range(k)]
             by_col = [tuple(texts[c * k + i] for c in range(7)) for i in range(k)]
+            where = {
+                "row by row": [tuple(nums[7 * i : 7 * i + 7]) for i in range(k)],
+                "column by column": [tuple(nums[c * k + i] for c in range(7)) for i in range(k)],
+            }
             ok = {
                 name: arr
                 for name, arr in (("row by row", by_row), ("column by column", by_col))
-                if all(_h3(r) for r in arr)
+                if all(h3(r) for r in arr)
                 and all(t.isascii() and t.isdigit() and (t == "0" or t[0] != "0") for t in texts)
             }
             distinct = {tuple(arr) for arr in ok.values()}
             if len(distinct) == 1:
                 name, arr = next(iter(ok.items()))
-                for rk, cells in zip(block, arr, strict=True):
-                    fits[rk] = Fit([cells], "positional", raw_count=1, printed=" ".join(cells))
+                for rk, cells, items in zip(block, arr, where[name], strict=True):
+                    fits[rk] = Fit([cells], "block", raw_count=1, printed=" ".join(cells), items=items)
                 out.append(
                     make_finding(
                         "layout",
@@ -301,33 +347,41 @@ def _resolve_applications(
     if size > MAX_COMBINATIONS:
         return chosen, resolution
     outcome = OUTCOME_ROWS[variant]
-    valid: list[tuple[tuple[str, ...], ...]] = []
-    for combo in itertools.product(*(ambiguous[k] for k in keys)):
-        trial = {**chosen, **dict(zip(keys, combo, strict=True))}
+    # each candidate's cells as numbers once, not once per combination it takes part in
+    fixed = {k: _ints(c) for k, c in chosen.items()}
+    options_ints = [[_ints(c) for c in ambiguous[k]] for k in keys]
+    valid: list[tuple[int, ...]] = []
+    for picks in itertools.product(*(range(len(o)) for o in options_ints)):
+        trial = {**fixed, **{k: options_ints[i][j] for i, (k, j) in enumerate(zip(keys, picks, strict=True))}}
         if _columns_hold(trial, outcome):
-            valid.append(combo)
+            valid.append(picks)
     for i, k in enumerate(keys):
-        options = {combo[i] for combo in valid}
+        options = {ambiguous[k][picks[i]] for picks in valid}
         if len(options) == 1:
             chosen[k] = options.pop()
             resolution[k] = "the row identity and the column identities H1/H2"
     return chosen, resolution
 
 
-def _columns_hold(rows: dict[str, tuple[str, ...]], outcome: tuple[str, ...]) -> bool:
+def _ints(cells: tuple[str, ...]) -> tuple[int | None, ...]:
+    return tuple(as_int(c) for c in cells)
+
+
+def _columns_hold(rows: dict[str, tuple[int | None, ...]], outcome: tuple[str, ...]) -> bool:
+    empty: tuple[int | None, ...] = (None,) * 7
+    new, carried, total, forward = (rows.get(k, empty) for k in _H1_ROWS)
+    parts_rows = [rows.get(k, empty) for k in outcome]
     for c in range(7):
-
-        def v(key: str, c: int = c) -> int | None:
-            r = rows.get(key)
-            return None if r is None else as_int(r[c])
-
-        a, b, t, f = v("new_received"), v("carried_over"), v("total_processed"), v("carried_forward")
-        if None not in (a, b, t, f) and a + b != t + f:  # type: ignore[operator]
+        a, b, t, f = new[c], carried[c], total[c], forward[c]
+        if a is not None and b is not None and t is not None and f is not None and a + b != t + f:
             return False
-        parts = [v(k) for k in outcome]
-        if t is not None and None not in parts and sum(parts) != t:  # type: ignore[arg-type]
+        parts = [r[c] for r in parts_rows]
+        if t is not None and None not in parts and sum(p for p in parts if p is not None) != t:
             return False
     return True
+
+
+_H1_ROWS: tuple[str, ...] = ("new_received", "carried_over", "total_processed", "carried_forward")
 
 
 def _blank_policy(

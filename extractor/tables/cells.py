@@ -40,8 +40,13 @@ AtomKind = Literal["num", "blank", "marker", "line"]
 
 
 class Atom(NamedTuple):
+    """A cell-like item of a segment; ``start``/``end`` are its offsets in the segment text
+    (a blank spans the empty slot between its two separators)."""
+
     kind: AtomKind
     text: str
+    start: int = -1
+    end: int = -1
 
     @property
     def token(self) -> Token | None:
@@ -59,24 +64,32 @@ class Atom(NamedTuple):
         return tok.valid_single
 
 
-_BLANK: Final = Atom("blank", "")
-_LINE: Final = Atom("line", "")
-#: What :func:`clean_segment` leaves where it removed text: not a cell at all (a group heading
-#: or an annotation is not a blank data cell).
+#: What :func:`clean_segment` leaves where it removed text (one per character, so offsets stay
+#: true): not a cell at all (a group heading or an annotation is not a blank data cell).
 _CUT: Final = "\ue001"
 
 
+def _spaces(m: re.Match[str]) -> str:
+    return " " * len(m.group(0))
+
+
+def _cut(m: re.Match[str]) -> str:
+    return _CUT * len(m.group(0))
+
+
 def clean_segment(seg: str) -> str:
+    """Blank out noise (markdown rules, ordinals, annotations, page marks) with spaces of the
+    same length, so offsets in the cleaned segment are offsets in the source."""
     if "---" in seg:
-        seg = _MD_RULE.sub(" ", seg)
+        seg = _MD_RULE.sub(_spaces, seg)
     if "(" in seg or "（" in seg:
-        seg = _ORDINAL.sub(_CUT, seg)
-        seg = _PAREN_NUMBER.sub(_CUT, seg)
-        seg = _ANNOTATION.sub(_CUT, seg)
+        seg = _ORDINAL.sub(_cut, seg)
+        seg = _PAREN_NUMBER.sub(_cut, seg)
+        seg = _ANNOTATION.sub(_cut, seg)
     if _NOISE_HINT.search(seg):
-        seg = _NOISE.sub(_CUT, seg)
+        seg = _NOISE.sub(_cut, seg)
     if _LABEL_NUMBER_HINT.search(seg):
-        seg = _LABEL_NUMBER.sub(" ", seg)
+        seg = _LABEL_NUMBER.sub(_spaces, seg)
     return seg
 
 
@@ -84,58 +97,59 @@ _NOISE_HINT: Final = re.compile(r"数据|第|保留|页|年")
 _LABEL_NUMBER_HINT: Final = re.compile(r"[.．、,，]")
 
 
-def atoms_of(segment: str, *, stop_at_text: bool = False) -> list[Atom]:
+def atoms_of(segment: str, *, stop_at_text: bool = False, base: int = 0) -> list[Atom]:
     """Numbers, markers and positioned blanks in a segment, in order.
 
     ``stop_at_text``: a row's cells end at the first text-only cell that follows them (an
     unrecognised extra row such as 其他主动公开文件 must not lend its numbers to the row above).
+    ``base`` is the segment's offset in the region: atom offsets are region offsets.
     """
     parts = _SEPARATORS.split(_own_lines(clean_segment(segment)))
     atoms: list[Atom] = []
     last = len(parts) - 1
     seen_value = False
+    off = base  # offset of parts[i] in the region (every separator is one character)
+    new = tuple.__new__  # a NamedTuple's own __new__ is slow Python code; this is the hot loop
     # parts = [piece, sep, piece, sep, ..., piece]
     for i in range(0, last + 1, 2):
-        stripped = parts[i].strip()
+        piece = parts[i]
+        at = off
+        off += len(piece) + 1
+        stripped = piece.strip()
         if stripped.isascii():
             if stripped.isdigit():
-                atoms.append(Atom("num", stripped))
+                s0 = at + len(piece) - len(piece.lstrip())
+                atoms.append(new(Atom, ("num", stripped, s0, s0 + len(stripped))))
                 seen_value = True
                 continue
             if not stripped:
                 if 0 < i < last:  # see _blank_kind (inlined: this loop is the hot path)
                     before, after = parts[i - 1], parts[i + 1]
                     if before != "\n" and after != "\n":
-                        atoms.append(_BLANK)
+                        atoms.append(new(Atom, ("blank", "", at, at + len(piece))))
                     elif before != "|" and after != "|":
-                        atoms.append(_LINE)
+                        atoms.append(new(Atom, ("line", "", at, at + len(piece))))
                 continue
         elif SPAN in stripped or _CUT in stripped:
             stripped = stripped.replace(SPAN, "").replace(_CUT, "").strip()
             if not stripped:
                 continue  # a cell covered by a rowspan/colspan, or removed text: no cell of its own
         if stripped in MARKERS:
-            atoms.append(Atom("marker", stripped))
+            k = piece.find(stripped)
+            s0, e0 = (at + k, at + k + len(stripped)) if k >= 0 else (at, at + len(piece))
+            atoms.append(Atom("marker", stripped, s0, e0))
             seen_value = True
             continue
-        tokens = NUMBER_TOKEN.findall(stripped)
-        if not tokens:
+        found = False
+        for m in NUMBER_TOKEN.finditer(piece):
+            atoms.append(Atom("num", m.group(0), at + m.start(), at + m.end()))
+            found = True
+        if not found:
             if stop_at_text and seen_value and has_cjk(stripped):
                 break
             continue
-        atoms.extend(Atom("num", tok) for tok in tokens)
         seen_value = True
     return atoms
-
-
-def _blank_kind(before: str, after: str) -> Atom | None:
-    """An empty piece between two separators: a blank cell between inline separators; a possible
-    blank at a line end of tab rows or on an empty line; nothing outside a pipe row's ``|``."""
-    if before != "\n" and after != "\n":
-        return _BLANK
-    if before == "|" or after == "|":
-        return None
-    return _LINE
 
 
 _LAYOUT: Final = " \t|" + SPAN + _CUT
@@ -164,10 +178,11 @@ class Fit:
     """
 
     candidates: list[tuple[str, ...]]
-    how: Literal["positional", "split", "none"]
+    how: Literal["positional", "split", "block", "none"]
     problem: str = ""
     raw_count: int = 0
     printed: str = ""
+    items: tuple[Atom, ...] = ()
 
 
 def fit(
@@ -182,8 +197,8 @@ def fit(
     ``empty_lines``: an empty line may be a blank cell (false where the text separates every
     line by an empty one, see :func:`empty_lines_are_cells`)."""
     items = atoms
-    if _LINE in atoms:
-        items = [a for a in atoms if a.kind != "line"]
+    if any(a[0] == "line" for a in atoms):
+        items = [a for a in atoms if a[0] != "line"]
         if not empty_lines:
             atoms = items
     if len(items) > n:
@@ -191,6 +206,12 @@ def fit(
         if len(options) > 1:
             return _either_end(options, n, accept, list(items))
         items = options[0]
+    if len(items) == n and all(
+        (a.kind == "num" and (t := a.text).isdigit() and t.isascii() and (t[0] != "0" or t == "0"))
+        or (a.kind != "blank" and a.valid_single)
+        for a in items
+    ):  # the common case first: exactly n well-formed cells, none blank (printed is for messages)
+        return Fit([tuple(a.text for a in items)], "positional", raw_count=1, items=tuple(items))
     if len(items) != n and len(items) != len(atoms):
         items_or_fit = _with_empty_lines(atoms, n, accept)
         if isinstance(items_or_fit, Fit):
@@ -202,10 +223,16 @@ def fit(
         return Fit([], "none", "no value printed", printed=printed)
     if not nums and all(a.kind == "blank" for a in items):
         if blank_row_ok and len(items) == n:
-            return Fit([("",) * n], "positional", raw_count=1, printed=printed)
+            return Fit([("",) * n], "positional", raw_count=1, printed=printed, items=tuple(items))
         return Fit([], "none", f"all {len(items)} cells are blank", printed=printed)
-    if len(items) == n and all(a.valid_single for a in items):
-        return Fit([tuple(a.text for a in items)], "positional", raw_count=1, printed=printed)
+    if len(items) == n and all(
+        (a.kind == "num" and (t := a.text).isdigit() and t.isascii() and (t[0] != "0" or t == "0"))
+        or a.valid_single
+        for a in items
+    ):
+        return Fit(
+            [tuple(a.text for a in items)], "positional", raw_count=1, printed=printed, items=tuple(items)
+        )
     if len(nums) != len(items):
         return Fit(
             [],
@@ -233,7 +260,32 @@ def fit(
             printed=printed,
         )
     how: Literal["positional", "split"] = "positional" if len(tokens) == n else "split"
-    return Fit(cands, how, raw_count=total, printed=printed)
+    return Fit(cands, how, raw_count=total, printed=printed, items=tuple(items))
+
+
+#: Where one cell was read: (start, end) in the segment and how it was tied ("" = the plain
+#: ordinal after the row label; "cut" = a piece of a run-together token; "blank" = an empty
+#: slot read as 0; "block" = a block of numbers printed after several labels).
+CellSpan = tuple[int, int, str]
+
+
+def cell_spans(f: Fit, cand: tuple[str, ...]) -> list[CellSpan]:
+    """The span of each cell of ``cand`` (one of ``f.candidates``) among ``f.items``."""
+    items = f.items
+    if len(items) == len(cand):
+        tie = "block" if f.how == "block" else ""
+        return [(a.start, a.end, "blank" if a.kind == "blank" else tie) for a in items]
+    out: list[CellSpan] = []
+    j = 0
+    for a in items:  # a split: every item is a number token cut into consecutive cells
+        acc, first = 0, j
+        while acc < len(a.text) and j < len(cand):
+            out.append((a.start + acc, a.start + acc + len(cand[j]), ""))
+            acc += len(cand[j])
+            j += 1
+        if j - first > 1:
+            out[first:j] = [(s, e, "cut") for s, e, _ in out[first:j]]
+    return out
 
 
 AMBIGUOUS_BLANKS: Final = (
@@ -271,10 +323,12 @@ def _either_end(
     options: list[list[Atom]], n: int, accept: Callable[[tuple[str, ...]], bool] | None, atoms: list[Atom]
 ) -> Fit:
     """Surplus blanks at both ends: only the row's identity may tell which end is layout."""
-    cands = [tuple(a.text for a in o) for o in options if all(a.valid_single for a in o)]
-    kept = list(dict.fromkeys(c for c in cands if accept is not None and accept(c)))
-    if len(kept) == 1:
-        return Fit(kept, "positional", raw_count=len(cands), printed=_shown(atoms))
+    valid = [o for o in options if all(a.valid_single for a in o)]
+    kept = [o for o in valid if accept is not None and accept(tuple(a.text for a in o))]
+    if len({tuple(a.text for a in o) for o in kept}) == 1:
+        # one reading; where equal texts could come off either end, the first way is the one tied
+        cand = tuple(a.text for a in kept[0])
+        return Fit([cand], "positional", raw_count=len(valid), printed=_shown(atoms), items=tuple(kept[0]))
     return Fit([], "none", AMBIGUOUS_BLANKS, printed=_shown(atoms))
 
 
@@ -299,7 +353,7 @@ def _with_empty_lines(
 ) -> list[Atom] | Fit | None:
     """Empty lines count as cells only where they make the row's cell count exactly n."""
     every = [
-        [_BLANK if a.kind == "line" else a for a in o]
+        [a._replace(kind="blank") if a.kind == "line" else a for a in o]
         for o in _trimmed(list(atoms), n, kinds=("blank", "line"))
     ]
     if len(every) > 1:

@@ -8,33 +8,36 @@ cannot be read stays ``None`` with a finding; nothing is ever filled in.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Final
 
 from extractor.models import CellValue, Finding, TableValues
-from extractor.read.normalise import SPAN, SqMap, SubMap, fold_for_match, squeeze_for_match
+from extractor.read.normalise import SqMap, SubMap, fold_for_match, squeeze_for_match
 from extractor.spec import (
     ACTIVE_ROWS,
+    REVIEW_COLUMN_LABELS,
     REVIEW_COLUMNS,
     REVIEW_GROUPS,
     RowSpec,
 )
 from extractor.tables.cells import (
     AMBIGUOUS_BLANKS,
-    MARKERS,
     Atom,
+    CellSpan,
     Fit,
     as_int,
     atoms_of,
+    cell_spans,
     empty_lines_are_cells,
     fit,
     to_value,
 )
+from extractor.tables.columns import printed_order
+from extractor.tables.grid import domain, header_aligned, review_rows
 from extractor.tables.labels import best_near
 
 MAX_COMBINATIONS = 50_000
+Cells = tuple[str, ...]
 
 
 @dataclass
@@ -57,6 +60,61 @@ class TableRead:
     findings: list[Finding] = field(default_factory=list)
     found: bool = True
     variant: str | None = None
+    #: Where each read cell stands: row → column → (start, end) in ``source`` (the region).
+    spans: dict[str, dict[str, tuple[int, int]]] = field(default_factory=dict)
+    #: How a cell was tied when not by the plain ordinal after its row label.
+    methods: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: Offset of ``source`` in the whole source text.
+    offset: int = 0
+    #: The columns in the order the header prints them, when not the template's (三, 四).
+    columns: tuple[str, ...] | None = None
+    #: Rows whose cells stand apart from their label (torn tables): row → (start, end) in
+    #: ``source`` of the number-only row the row was paired with.
+    segments: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+    def tie(self, row: str, col: str, span: CellSpan) -> None:
+        """Record where ``row.col`` was read (region offsets) and how."""
+        self.spans.setdefault(row, {})[col] = (span[0], span[1])
+        if span[2]:
+            self.methods.setdefault(row, {})[col] = span[2]
+
+    def tie_fit(
+        self, row: str, values: Mapping[str, CellValue], cols: Sequence[str], f: Fit, cand: Cells
+    ) -> None:
+        """Tie a whole row read by ``f`` as ``cand`` (cells whose value is None are not tied)."""
+        items = f.items
+        if f.how == "positional" and len(items) == len(cand) and None not in values.values():
+            self.spans[row] = {c: (a[2], a[3]) for c, a in zip(cols, items, strict=True)}  # the common case
+            if any(a[0] == "blank" for a in items):
+                self.methods[row] = {c: "blank" for c, a in zip(cols, items, strict=True) if a[0] == "blank"}
+            return
+        self.tie_row(row, values, zip(cols, cell_spans(f, cand), strict=True))
+
+    def tie_row(
+        self, row: str, values: Mapping[str, CellValue], spans: Iterable[tuple[str, CellSpan]]
+    ) -> None:
+        """:meth:`tie` for a whole row (cells whose value is None are not tied)."""
+        pairs = [(c, sp) for c, sp in spans if values.get(c) is not None]
+        self.spans[row] = {c: (sp[0], sp[1]) for c, sp in pairs}
+        how = {c: sp[2] for c, sp in pairs if sp[2]}
+        if how:
+            self.methods[row] = how
+
+    def evidence(self, base: int | None = None) -> dict[str, dict[str, list[int]]]:
+        """The spans as offsets into the whole source text (the record's ``evidence``), or
+        into ``source`` itself with ``base=0``."""
+        o = self.offset if base is None else base
+        return {r: {c: [s + o, e + o] for c, (s, e) in cols.items()} for r, cols in self.spans.items()}
+
+    def segment_spans(self, base: int | None = None) -> dict[str, list[int]]:
+        """:attr:`segments` as offsets into the whole source text (``base=0``: into ``source``)."""
+        o = self.offset if base is None else base
+        return {k: [s + o, e + o] for k, (s, e) in self.segments.items()}
+
+    def label_spans(self, base: int | None = None) -> dict[str, list[int]]:
+        """Each found row label as offsets into the whole source text (``base=0``: into ``source``)."""
+        o = self.offset if base is None else base
+        return {k: [h.start + o, h.end + o] for k, h in self.labels.items() if h.start >= 0}
 
 
 def make_finding(check: str, severity: str, table: str, message: str, **kw: object) -> Finding:
@@ -212,12 +270,24 @@ def _h4(cells: tuple[str, ...]) -> bool:
     return True
 
 
+def _in_template_order(cells: tuple[str, ...], order: tuple[str, ...]) -> tuple[str, ...]:
+    out: list[str] = []
+    for g in range(3):
+        by_col = dict(zip(order, cells[g * 5 : g * 5 + 5], strict=True))
+        out += [by_col[c] for c in REVIEW_COLUMNS]
+    return tuple(out)
+
+
 def read_review(region: str) -> TableRead:
     table = "review_litigation"
     findings: list[Finding] = []
-    body = _review_body(region)
-    atoms = atoms_of(body)
-    f = fit(atoms, 15, _h4, empty_lines=empty_lines_are_cells(region))
+    lo, hi = review_rows(region)
+    atoms = [a for a in atoms_of(region) if lo <= a.start and a.end <= hi]
+    first = next((a.start for a in atoms if a.kind == "num"), len(region))
+    order = printed_order(table, region[:first])
+    cols = order or REVIEW_COLUMNS
+    accept = _h4 if order is None else lambda c: _h4(_in_template_order(c, order))
+    f = fit(atoms, 15, accept, empty_lines=empty_lines_are_cells(region))
     labels = {
         g: LabelHit(g, "exact" if g == "review" or "行政诉讼" in region else "fuzzy") for g in REVIEW_GROUPS
     }
@@ -243,16 +313,25 @@ def read_review(region: str) -> TableRead:
     cand = f.candidates[0]
     values: TableValues = {}
     blanks: list[str] = []
+    read = TableRead(table, values, labels, region, findings, columns=order)
+    spans = cell_spans(f, cand)
     for gi, g in enumerate(REVIEW_GROUPS):
         row: dict[str, CellValue] = {}
-        for ci, c in enumerate(REVIEW_COLUMNS):
+        for ci, c in enumerate(cols):
             t = cand[gi * 5 + ci]
             v = to_value(t)
             if v is None and not t.strip():
                 v = 0
                 blanks.append(f"{g}.{c}")
             row[c] = v
-        values[g] = row
+            if v is not None:
+                read.tie(g, c, spans[gi * 5 + ci])
+        values[g] = {c: row[c] for c in REVIEW_COLUMNS}
+    if order is not None:
+        shown = " ".join(REVIEW_COLUMN_LABELS[c] for c in order)
+        findings.append(
+            make_finding("layout", "info", table, f"table 四 prints its columns as {shown}; read so")
+        )
     if blanks:
         findings.append(blank_finding(table, blanks))
     if f.how == "split" and f.raw_count == 1:
@@ -268,72 +347,7 @@ def read_review(region: str) -> TableRead:
                 actual=list(cand),
             )
         )
-    return TableRead(table, values, labels, region, findings)
-
-
-_DATA_LINE: Final = re.compile(r"\d|(?:^|[\t|])[ \t]*(?:/|-|—|无)[ \t]*(?:[\t|]|$)")
-
-
-def _review_body(region: str) -> str:
-    """Table 四 with its header-only lines blanked: the empty header cells above the data row
-    (``行政复议\t\t\t\t行政诉讼``) must not count as blank data cells."""
-    lines = region.split("\n")
-    data = [i for i, ln in enumerate(lines) if _DATA_LINE.search(ln)]
-    if not data:
-        return region
-    start, end = data[0], data[-1] + 1
-    while start > 0 and not lines[start - 1].strip():  # empty lines just above: blank cells, maybe
-        start -= 1
-    while end < len(lines) and not lines[end].strip():
-        end += 1
-    return "\n" + "\n".join(lines[start:end]) + "\n"
-
-
-_MONEY_COLS: Final = frozenset({"amount", "amount_wan_yuan"})
-
-
-def _domain(spec: RowSpec) -> Callable[[tuple[str, ...]], bool]:
-    """Cells that fit their columns: counts are whole and unsigned, only 本年增/减 has a sign,
-    only money has decimals or a unit (used to choose where blanks at both ends are ambiguous)."""
-
-    def ok(cells: tuple[str, ...]) -> bool:
-        for col, text in zip(spec.columns, cells, strict=True):
-            t = text.strip()
-            if not t or t in MARKERS:
-                continue
-            if t[0] in "+-" and col not in spec.signed:
-                return False
-            if col not in _MONEY_COLS and ("." in t or "元" in t or "万" in t):
-                return False
-        return True
-
-    return ok
-
-
-def _fields(line: str) -> list[str] | None:
-    if "|" in line:
-        return line.strip().strip("|").split("|")
-    return line.split("\t") if "\t" in line else None
-
-
-def _header_aligned(region: str, hit: LabelHit, n: int) -> list[Atom] | None:
-    """A table 二 grid row read by column: the cells under the block header's printed column
-    labels (``信息内容 | 本年增/减 | 处理决定数量 | <padding>``), so grid padding is never a cell."""
-    if hit.start < 0:
-        return None
-    start = region.rfind("\n", 0, hit.start) + 1
-    end = region.find("\n", hit.end)
-    head_at = region.rfind("信息内容", 0, start)
-    if head_at < 0:
-        return None
-    head_line = region[region.rfind("\n", 0, head_at) + 1 : region.find("\n", head_at)]
-    row, head = _fields(region[start : end if end >= 0 else len(region)]), _fields(head_line)
-    if row is None or head is None or len(row) != len(head) or "信息内容" not in head[0]:
-        return None
-    cells = [c for c, h in zip(row[1:], head[1:], strict=True) if h.strip()]
-    if len(cells) != n or any(SPAN in c for c in cells):
-        return None
-    return atoms_of("\t" + "\t".join(c.strip() for c in cells) + "\t")
+    return read
 
 
 def _has_header(region: str) -> bool:
@@ -358,6 +372,7 @@ def read_active(region: str, template: str, squeezed: Squeezed | None = None) ->
     segs = segments_of(region, hits, anchors)
     findings: list[Finding] = []
     values: TableValues = {}
+    read = TableRead(table, values, hits, region, findings)
     forced: list[str] = []
     zeroed: list[str] = []
     lines = empty_lines_are_cells(region)
@@ -367,11 +382,12 @@ def read_active(region: str, template: str, squeezed: Squeezed | None = None) ->
         values[spec.key] = dict.fromkeys(spec.columns)
         if seg is None:
             continue
-        atoms = atoms_of(seg, stop_at_text=True)
+        hit = hits[spec.key]
+        atoms = atoms_of(seg, stop_at_text=True, base=hit.end)
         f = fit(atoms, n, blank_row_ok=True, empty_lines=lines)
         if f.problem == AMBIGUOUS_BLANKS:  # blanks at both ends: the block header's columns may tell
-            aligned = _header_aligned(region, hits[spec.key], n)
-            f = fit(aligned or atoms, n, _domain(spec), blank_row_ok=True, empty_lines=lines)
+            aligned = header_aligned(region, hit.start, hit.end, n)
+            f = fit(aligned or atoms, n, domain(spec), blank_row_ok=True, empty_lines=lines)
         if len(f.candidates) != 1:
             why = "and table 二 has no identity to choose"
             findings.append(unread_row_finding(table, spec.key, f, why))
@@ -388,6 +404,7 @@ def read_active(region: str, template: str, squeezed: Squeezed | None = None) ->
             row[col] = v
             if money:
                 row["amount_text"] = text
+        read.tie_fit(spec.key, row, spec.columns, f, cand)
         zeroed.extend(f"{spec.key}.{c}" for c in blanks)
         if f.how == "split":
             forced.append(spec.key)
@@ -396,4 +413,4 @@ def read_active(region: str, template: str, squeezed: Squeezed | None = None) ->
         findings.append(forced_finding(table, forced))
     if zeroed:
         findings.append(blank_finding(table, zeroed))
-    return TableRead(table, values, hits, region, findings)
+    return read

@@ -11,6 +11,7 @@ Nothing is guessed: the caller keeps a split only when exactly one candidate sur
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -51,20 +52,43 @@ def _valid(digits: str) -> bool:
     return digits == "0" or (bool(digits) and digits[0] != "0")
 
 
-def _cuts(digits: str, k: int) -> Iterator[tuple[str, ...]]:
-    """All ways to cut ``digits`` into ``k`` non-empty parts with no leading zeros."""
+Cuts = tuple[tuple[str, ...], ...]
+
+
+def _cuts(digits: str, k: int, memo: dict[tuple[str, int], Cuts]) -> Cuts:
+    """All ways to cut ``digits`` into ``k`` non-empty parts with no leading zeros.
+
+    ``memo`` holds the suffixes already cut during one :func:`split_tokens` call (the recursion
+    meets the same suffix once per way of cutting what precedes it).
+    """
+    key = (digits, k)
+    found = memo.get(key)
+    if found is not None:
+        return found
     if k == 1:
-        if _valid(digits):
-            yield (digits,)
-        return
-    # first part: a lone "0", or a run starting with 1-9
-    limit = len(digits) - (k - 1)
-    for i in range(1, limit + 1):
-        head = digits[:i]
-        if not _valid(head):
-            break
-        for rest in _cuts(digits[i:], k - 1):
-            yield (head, *rest)
+        found = ((digits,),) if _valid(digits) else ()
+    else:
+        out: list[tuple[str, ...]] = []
+        # first part: a lone "0", or a run starting with 1-9
+        for i in range(1, len(digits) - (k - 1) + 1):
+            head = digits[:i]
+            if not _valid(head):
+                break
+            out.extend((head, *rest) for rest in _cuts(digits[i:], k - 1, memo))
+        found = tuple(out)
+    memo[key] = found
+    return found
+
+
+def _token_cells(token: Token, k: int, memo: dict[tuple[str, int], Cuts]) -> Cuts:
+    """The token's cuts into ``k`` cells, sign on the first cell, decimals and unit on the last."""
+    out = []
+    for parts in _cuts(token.digits, k, memo):
+        cells = list(parts)
+        cells[0] = token.sign + cells[0]
+        cells[-1] = cells[-1] + token.frac + token.unit
+        out.append(tuple(cells))
+    return tuple(out)
 
 
 def split_tokens(
@@ -108,20 +132,17 @@ def split_tokens(
             for tail in compositions(i + 1, remaining - k):
                 yield (k, *tail)
 
-    def expand(i: int, ks: tuple[int, ...]) -> Iterator[tuple[str, ...]]:
-        if i == len(tokens):
-            yield ()
-            return
-        t = tokens[i]
-        for parts in _cuts(t.digits, ks[i]):
-            cells = list(parts)
-            cells[0] = t.sign + cells[0]
-            cells[-1] = cells[-1] + t.frac + t.unit
-            for tail in expand(i + 1, ks):
-                yield (*cells, *tail)
-
+    memo: dict[tuple[str, int], Cuts] = {}
+    cells: dict[tuple[int, int], Cuts] = {}
     for ks in compositions(0, n):
-        for cand in expand(0, ks):
+        # the same order as cutting token by token, first token slowest
+        per_token = []
+        for i, k in enumerate(ks):
+            if (i, k) not in cells:
+                cells[i, k] = _token_cells(tokens[i], k, memo)
+            per_token.append(cells[i, k])
+        for combo in itertools.product(*per_token):
+            cand = combo[0] if len(combo) == 1 else tuple(itertools.chain.from_iterable(combo))
             total += 1
             if total > limit:
                 return accepted, total, False

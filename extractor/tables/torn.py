@@ -7,43 +7,79 @@ their own numbers; the number-only pipe rows, in document order, go to the rows 
 labelled pipe row, in template order. This is accepted only when the counts agree exactly, every
 row has exactly seven cells and every identity (H1, H2 per column, H3 per row) holds on the
 result; otherwise nothing is paired.
+
+Every cell keeps its offsets in the region: a paired row's cells point at the number-only row's
+numbers, and that row's line is the paired row's segment (``TableRead.segments``).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Final
 
 from extractor.read.normalise import SPAN, fold_for_match, has_cjk
 from extractor.spec import RowSpec
-from extractor.tables.cells import atoms_of, fit
+from extractor.tables.cells import Atom, Fit, atoms_of, fit
 
 _RULE: Final = re.compile(r"^\s*\|?(?:\s*:?-{3,}:?\s*\|)+\s*$")
 
 _DIGIT: Final = re.compile(r"\d")
 
 Rows = dict[str, tuple[str, ...]]
+Cell = tuple[int, str]  # (offset in the region, text as printed)
 
 
-def _pipe_rows(region: str) -> list[tuple[str, list[str]]]:
-    """(label text, value cells) of every markdown pipe row of the region, a number-only row
-    printed right under its label-only row (a wrapped grid row) joined to it."""
-    out: list[tuple[str, list[str]]] = []
+@dataclass
+class PipeRow:
+    """One markdown pipe row: its label (the cells holding Chinese text) and where that label
+    stands, its value cells, and the line its values stand on."""
+
+    label: str
+    values: list[Cell]
+    label_span: tuple[int, int] = (-1, -1)
+    line: tuple[int, int] = (-1, -1)
+
+
+_LOOSE: Final = PipeRow("\n", [])  # loose text between pipe rows
+
+
+def _pipe_rows(region: str) -> list[PipeRow]:
+    """Every markdown pipe row of the region, a number-only row printed right under its
+    label-only row (a wrapped grid row) joined to it."""
+    out: list[PipeRow] = []
+    at = 0
     for line in region.split("\n"):
+        start, at = at, at + len(line) + 1
         s = line.strip()
         if not s.startswith("|") or _RULE.match(s):
             if s:
-                out.append(("\n", []))  # loose text between pipe rows
+                out.append(_LOOSE)
             continue
-        cells = [c.strip().replace(SPAN, "") for c in s.strip("|").split("|")]
-        label = "".join(c for c in cells if has_cjk(c))
-        values = [c for c in cells if not has_cjk(c)]
-        if not label and out and out[-1][0] not in ("", "\n") and not any(out[-1][1]):
-            out[-1] = (out[-1][0], values)  # the label's own numbers, on the next grid row
-            continue
-        out.append((label, values))
-    return [r for r in out if r[0] != "\n"]
+        label: list[Cell] = []
+        values: list[Cell] = []
+        off = start
+        for i, c in enumerate(line.split("|")):
+            if 0 < i < line.count("|") or (c.strip() and i > 0):
+                if has_cjk(c):
+                    label.append((off, c))
+                    values.clear()  # cells before the label are the grid's empty label columns
+                else:
+                    values.append((off, c))
+            off += len(c) + 1
+        text = "".join(c.strip().replace(SPAN, "") for _, c in label)
+        span = (label[0][0], label[-1][0] + len(label[-1][1])) if label else (-1, -1)
+        last = out[-1] if out else None
+        if not text and last and last.label not in ("", "\n") and not any(_filled(c) for _, c in last.values):
+            out[-1] = PipeRow(last.label, values, last.label_span, (start, start + len(line)))
+            continue  # the label's own numbers, on the next grid row
+        out.append(PipeRow(text, values, span, (start, start + len(line))))
+    return [r for r in out if r.label != "\n"]
+
+
+def _filled(cell: str) -> bool:
+    return bool(cell.replace(SPAN, "").strip())
 
 
 def has_loose_rows(text: str) -> bool:
@@ -51,7 +87,7 @@ def has_loose_rows(text: str) -> bool:
     label-only row above it: a fragment of a torn table."""
     if "|" not in text:
         return False
-    return any(not label and _DIGIT.search("".join(values)) for label, values in _pipe_rows(text))
+    return any(not r.label and _DIGIT.search("".join(c for _, c in r.values)) for r in _pipe_rows(text))
 
 
 def _label_of(label: str, rows: tuple[RowSpec, ...]) -> str | None:
@@ -66,9 +102,27 @@ def _label_of(label: str, rows: tuple[RowSpec, ...]) -> str | None:
     return best[1] if best else None
 
 
-def _cells(values: list[str], accept: Callable[[tuple[str, ...]], bool]) -> tuple[str, ...] | None:
-    f = fit(atoms_of("\t" + "\t".join(values) + "\t"), 7, accept, blank_row_ok=True)
-    return f.candidates[0] if f.how == "positional" and len(f.candidates) == 1 else None
+def _fit(values: list[Cell], accept: Callable[[tuple[str, ...]], bool]) -> Fit | None:
+    """The row's seven cells, each an atom with its region offsets (an empty cell is a blank)."""
+    atoms: list[Atom] = []
+    for at, c in values:
+        if _filled(c):
+            atoms += atoms_of(c, base=at)
+        else:
+            atoms.append(Atom("blank", "", at, at + len(c)))
+    f = fit(atoms, 7, accept, blank_row_ok=True)
+    return f if f.how == "positional" and len(f.candidates) == 1 else None
+
+
+@dataclass
+class Pairing:
+    """A torn table read whole: every row's fit, the rows paired by order and the segments of
+    their numbers, and the rows read from their own pipe rows (label, label span)."""
+
+    fits: dict[str, Fit]
+    paired: list[str]
+    segments: dict[str, tuple[int, int]]
+    own: dict[str, tuple[str, int, int]]
 
 
 def pair_torn_rows(
@@ -76,31 +130,37 @@ def pair_torn_rows(
     rows: tuple[RowSpec, ...],
     accept: Callable[[tuple[str, ...]], bool],
     identities: Callable[[Rows], bool],
-) -> tuple[Rows, list[str], dict[str, str]] | None:
-    """All rows of a torn table 三, the keys that were paired by order and the labels the other
-    rows print in their own pipe rows; ``None`` when the table cannot be paired."""
+) -> Pairing | None:
+    """All rows of a torn table 三 paired, or ``None`` when the table cannot be paired."""
     if region.count("|") < 50:  # not a pipe table
         return None
-    own: Rows = {}
-    printed: dict[str, str] = {}
-    loose: list[tuple[str, ...]] = []
-    for label, values in _pipe_rows(region):
-        key = _label_of(label, rows) if label else None
-        if label and key is None:
+    own: dict[str, tuple[Fit, PipeRow]] = {}
+    loose: list[tuple[Fit, PipeRow]] = []
+    for r in _pipe_rows(region):
+        key = _label_of(r.label, rows) if r.label else None
+        if r.label and key is None:
             continue  # a header fragment
-        cells = _cells(values, accept)
-        if cells is None:
-            if key is not None or any(v for v in values):
+        f = _fit(r.values, accept)
+        if f is None:
+            if key is not None or any(_filled(c) for _, c in r.values):
                 return None  # a row we cannot read cell for cell: no pairing at all
             continue
         if key is None:
-            loose.append(cells)
+            loose.append((f, r))
         elif key in own:
             return None
         else:
-            own[key], printed[key] = cells, label
+            own[key] = (f, r)
     unpaired = [r.key for r in rows if r.key not in own]
     if not loose or len(loose) != len(unpaired):
         return None
-    out = {r.key: own[r.key] if r.key in own else loose[unpaired.index(r.key)] for r in rows}
-    return (out, unpaired, printed) if identities(out) else None
+    got = {**own, **dict(zip(unpaired, loose, strict=True))}
+    fits = {r.key: got[r.key][0] for r in rows}
+    if not identities({k: f.candidates[0] for k, f in fits.items()}):
+        return None
+    return Pairing(
+        fits,
+        unpaired,
+        {k: got[k][1].line for k in unpaired},
+        {k: (r.label, *r.label_span) for k, (_, r) in own.items()},
+    )

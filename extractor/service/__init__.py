@@ -1,0 +1,1 @@
+"""The HTTP service: API, persistent jobs and reviews (``extractor serve``)."""
