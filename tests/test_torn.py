@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from extractor.pipeline import extract_bytes
+from extractor.check.evidence import anchors_from
+from extractor.check.verify import VerifyInput, verify
+from extractor.models import Record
+from extractor.pipeline import extract_bytes, source_text
 
 from . import render as R
 from .test_render_matrix import assert_exact, wrong_cells
@@ -54,3 +57,66 @@ def test_torn_rows_that_break_an_identity_are_not_paired() -> None:
     assert wrong_cells(rec, fig.tables) == []
     assert rec.status == "needs_review"
     assert not [f for f in rec.findings if f.check == "layout" and f.severity == "warning"]
+
+
+def _torn_record() -> tuple[Record, str]:
+    fig = R.figures("2021", 2)
+    data = torn_markdown(fig, TORN, "plain", 2)
+    rec = extract_bytes(data, "torn.md", suffix=".md")
+    assert_exact(rec, fig)
+    return rec, source_text(data, "torn.md")
+
+
+def _evidence_errors(rec: Record, text: str) -> list[str]:
+    inp = VerifyInput(
+        template=rec.template,
+        tables=rec.tables,
+        text=text,
+        evidence=rec.evidence,
+        evidence_method=rec.evidence_method,
+        anchors=anchors_from(rec.meta["anchors"]),
+    )
+    return [f.message for f in verify(inp) if f.check == "evidence"]
+
+
+def test_paired_rows_point_at_their_number_only_rows() -> None:
+    """Every cell of a paired row stands in the number-only pipe row it was paired with, which
+    is the row's segment in meta.anchors; the verifier accepts exactly that."""
+    rec, text = _torn_record()
+    segments = rec.meta["anchors"]["applications"]["segments"]
+    assert list(segments) == list(TORN)
+    for key in TORN:
+        s, e = segments[key]
+        line = text[s:e]
+        assert "\n" not in line and line.lstrip().startswith("|")
+        for col, (cs, ce) in rec.evidence["applications"][key].items():
+            assert s <= cs <= ce <= e
+            method = rec.evidence_method["applications"][key][col]
+            assert method in ("paired", "blank")
+            if method == "paired":
+                assert text[cs:ce] == str(rec.tables["applications"][key][col])
+    assert _evidence_errors(rec, text) == []
+
+
+def test_tampered_pairings_are_caught() -> None:
+    rec, text = _torn_record()
+    a, b = TORN[0], TORN[1]
+    # the two number-only rows given to each other's rows: out of the template's order
+    swapped = rec.model_copy(deep=True)
+    seg = swapped.meta["anchors"]["applications"]["segments"]
+    ev = swapped.evidence["applications"]
+    seg[a], seg[b] = seg[b], seg[a]
+    ev[a], ev[b] = ev[b], ev[a]
+    t = swapped.tables["applications"]
+    t[a], t[b] = t[b], t[a]
+    assert any("out of the template's row order" in m for m in _evidence_errors(swapped, text))
+    # a paired row's segment claimed on a labelled row of the table
+    labelled = rec.model_copy(deep=True)
+    granted = labelled.meta["anchors"]["applications"]["labels"]["granted"]
+    line_end = text.find("\n", granted[1])
+    labelled.meta["anchors"]["applications"]["segments"][a] = [granted[0], line_end]
+    assert any("is not one pipe row of cells alone" in m for m in _evidence_errors(labelled, text))
+    # without its segment, a paired row's cells stand outside its label's row
+    bare = rec.model_copy(deep=True)
+    del bare.meta["anchors"]["applications"]["segments"][a]
+    assert any(f"applications.{a}." in m and "lies outside" in m for m in _evidence_errors(bare, text))
