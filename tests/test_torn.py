@@ -3,12 +3,15 @@ own, their labels as loose text lines elsewhere (figures of our own, tests/rende
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from extractor.check.evidence import anchors_from
 from extractor.check.verify import VerifyInput, verify
 from extractor.models import Record
 from extractor.pipeline import extract_bytes, source_text
+from extractor.tables import torn as T
 
 from . import render as R
 from .test_render_matrix import assert_exact, wrong_cells
@@ -120,3 +123,35 @@ def test_tampered_pairings_are_caught() -> None:
     bare = rec.model_copy(deep=True)
     del bare.meta["anchors"]["applications"]["segments"][a]
     assert any(f"applications.{a}." in m and "lies outside" in m for m in _evidence_errors(bare, text))
+
+
+def _loose_by_parsing(text: str) -> bool:
+    """has_loose_rows as it was: parse every pipe row, then look for a label-less one."""
+    return any(not r.label and re.search(r"\d", "".join(c for _, c in r.values)) for r in T._pipe_rows(text))
+
+
+def test_the_loose_row_prefilter_agrees_with_parsing_every_row() -> None:
+    from extractor.read.load import load_bytes
+    from extractor.tables.locate import locate
+
+    from .helpers import CORPUS, SEEDS, relayout, to_html
+
+    texts = [p.read_text(encoding="utf-8") for p in SEEDS]
+    texts += [load_bytes(p.read_bytes(), p.name, suffix=p.suffix).text for p in sorted(CORPUS.glob("*.md"))]
+    texts += [to_html(t) for t in texts[: len(SEEDS)]] + [relayout(t, "pipe") for t in texts[: len(SEEDS)]]
+    for template in ("2019", "2021"):
+        fig = R.figures(template, 2)
+        texts += [
+            torn_markdown(fig, TORN[:3], style, shift).decode()
+            for style in ("plain", "blank")
+            for shift in (-1, 2)
+        ]
+        texts += [R.render(R.styled(R.blocks(fig), "blank"), lay).decode() for lay in ("pipe", "markdown")]
+    loose = 0
+    for text in texts:
+        text = load_bytes(text.encode(), "x.html", suffix=".html").text if "<table" in text else text
+        pieces = [text, *(r.text(text) for r in locate(text).regions.values())]
+        for piece in pieces:
+            assert T.has_loose_rows(piece) == _loose_by_parsing(piece)
+            loose += T.has_loose_rows(piece)
+    assert loose >= 10

@@ -22,7 +22,7 @@ from extractor.tables.cells import (
     as_int,
     atoms_of,
     clean_segment,
-    empty_lines_are_cells,
+    empty_lines_lazily,
     fit,
     to_value,
 )
@@ -88,7 +88,7 @@ def read_applications(region: str, template: str | None, squeezed: Squeezed | No
     atoms: dict[str, list[Atom]] = {}
     forced: list[str] = []
     zeroed: list[str] = []
-    lines = empty_lines_are_cells(region)
+    lines = empty_lines_lazily(region)
     for spec in rows:
         seg = segs.get(spec.key)
         if seg is None:

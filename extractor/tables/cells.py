@@ -7,6 +7,7 @@ separators (``\t\t``, ``| |``), so layout whitespace at line ends is never mista
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -191,15 +192,16 @@ def fit(
     accept: Callable[[tuple[str, ...]], bool] | None = None,
     *,
     blank_row_ok: bool = False,
-    empty_lines: bool = True,
+    empty_lines: bool | Callable[[], bool] = True,
 ) -> Fit:
     """Fit atoms to ``n`` cells. ``blank_row_ok``: exactly n blank cells form a valid row.
     ``empty_lines``: an empty line may be a blank cell (false where the text separates every
-    line by an empty one, see :func:`empty_lines_are_cells`)."""
+    line by an empty one, see :func:`empty_lines_are_cells`); a callable is asked only when
+    the row has an empty line."""
     items = atoms
     if any(a[0] == "line" for a in atoms):
         items = [a for a in atoms if a[0] != "line"]
-        if not empty_lines:
+        if not (empty_lines() if callable(empty_lines) else empty_lines):
             atoms = items
     if len(items) > n:
         options = _trimmed(list(items), n)
@@ -334,6 +336,11 @@ def _either_end(
 
 _FILLED: Final = re.compile(r"\S[ \t]*\n")
 _SPACED: Final = re.compile(r"\S[ \t]*\n[ \t]*(?=\n)")
+
+
+def empty_lines_lazily(region: str) -> Callable[[], bool]:
+    """:func:`empty_lines_are_cells` of ``region``, computed on first use and then kept."""
+    return functools.cache(lambda: empty_lines_are_cells(region))
 
 
 def empty_lines_are_cells(region: str) -> bool:

@@ -31,16 +31,25 @@ _T3_HEAD: Final = (
     "申请人情况",
 )
 _T4_HEAD: Final = ("结果维持", "结果纠正", "其他结果", "尚未审结", "未经复议直接起诉", "复议后起诉")
-_LAYOUT: Final = re.compile(r"[\s|\ue000]+")
 _DIGIT: Final = re.compile(r"\d")
+#: A character of every table 三/四 header word, of 本列数据的勾稽关系 and of 本年新收.
+_HEAD_CHARS: Final = frozenset("自法商科社申结尚未复勾收")
 
 
 def _content(line: str) -> str:
-    return _LAYOUT.sub("", line)
+    """The line without its layout (whitespace, ``|``, span marks)."""
+    c = "".join(line.split())  # (str.split's whitespace is the regex \s)
+    if "|" in c:
+        c = c.replace("|", "")
+    return c.replace("\ue000", "") if "\ue000" in c else c
 
 
 def _words(content: str, words: tuple[str, ...]) -> int:
     return sum(w in content for w in words)
+
+
+#: The first character of anything ``_PAGE`` matches (a number first only in ``3/9``).
+_PAGE_START: Final = frozenset("-—–－第共pP(（续")
 
 
 def strip_furniture(text: str) -> str:
@@ -48,16 +57,22 @@ def strip_furniture(text: str) -> str:
     lines = text.split("\n")
     title_seen = False
     in_t3 = t3_rows = in_t4 = t4_data = False
+    changed = False
+    digit = _DIGIT.search
     for i, line in enumerate(lines):
         c = _content(line)
         if not c:
             continue
         blank = False
-        if len(c) <= 16 and _PAGE.fullmatch(c.lower()):
+        # (cheap guards before each regex: it is only tried where it can match)
+        n = len(c)
+        if n <= 16 and (c[0] in _PAGE_START or (c[0].isdigit() and "/" in c)) and _PAGE.fullmatch(c.lower()):
             blank = True
-        elif len(c) <= 80 and _TITLE.fullmatch(c):
+        elif n <= 80 and c.endswith("报告") and _TITLE.fullmatch(c):
             blank, title_seen = title_seen, True  # the first is the report's title
-        elif not _DIGIT.search(c):
+        elif not digit(c):
+            if _HEAD_CHARS.isdisjoint(c):  # no header word can be in it
+                continue
             t3, t4 = _words(c, _T3_HEAD) >= 2 or "本列数据的勾稽关系" in c, _words(c, _T4_HEAD) >= 2
             blank = (t3 and t3_rows and not in_t4) or (t4 and t4_data)
             in_t3 = in_t3 or t3
@@ -65,8 +80,9 @@ def strip_furniture(text: str) -> str:
                 in_t4 = True
         elif in_t4:
             t4_data = True
-        if in_t3 and "本年新收" in c:
+        if in_t3 and not t3_rows and "本年新收" in c:
             t3_rows = True
         if blank:
             lines[i] = " " * len(line)
-    return "\n".join(lines)
+            changed = True
+    return "\n".join(lines) if changed else text

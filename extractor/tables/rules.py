@@ -28,7 +28,7 @@ from extractor.tables.cells import (
     as_int,
     atoms_of,
     cell_spans,
-    empty_lines_are_cells,
+    empty_lines_lazily,
     fit,
     to_value,
 )
@@ -287,7 +287,7 @@ def read_review(region: str) -> TableRead:
     order = printed_order(table, region[:first])
     cols = order or REVIEW_COLUMNS
     accept = _h4 if order is None else lambda c: _h4(_in_template_order(c, order))
-    f = fit(atoms, 15, accept, empty_lines=empty_lines_are_cells(region))
+    f = fit(atoms, 15, accept, empty_lines=empty_lines_lazily(region))
     labels = {
         g: LabelHit(g, "exact" if g == "review" or "行政诉讼" in region else "fuzzy") for g in REVIEW_GROUPS
     }
@@ -375,7 +375,7 @@ def read_active(region: str, template: str, squeezed: Squeezed | None = None) ->
     read = TableRead(table, values, hits, region, findings)
     forced: list[str] = []
     zeroed: list[str] = []
-    lines = empty_lines_are_cells(region)
+    lines = empty_lines_lazily(region)
     for spec in rows:
         n = len(spec.columns)
         seg = segs.get(spec.key)

@@ -82,12 +82,40 @@ def _filled(cell: str) -> bool:
     return bool(cell.replace(SPAN, "").strip())
 
 
+#: A pipe row holding a number and no Chinese text (no label): a candidate loose row.
+_NUMBER_ROW: Final = re.compile(r"^[^\S\n]*\|[^\n\u3400-\u9fff]*\d[^\n\u3400-\u9fff]*$", re.M)
+
+
 def has_loose_rows(text: str) -> bool:
     """True when a pipe row holds numbers and no label, and is not the continuation of the
-    label-only row above it: a fragment of a torn table."""
+    label-only row above it: a fragment of a torn table. (One regex pass finds the candidate
+    rows; only the line above each is looked at, as :func:`_pipe_rows` would join them.)"""
     if "|" not in text:
         return False
-    return any(not r.label and _DIGIT.search("".join(c for _, c in r.values)) for r in _pipe_rows(text))
+    for m in _NUMBER_ROW.finditer(text):
+        if not _label_only(_line_above(text, m.start())):
+            return True
+    return False
+
+
+def _line_above(text: str, at: int) -> str:
+    """The last non-empty line before offset ``at`` (a line start); "" if none."""
+    end = at - 1
+    while end > 0:
+        start = text.rfind("\n", 0, end) + 1
+        if text[start:end].strip():
+            return text[start:end]
+        end = start - 1
+    return ""
+
+
+def _label_only(line: str) -> bool:
+    """A pipe row with a label and no value after it: the next number-only row is its own."""
+    s = line.strip()
+    if not s.startswith("|") or _RULE.match(s):
+        return False
+    r = _pipe_rows(line)
+    return len(r) == 1 and r[0].label not in ("", "\n") and not any(_filled(c) for _, c in r[0].values)
 
 
 def _label_of(label: str, rows: tuple[RowSpec, ...]) -> str | None:
