@@ -52,8 +52,74 @@ def _words(content: str, words: tuple[str, ...]) -> int:
 _PAGE_START: Final = frozenset("-—–－第共pP(（续")
 
 
+#: Layout inside a line: every whitespace character but the line break (str.isspace's set,
+#: as one character class: fast), ``|`` and span marks.
+_GAP: Final = "[\t\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000|\ue000]*"
+#: The start of a line that may be a page mark: it begins as one of ``_PAGE``'s forms begins.
+_PAGE_LINE: Final = re.compile(
+    rf"\n{_GAP}(?:[-—–－]{{1,2}}{_GAP}\d|[第共]{_GAP}\d|[pP]{_GAP}[aA]|[(（]?{_GAP}续|\d(?:{_GAP}\d){{0,2}}{_GAP}/)"
+)
+_AFTER_GAO: Final = re.compile(_GAP + r"(?:\n|$)")
+
+
 def strip_furniture(text: str) -> str:
     """``text`` with its furniture lines blanked (same length)."""
+    if _headers_may_repeat(_content(text)):
+        return _line_pass(text)
+    # Only page marks and later copies of the title can be furniture: look at those lines only.
+    starts = {m.start() + 1 for m in _PAGE_LINE.finditer(text)}
+    starts.add(0)
+    at = text.find("告")
+    while at >= 0:  # a line whose content ends with 报告 (a title, maybe)
+        if _AFTER_GAO.match(text, at + 1):
+            starts.add(text.rfind("\n", 0, at) + 1)
+        at = text.find("告", at + 1)
+    blanked: list[tuple[int, int]] = []
+    title_seen = False
+    for start in sorted(starts):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end
+        c = _content(text[start:end])
+        if not c:
+            continue
+        if _page_mark(c):
+            blanked.append((start, end))
+        elif len(c) <= 80 and c.endswith("报告") and _TITLE.fullmatch(c):
+            if title_seen:
+                blanked.append((start, end))
+            title_seen = True  # the first is the report's title
+    if not blanked:
+        return text
+    out, cur = [], 0
+    for start, end in blanked:
+        out += [text[cur:start], " " * (end - start)]
+        cur = end
+    out.append(text[cur:])
+    return "".join(out)
+
+
+def _page_mark(c: str) -> bool:
+    return (
+        len(c) <= 16
+        and (c[0] in _PAGE_START or (c[0].isdigit() and "/" in c))
+        and _PAGE.fullmatch(c.lower()) is not None
+    )
+
+
+def _headers_may_repeat(joined: str) -> bool:
+    """Whether a table 三 or 四 header row can stand again after its data (``joined``: the
+    whole text's content): a 三 header word after the first 本年新收, or a 四 header word after
+    a number that follows the first 四 header word. When not, no header row is furniture."""
+    first = joined.find("本年新收")
+    if first >= 0 and any(joined.find(w, first) >= 0 for w in (*_T3_HEAD, "本列数据的勾稽关系")):
+        return True
+    k = min((i for w in _T4_HEAD if (i := joined.find(w)) >= 0), default=-1)
+    m = _DIGIT.search(joined, k) if k >= 0 else None
+    return m is not None and any(joined.find(w, m.end()) >= 0 for w in _T4_HEAD)
+
+
+def _line_pass(text: str) -> str:
+    """Every line in order, with the header state (repeated header rows)."""
     lines = text.split("\n")
     title_seen = False
     in_t3 = t3_rows = in_t4 = t4_data = False
@@ -65,10 +131,9 @@ def strip_furniture(text: str) -> str:
             continue
         blank = False
         # (cheap guards before each regex: it is only tried where it can match)
-        n = len(c)
-        if n <= 16 and (c[0] in _PAGE_START or (c[0].isdigit() and "/" in c)) and _PAGE.fullmatch(c.lower()):
+        if _page_mark(c):
             blank = True
-        elif n <= 80 and c.endswith("报告") and _TITLE.fullmatch(c):
+        elif len(c) <= 80 and c.endswith("报告") and _TITLE.fullmatch(c):
             blank, title_seen = title_seen, True  # the first is the report's title
         elif not digit(c):
             if _HEAD_CHARS.isdisjoint(c):  # no header word can be in it
