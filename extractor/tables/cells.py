@@ -8,6 +8,7 @@ separators (``\t\t``, ``| |``), so layout whitespace at line ends is never mista
 from __future__ import annotations
 
 import functools
+import operator
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -153,6 +154,7 @@ def atoms_of(segment: str, *, stop_at_text: bool = False, base: int = 0) -> list
     return atoms
 
 
+_KIND: Final = operator.itemgetter(0)
 _LAYOUT: Final = " \t|" + SPAN + _CUT
 _VALUE_HINT: Final = re.compile(r"\d|(?:^|[\t|])[ \t]*(?:/|-{1,2}|—{1,2}|–|无|\\)[ \t]*(?:[\t|]|$)")
 
@@ -161,7 +163,7 @@ def _own_lines(segment: str) -> str:
     """Drop the segment's last line when it holds no value: the cells printed before the next
     row's label on its own line (``\t\t1.属于…``) belong to that row, not to this one."""
     cut = segment.rfind("\n")
-    if cut < 0:
+    if cut < 0 or cut == len(segment) - 1:  # (an empty last line holds no cell anyway)
         return segment
     tail = segment[cut + 1 :]
     if not tail.strip(_LAYOUT) or not _VALUE_HINT.search(tail):
@@ -199,7 +201,7 @@ def fit(
     line by an empty one, see :func:`empty_lines_are_cells`); a callable is asked only when
     the row has an empty line."""
     items = atoms
-    if any(a[0] == "line" for a in atoms):
+    if "line" in map(_KIND, atoms):  # (C-level scan: this runs for every row)
         items = [a for a in atoms if a[0] != "line"]
         if not (empty_lines() if callable(empty_lines) else empty_lines):
             atoms = items

@@ -15,7 +15,7 @@ numbers, and that row's line is the paired row's segment (``TableRead.segments``
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Final
 
@@ -42,40 +42,51 @@ class PipeRow:
     line: tuple[int, int] = (-1, -1)
 
 
-_LOOSE: Final = PipeRow("\n", [])  # loose text between pipe rows
-
-
 def _pipe_rows(region: str) -> list[PipeRow]:
     """Every markdown pipe row of the region, a number-only row printed right under its
     label-only row (a wrapped grid row) joined to it."""
-    out: list[PipeRow] = []
+    return list(_iter_pipe_rows(region))
+
+
+def _iter_pipe_rows(region: str) -> Iterator[PipeRow]:
+    """:func:`_pipe_rows` one row at a time (a row is given once the next line is known)."""
+    last: PipeRow | None = None
     at = 0
     for line in region.split("\n"):
         start, at = at, at + len(line) + 1
         s = line.strip()
         if not s.startswith("|") or _RULE.match(s):
-            if s:
-                out.append(_LOOSE)
+            if s and last is not None:  # loose text between pipe rows: no row joins across it
+                yield last
+                last = None
             continue
-        label: list[Cell] = []
-        values: list[Cell] = []
-        off = start
-        for i, c in enumerate(line.split("|")):
-            if 0 < i < line.count("|") or (c.strip() and i > 0):
-                if has_cjk(c):
-                    label.append((off, c))
-                    values.clear()  # cells before the label are the grid's empty label columns
-                else:
-                    values.append((off, c))
-            off += len(c) + 1
-        text = "".join(c.strip().replace(SPAN, "") for _, c in label)
-        span = (label[0][0], label[-1][0] + len(label[-1][1])) if label else (-1, -1)
-        last = out[-1] if out else None
-        if not text and last and last.label not in ("", "\n") and not any(_filled(c) for _, c in last.values):
-            out[-1] = PipeRow(last.label, values, last.label_span, (start, start + len(line)))
-            continue  # the label's own numbers, on the next grid row
-        out.append(PipeRow(text, values, span, (start, start + len(line))))
-    return [r for r in out if r.label != "\n"]
+        row = _cells_of(line, start)
+        if not row.label and last and last.label and not any(_filled(c) for _, c in last.values):
+            last = PipeRow(last.label, row.values, last.label_span, row.line)  # the label's own numbers
+            continue
+        if last is not None:
+            yield last
+        last = row
+    if last is not None:
+        yield last
+
+
+def _cells_of(line: str, start: int) -> PipeRow:
+    label: list[Cell] = []
+    values: list[Cell] = []
+    off = start
+    pipes = line.count("|")
+    for i, c in enumerate(line.split("|")):
+        if 0 < i < pipes or (i > 0 and c.strip()):
+            if has_cjk(c):
+                label.append((off, c))
+                values.clear()  # cells before the label are the grid's empty label columns
+            else:
+                values.append((off, c))
+        off += len(c) + 1
+    text = "".join(c.strip().replace(SPAN, "") for _, c in label)
+    span = (label[0][0], label[-1][0] + len(label[-1][1])) if label else (-1, -1)
+    return PipeRow(text, values, span, (start, start + len(line)))
 
 
 def _filled(cell: str) -> bool:
@@ -134,7 +145,11 @@ def _fit(values: list[Cell], accept: Callable[[tuple[str, ...]], bool]) -> Fit |
     """The row's seven cells, each an atom with its region offsets (an empty cell is a blank)."""
     atoms: list[Atom] = []
     for at, c in values:
-        if _filled(c):
+        t = c.strip()
+        if t.isdigit() and t.isascii():  # the usual cell: one plain number
+            k = at + c.index(t)
+            atoms.append(Atom("num", t, k, k + len(t)))
+        elif _filled(c):
             atoms += atoms_of(c, base=at)
         else:
             atoms.append(Atom("blank", "", at, at + len(c)))
@@ -164,7 +179,7 @@ def pair_torn_rows(
         return None
     own: dict[str, tuple[Fit, PipeRow]] = {}
     loose: list[tuple[Fit, PipeRow]] = []
-    for r in _pipe_rows(region):
+    for r in _iter_pipe_rows(region):
         key = _label_of(r.label, rows) if r.label else None
         if r.label and key is None:
             continue  # a header fragment
