@@ -16,22 +16,35 @@ from extractor.spec import RowSpec
 from extractor.tables.cells import MARKERS, Atom, atoms_of
 
 _DATA_LINE: Final = re.compile(r"\d|(?:^|[\t|])[ \t]*(?:/|-|—|无)[ \t]*(?:[\t|]|$)")
+_DATA_LINES: Final = re.compile(_DATA_LINE.pattern, re.M)
 
 
 def review_rows(region: str) -> tuple[int, int]:
     """Where table 四's data lines stand in its region, [start, end): the header-only lines
-    around them (``行政复议\t\t\t\t行政诉讼``) hold empty header cells, never blank data cells."""
-    lines = region.split("\n")
-    data = [i for i, ln in enumerate(lines) if _DATA_LINE.search(ln)]
-    if not data:
+    around them (``行政复议\t\t\t\t行政诉讼``) hold empty header cells, never blank data cells.
+    ``end`` is one past the line break of the last line kept."""
+    m = _DATA_LINES.search(region)
+    if m is None:
         return 0, len(region)
-    start, end = data[0], data[-1] + 1
-    while start > 0 and not lines[start - 1].strip():  # empty lines just above: blank cells, maybe
-        start -= 1
-    while end < len(lines) and not lines[end].strip():
-        end += 1
-    lo = sum(len(ln) + 1 for ln in lines[:start])
-    return lo, lo + sum(len(ln) + 1 for ln in lines[start:end])
+    lo = region.rfind("\n", 0, m.start()) + 1
+    end = len(region)  # the last data line: looked for from the end (a few lines at most)
+    while True:
+        start = region.rfind("\n", 0, end) + 1
+        if _DATA_LINES.search(region, start, end):
+            break
+        end = start - 1
+    while lo > 0:  # empty lines just above: blank cells, maybe
+        above = region.rfind("\n", 0, lo - 1) + 1
+        if region[above : lo - 1].strip():
+            break
+        lo = above
+    while end < len(region):  # and just below
+        below = region.find("\n", end + 1)
+        below = len(region) if below < 0 else below
+        if region[end + 1 : below].strip():
+            break
+        end = below
+    return lo, end + 1
 
 
 _MONEY_COLS: Final = frozenset({"amount", "amount_wan_yuan"})
