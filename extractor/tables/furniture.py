@@ -55,10 +55,8 @@ _PAGE_START: Final = frozenset("-—–－第共pP(（续")
 #: Layout inside a line: every whitespace character but the line break (str.isspace's set,
 #: as one character class: fast), ``|`` and span marks.
 _GAP: Final = "[\t\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000|\ue000]*"
-#: The start of a line that may be a page mark: it begins as one of ``_PAGE``'s forms begins.
-_PAGE_LINE: Final = re.compile(
-    rf"\n{_GAP}(?:[-—–－]{{1,2}}{_GAP}\d|[第共]{_GAP}\d|[pP]{_GAP}[aA]|[(（]?{_GAP}续|\d(?:{_GAP}\d){{0,2}}{_GAP}/)"
-)
+#: A character every form of ``_PAGE`` holds: only lines holding one may be a page mark.
+_PAGE_CHAR: Final = re.compile("[-—–－第共pP续/]")
 _AFTER_GAO: Final = re.compile(_GAP + r"(?:\n|$)")
 
 
@@ -67,8 +65,14 @@ def strip_furniture(text: str) -> str:
     if _headers_may_repeat(_content(text)):
         return _line_pass(text)
     # Only page marks and later copies of the title can be furniture: look at those lines only.
-    starts = {m.start() + 1 for m in _PAGE_LINE.finditer(text)}
-    starts.add(0)
+    starts: set[int] = set()
+    line_end = -1
+    for m in _PAGE_CHAR.finditer(text):
+        if m.start() > line_end:  # (one look per line)
+            starts.add(text.rfind("\n", 0, m.start()) + 1)
+            line_end = text.find("\n", m.start())
+            if line_end < 0:
+                break
     at = text.find("告")
     while at >= 0:  # a line whose content ends with 报告 (a title, maybe)
         if _AFTER_GAO.match(text, at + 1):
