@@ -95,6 +95,7 @@ def anchors_of(reads: dict[str, TableRead]) -> dict[str, dict[str, Any]]:
     return {
         k: {"region": [r.offset, r.offset + len(r.source)], "labels": r.label_spans()}
         | ({"columns": list(r.columns)} if r.columns else {})
+        | ({"segments": r.segment_spans()} if r.segments else {})
         for k, r in reads.items()
     }
 
@@ -157,21 +158,16 @@ def extract_document(doc: Document, *, hook: TableHook | None = None) -> Record:
     if located.template is None and (located.pre_2019 or not located.regions):
         reason = (
             f"report year {located.year} predates the 2019 national format"
-            if located.pre_2019
-            else "no table of the 2019/2021 national format was found"
+            if located.pre_2019 and located.year is not None
+            else "statistics of a pre-2019 format (2014-era or local tables), no table of the 2019/2021 "
+            "national format"
         )
         if located.pre_2019:
             return unsupported_record(doc.path, doc.sha256, located, reason)
     reads = read_tables(text, located)
     findings: list[Finding] = []
     if located.template is None:
-        findings.append(
-            Finding(
-                check="template",
-                severity="error",
-                message="template not recognised: no header of the 2019 or 2021 format found",
-            )
-        )
+        findings.append(_no_template(reads))
     table_methods = dict.fromkeys(reads, "rules")
     usage: dict[str, Any] = {}
     placed = Placement.of(reads)
@@ -201,6 +197,22 @@ def extract_document(doc: Document, *, hook: TableHook | None = None) -> Record:
     if usage:
         record.meta["llm_usage"] = usage
     return record
+
+
+def _no_template(reads: dict[str, TableRead]) -> Finding:
+    if not reads:
+        return Finding(
+            check="template",
+            severity="error",
+            message="template not recognised: no header of the 2019 or 2021 format found",
+        )
+    shown = ", ".join(reads)
+    return Finding(
+        check="template",
+        severity="warning",
+        message=f"template cannot be told: only {shown} found, which print no 2019/2021 header "
+        "(table 四 is the same in both templates); the table(s) found are read on their own",
+    )
 
 
 def _table_findings(findings: list[Finding], table: str) -> list[Finding]:

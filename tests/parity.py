@@ -6,6 +6,12 @@ spaces, run-together cells, HTML, HTML escaped in JSON, GB18030) and every seed 
 file, the SHA-256 of the reader's text (PDF/DOCX) and of the record's JSON line, as produced on
 main (197d83e) before the pypdfium2/lxml readers and the speed work. ``python -m tests.parity
 --write`` regenerates it; ``--dump DIR`` writes the texts and records themselves for a diff.
+
+Re-pinned records (reader texts unchanged): seed 002's renderings (issue 9: table 四's column
+order finding); issue 10's readings — the seed 000–003 ``_boxed.pdf`` renderings (three
+misprinted labels read as near-misses; the truncated 2021 sub-rows no longer read as a 2019
+single row ``other``), the seed 004 PDFs (findings only) and corpus 016 in every layout (torn
+rows paired). No cell read on main changed its value.
 """
 
 from __future__ import annotations

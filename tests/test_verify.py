@@ -5,9 +5,11 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from extractor.pipeline import extract_bytes
 
-from .helpers import seed
+from .helpers import relayout, seed, to_html
 
 FORBIDDEN = {"openai", "instructor", "diskcache", "httpx", "requests", "tenacity"}
 
@@ -66,7 +68,9 @@ def test_pre_2019_report_is_unsupported() -> None:
     rec = extract_bytes(text.encode(), "old.txt", suffix=".txt")
     assert rec.status == "unsupported_template" and rec.year == 2017 and rec.tables == {}
     undated = text.replace("2017年", "")
-    assert extract_bytes(undated.encode(), "old2.txt", suffix=".txt").status == "unsupported_template"
+    rec2 = extract_bytes(undated.encode(), "old2.txt", suffix=".txt")
+    assert rec2.status == "unsupported_template" and rec2.year is None
+    assert "None" not in rec2.findings[0].message and "pre-2019 format" in rec2.findings[0].message
 
 
 def test_table_replaced_by_prose_is_not_filled_in() -> None:
@@ -103,3 +107,53 @@ def test_cross_year_checks_s1_and_s6() -> None:
     assert ("S1", "applications", "natural_person") in checks
     assert ("S6", "active_disclosure", None) in checks  # 行政许可 957, 行政处罚 54 copied
     assert all(f.severity == "warning" for f in found["2022.txt"])
+
+
+def test_status_follows_what_each_check_means_not_its_name() -> None:
+    from extractor.check.verify import status_of
+    from extractor.models import Finding
+
+    h1 = Finding(check="H1", severity="error", message="一+二 ≠ 七+四")
+    h5 = Finding(check="H5", severity="error", message="a cell is negative")
+    h4 = Finding(check="H4", severity="error", message="总计 ≠ sum")
+    hint = Finding(check="header", severity="error", message="a check whose name starts with h")
+    assert status_of([h1, h5]) == "needs_review"  # a misread value: the identities prove nothing
+    assert status_of([h5]) == "needs_review"
+    assert status_of([h1, h4]) == "source_inconsistent"
+    assert status_of([h4, hint]) == "needs_review"
+    assert status_of([Finding(check="S4", severity="warning", message="prose")]) == "verified"
+
+
+_T4_ZEROS = "\t".join(["0"] * 15)
+_T4_BROKEN = "\t".join(["10", "1", "0", "0", "0"] + ["0"] * 10)
+
+
+@pytest.mark.parametrize("layout", ["tab", "pipe", "lines", "spaces", "html"])
+def test_table_four_breaking_its_own_totals_is_source_inconsistent(layout: str) -> None:
+    text = seed("000").read_text(encoding="utf-8")
+    assert _T4_ZEROS in text
+    bad = text.replace(_T4_ZEROS, _T4_BROKEN)
+    if layout == "html":
+        data, suffix = to_html(bad).encode(), ".html"
+    else:
+        data, suffix = (bad if layout == "tab" else relayout(bad, layout)).encode(), ".txt"
+    rec = extract_bytes(data, f"t4.{suffix}", suffix=suffix)
+    assert rec.status == "source_inconsistent", [f.message for f in rec.findings if f.severity == "error"]
+    assert rec.tables["review_litigation"]["review"] == {
+        "upheld": 10,
+        "corrected": 1,
+        "other": 0,
+        "pending": 0,
+        "total": 0,
+    }
+    assert [f.check for f in rec.findings if f.severity == "error"] == ["H4"]
+
+
+def test_empty_header_cells_of_table_four_are_not_data_cells() -> None:
+    """The tab header above table 四's data row has 14 empty cells; a run-together data row must
+    not be fitted into them (it once came out as one 15-digit 总计 beside 14 zeros)."""
+    text = seed("000").read_text(encoding="utf-8")
+    rec = extract_bytes(text.replace(_T4_ZEROS, "101000000000000").encode(), "t4.txt", suffix=".txt")
+    values = [v for g in rec.tables["review_litigation"].values() for v in g.values()]
+    assert values == [None] * 15
+    assert rec.status == "needs_review"

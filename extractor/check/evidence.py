@@ -7,7 +7,8 @@ anchors (each table's region and its row labels' spans) alone, for every read ce
 * the span holds that number as printed (a blank read as 0 holds only whitespace; a plain
   cell is a whole printed token, never a piece of a longer one);
 * the span lies inside its row's segment: after the row's label and before the next row's
-  label (table 四 prints no row labels: inside the table's region);
+  label (table 四 prints no row labels: inside the table's region; a row of a torn table
+  paired by order: the number-only pipe row it was paired with, see ``Anchors.segments``);
 * the cells of a row stand in column order (table 四: its 15 cells in group order);
 * no span is used twice;
 * the cells cut from one run-together token tile it exactly.
@@ -28,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from extractor.models import CellValue, Finding, TableValues, finding
-from extractor.read.normalise import SPAN
+from extractor.read.normalise import SPAN, has_cjk
 from extractor.spec import ACTIVE_ROWS, APPLICANT_COLUMNS, REVIEW_COLUMNS, REVIEW_GROUPS
 from extractor.tables.cells import MARKERS, to_value
 from extractor.tables.columns import printed_order
@@ -36,7 +37,7 @@ from extractor.tables.columns import printed_order
 Spans = Mapping[str, Mapping[str, Sequence[int]]]  # row → column → [start, end]
 _UNIT: Final = re.compile(r"万元|元|万|件|个|项|次|条|宗")
 _SKIP: Final = frozenset({"amount_text"})
-_PLAIN: Final = frozenset({"", "cut", "llm"})
+_PLAIN: Final = frozenset({"", "cut", "llm", "paired"})
 _NONE: Final[Mapping[str, Sequence[int]]] = {}
 _DIGIT: Final = re.compile(r"\d")
 
@@ -49,6 +50,9 @@ class Anchors:
     labels: Mapping[str, Sequence[int]] = field(default_factory=dict)
     #: 三/四: the columns in the order the header prints them, when not the template's
     columns: Sequence[str] = ()
+    #: rows of a torn table 三 paired by order: row → [start, end] of the number-only pipe row
+    #: (a line holding no text) that carries its cells; such lines stand in template order
+    segments: Mapping[str, Sequence[int]] = field(default_factory=dict)
 
 
 def anchors_from(saved: object) -> dict[str, Anchors]:
@@ -56,7 +60,7 @@ def anchors_from(saved: object) -> dict[str, Anchors]:
     if not isinstance(saved, Mapping):
         return {}
     return {
-        str(k): Anchors(a.get("region", ()), a.get("labels", {}), a.get("columns", ()))
+        str(k): Anchors(a.get("region", ()), a.get("labels", {}), a.get("columns", ()), a.get("segments", {}))
         for k, a in saved.items()
         if isinstance(a, Mapping)
     }
@@ -84,6 +88,8 @@ def check_evidence(
         how: Mapping[str, Mapping[str, object]] = methods.get(table, {})
         anchor = anchors.get(table, Anchors())
         bounds = _row_bounds(table, values, anchor, how, len(text))
+        if anchor.segments:
+            out += _paired_segments(text, table, values, anchor, bounds)
         order = _ordered_cells(table, template, tuple(values), tuple(anchor.columns))
         for printed_row in order:  # one pass per printed row: span, segment, value, column order
             prev: tuple[int, str] = (-1, "")
@@ -133,7 +139,7 @@ def _plain_row(
             return None
         how = m.get(c) if m else None
         p = text[s:e]
-        if how is None or how == "llm" or how == "block":
+        if how is None or how == "llm" or how == "block" or how == "paired":
             if p != str(v) or text[s - 1].isdigit() or (e < hi and text[e].isdigit()):
                 return None
         elif how == "cut":
@@ -314,6 +320,44 @@ def _row_bounds(
         k = bisect.bisect_left(starts, end, j)
         nxt = starts[k] if k < len(starts) else hi
         out[row] = (max(end, lo), min(nxt, hi), "its row (after its label, before the next row's)")
+    return out
+
+
+def _paired_segments(
+    text: str,
+    table: str,
+    values: TableValues,
+    anchor: Anchors,
+    bounds: dict[str, tuple[int, int, str]],
+) -> list[Finding]:
+    """Rows of a torn table whose cells stand in a number-only pipe row of their own: each such
+    line must be one line inside the region holding no text (no label), and the lines must
+    stand in the rows' template order (the pairing is by order). A claim that holds becomes the
+    row's segment; one that does not is an error and the row keeps its label's segment."""
+    lo, hi = (int(anchor.region[0]), int(anchor.region[1])) if len(anchor.region) == 2 else (0, len(text))
+    out: list[Finding] = []
+    last = -1
+    for row in values:
+        sp = anchor.segments.get(row)
+        if sp is None:
+            continue
+        s, e = (int(sp[0]), int(sp[1])) if len(sp) == 2 else (-1, -1)
+        line = text[s:e] if lo <= s < e <= hi else ""
+        if not line.lstrip().startswith("|") or "\n" in line or has_cjk(line) or line.count("|") < 2:
+            out.append(
+                _f(
+                    table,
+                    row,
+                    None,
+                    f"[{s}, {e}] is said to be the row's own number row but is not "
+                    "one pipe row of cells alone (no label)",
+                )
+            )
+        elif s <= last:
+            out.append(_f(table, row, None, f"[{s}, {e}] is paired out of the template's row order"))
+        elif row in bounds:
+            bounds[row] = (s, e, "the number-only row it was paired with")
+            last = e
     return out
 
 

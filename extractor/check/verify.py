@@ -27,9 +27,9 @@ from extractor.spec import (
     TABLE_KEYS,
 )
 
-__all__ = ["Anchors", "VerifyInput", "YearTables", "cross_checks", "status_of", "verify"]
+__all__ = ["IDENTITY_CHECKS", "Anchors", "VerifyInput", "YearTables", "cross_checks", "status_of", "verify"]
 
-LabelMatch = tuple[str, str]  # (match kind: exact|fuzzy|missing, label as printed)
+LabelMatch = tuple[str, str]  # (match kind: exact|fuzzy|near|missing, label as printed)
 
 
 @dataclass
@@ -61,9 +61,11 @@ def _num(v: CellValue) -> int | float | None:
 
 def verify(inp: VerifyInput) -> list[Finding]:
     out: list[Finding] = []
-    if inp.template is None:
+    if inp.template is None and not inp.tables:
         return out
-    variant = inp.application_variant or inp.template
+    # A table standing alone (table 四, or a table 三 without template headers) is checked on
+    # its own; the tables missing around it are reported by _check_complete.
+    variant = inp.application_variant or inp.template or "2021"
     out += _check_labels(inp)
     out += _check_complete(inp, variant)
     apps = inp.tables.get("applications")
@@ -83,6 +85,12 @@ def verify(inp: VerifyInput) -> list[Finding]:
     return out
 
 
+_LABELS: Final = {
+    **{("active_disclosure", r.key): r.label for rows in ACTIVE_ROWS.values() for r in rows},
+    **{("applications", r.key): r.label for rows in APPLICATION_ROWS.values() for r in rows},
+}
+
+
 def _check_labels(inp: VerifyInput) -> list[Finding]:
     out = []
     for table, rows in inp.labels.items():
@@ -95,6 +103,19 @@ def _check_labels(inp: VerifyInput) -> list[Finding]:
                         f"row label for '{row}' not found in the table",
                         table=table,
                         row=row,
+                    )
+                )
+            elif kind == "near":
+                out.append(
+                    _f(
+                        "label",
+                        "warning",
+                        f"row '{row}' ({_LABELS.get((table, row), row)}) read from the misprinted label "
+                        f"'{printed}': it stands where the template puts this row, between the rows "
+                        "found before and after it",
+                        table=table,
+                        row=row,
+                        actual=printed,
                     )
                 )
             elif kind == "fuzzy":
@@ -328,13 +349,22 @@ def _ungrounded(table: str, row: str, col: str, v: object) -> Finding:
     )
 
 
+#: Checks that test the report's own arithmetic. Failing one means the source contradicts
+#: itself, which is a finding about the report, not about the reading.
+IDENTITY_CHECKS: Final = frozenset({"H1", "H2", "H3", "H4"})
+
+
 def status_of(findings: list[Finding]) -> Status:
-    """verified / source_inconsistent / needs_review from the findings of a readable report."""
-    blocking = [f for f in findings if f.severity == "error" and not f.check.startswith("H")]
-    if blocking:
+    """verified / source_inconsistent / needs_review from the findings of a readable report.
+
+    Decided by what each check means, never by its name: an identity failure (H1–H4) makes a
+    faithfully read report ``source_inconsistent``; any other error — a value outside its domain
+    (H5), an unread, ungrounded or ambiguous cell, a missing label or table — means the reading
+    itself is in doubt, so the report needs review even when identities fail too.
+    """
+    errors = [f for f in findings if f.severity == "error"]
+    if any(f.check not in IDENTITY_CHECKS for f in errors):
         return "needs_review"
-    if any(f.severity == "error" and f.check in ("H1", "H2", "H3", "H4") for f in findings):
+    if errors:
         return "source_inconsistent"
-    if any(f.severity == "error" for f in findings):  # H5: a value outside its domain
-        return "needs_review"
     return "verified"

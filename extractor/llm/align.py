@@ -52,7 +52,25 @@ def _same(v: CellValue, atom: Atom, money: bool) -> bool:
 def tie_cells(
     cells: Sequence[Raw], values: Sequence[CellValue], atoms: Sequence[Atom], money: Sequence[bool]
 ) -> list[CellSpan] | None:
-    """Spans of ``cells`` (as answered; ``values`` parsed) over ``atoms``, or None."""
+    """Spans of ``cells`` (as answered; ``values`` parsed) over ``atoms``, or None. An empty
+    line is a blank cell only where it makes the row's cell count exactly n, as for the rules
+    (:func:`extractor.tables.cells.fit`)."""
+    n = len(cells)
+    printed = [a for a in atoms if a.kind != "line"]
+    got = _tie(cells, values, printed, money)
+    if got is not None or len(printed) == len(atoms):
+        return got
+    lines = [a._replace(kind="blank") if a.kind == "line" else a for a in atoms]
+    while len(lines) > n and lines[0].kind == "blank":
+        lines.pop(0)
+    while len(lines) > n and lines[-1].kind == "blank":
+        lines.pop()
+    return _tie(cells, values, lines, money) if len(lines) == n else None
+
+
+def _tie(
+    cells: Sequence[Raw], values: Sequence[CellValue], atoms: Sequence[Atom], money: Sequence[bool]
+) -> list[CellSpan] | None:
     items = list(atoms)
     n = len(cells)
     while len(items) > n and items and items[0].kind == "blank":

@@ -113,7 +113,14 @@ def check_answer(
             text=read.source,
             evidence={t: read.evidence(base=0)},
             evidence_method={t: read.methods},
-            anchors={t: Anchors((0, len(read.source)), read.label_spans(base=0), read.columns or ())},
+            anchors={
+                t: Anchors(
+                    (0, len(read.source)),
+                    read.label_spans(base=0),
+                    read.columns or (),
+                    read.segment_spans(base=0),
+                )
+            },
         )
     )
     unaligned = {f.row for f in tied} | ({None} if any(f.row is None for f in tied) else set())

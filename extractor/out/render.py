@@ -90,6 +90,8 @@ def render(record: Record, console: Console) -> None:
     if "applications" in record.tables:
         variant = "2021" if "other_other" in record.tables["applications"] else "2019"
         rows = [(r.key, r.key) for r in APPLICATION_ROWS[variant]]
+        if variant == "2021" and "other" in record.tables["applications"]:  # (六) printed as one row
+            rows.insert(next(i for i, r in enumerate(rows) if r[0] == "total_processed"), ("other", "other"))
         cols = [(c, APPLICANT_COLUMN_LABELS[c]) for c in APPLICANT_COLUMNS]
         console.print(_grid(record, "applications", rows, cols))
     if "review_litigation" in record.tables:

@@ -45,15 +45,22 @@ _TRAD_MAP: Final[dict[str, str]] = {
 }
 
 _TABLE: Final = str.maketrans({**_FULLWIDTH, **_SPACES, **_DROP, **_SIGNS, **_TRAD_MAP})
-_NEEDS_TABLE: Final = re.compile("[" + "".join(re.escape(chr(k)) for k in _TABLE) + "]")
+_TONES: Final = frozenset("āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ")
+# One scan finds the characters to translate and whether a pinyin gloss may be present.
+_NEEDS_TABLE: Final = re.compile("[" + "".join(re.escape(chr(k)) for k in _TABLE) + "".join(_TONES) + "]")
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?:\D|$))")
 _CRLF = re.compile(r"\r\n?")
+#: Inline pinyin glosses on mirrored pages: ``規(guī)章`` → ``規章``.
+_GLOSS = re.compile(r"(?<=[\u3400-\u9fff])[(（][a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿ]{1,7}[)）]")
 
 
 def normalise_text(text: str) -> str:
     """Return ``text`` with the spec's character-level noise removed (lengths may change)."""
     text = _CRLF.sub("\n", text)
     found = set(_NEEDS_TABLE.findall(text))
+    if found & _TONES:
+        text = _GLOSS.sub("", text)
+        found -= _TONES
     if len(found) > 12:
         text = text.translate(_TABLE)
     else:  # a few distinct characters: str.replace is far faster than a dict-driven translate

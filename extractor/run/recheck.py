@@ -52,7 +52,9 @@ def recheck_record(rec: Record) -> tuple[Status, list[Finding]]:
                 message=f"{rec.path}: source not available (or changed); grounding, evidence not re-checked",
             )
         )
-    variant = "2021" if "other_other" in rec.tables.get("applications", {}) else "2019"
+    apps = rec.tables.get("applications", {})
+    # (六)其他处理 as one row ('other') is read with the 2019 rows, even in a 2021-template report
+    variant = "2021" if "other_other" in apps and "other" not in apps else "2019"
     fresh = verify(
         VerifyInput(
             template=rec.template,

@@ -11,13 +11,25 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
+from typing import Final
 
 from extractor.models import CellValue, Finding, TableValues
+from extractor.read.normalise import has_cjk
 from extractor.spec import APPLICANT_COLUMN_LABELS, APPLICANT_COLUMNS, APPLICATION_ROWS, OUTCOME_ROWS, RowSpec
-from extractor.tables.cells import Atom, Fit, as_int, atoms_of, fit, to_value
+from extractor.tables.cells import (
+    Atom,
+    Fit,
+    as_int,
+    atoms_of,
+    clean_segment,
+    empty_lines_lazily,
+    fit,
+    to_value,
+)
 from extractor.tables.columns import printed_order
 from extractor.tables.rules import (
     MAX_COMBINATIONS,
+    LabelHit,
     Squeezed,
     SqueezedText,
     TableRead,
@@ -28,6 +40,7 @@ from extractor.tables.rules import (
     segments_of,
     unread_row_finding,
 )
+from extractor.tables.torn import has_loose_rows, pair_torn_rows
 
 
 def _h3(cells: tuple[str, ...], order: tuple[str, ...] | None = None) -> bool:
@@ -50,7 +63,8 @@ def read_applications(region: str, template: str | None, squeezed: Squeezed | No
     variant = "2021" if sq.hits("逾期不补正") or sq.hits("缴纳费用") else "2019"
     rows = APPLICATION_ROWS[variant]
     findings: list[Finding] = []
-    if template is not None and template != variant:
+    single_other = template == "2021" and variant == "2019"
+    if template is not None and template != variant and not single_other:
         findings.append(
             make_finding(
                 "template",
@@ -62,6 +76,8 @@ def read_applications(region: str, template: str | None, squeezed: Squeezed | No
         )
     hits = locate_rows(sq, rows, sequential=True)
     segs = segments_of(region, hits)
+    if single_other:
+        findings.append(_single_other(segs))
     first = min((h.start for h in hits.values() if h.start >= 0), default=len(region))
     order = printed_order("applications", region[:first])
     columns = order or APPLICANT_COLUMNS
@@ -72,13 +88,19 @@ def read_applications(region: str, template: str | None, squeezed: Squeezed | No
     atoms: dict[str, list[Atom]] = {}
     forced: list[str] = []
     zeroed: list[str] = []
+    lines = empty_lines_lazily(region)
     for spec in rows:
         seg = segs.get(spec.key)
         if seg is None:
             continue
         atoms[spec.key] = atoms_of(seg, stop_at_text=True, base=hits[spec.key].end)
-        fits[spec.key] = fit(atoms[spec.key], 7, h3, blank_row_ok=True)
-    findings += _read_blocks(rows, fits, atoms, h3)
+        fits[spec.key] = fit(atoms[spec.key], 7, h3, blank_row_ok=True, empty_lines=lines)
+    segments: dict[str, tuple[int, int]] = {}
+    if has_loose_rows(region):  # number-only pipe rows: a torn table, or nothing is trusted
+        torn = _torn(sq, rows, variant, fits, hits, segs, segments) if order is None else None
+        findings += _untrusted(fits, segs) if torn is None else torn
+    else:
+        findings += _read_blocks(rows, fits, atoms, h3)
     if order is not None:
         findings.append(_order_finding(order))
     chosen, resolution = _resolve_applications(fits, variant)
@@ -117,6 +139,13 @@ def read_applications(region: str, template: str | None, squeezed: Squeezed | No
         findings.append(forced_finding(table, forced))
     if zeroed:
         findings.append(blank_finding(table, zeroed))
+    for key, line in segments.items():  # torn rows: their numbers stand in a pipe row of their own
+        read.segments[key] = line
+        ties = read.methods.setdefault(key, {})
+        for c in read.spans.get(key, {}):
+            ties.setdefault(c, "paired")
+    if single_other:
+        read.values = _with_sub_rows(values)
     return read
 
 
@@ -125,6 +154,114 @@ def _order_finding(order: tuple[str, ...]) -> Finding:
     return make_finding(
         "layout", "info", "applications", f"table 三 prints its columns as {shown} (from its header); read so"
     )
+
+
+_SUB_ROWS: Final = ("other_no_correction", "other_unpaid_fee", "other_other")
+
+
+def _single_other(segs: dict[str, str]) -> Finding:
+    """A 2021-template report printing （六）其他处理 as one row (its three sub-rows not printed)."""
+    seg = segs.get("other")
+    if seg is not None and has_cjk(clean_segment(seg).split("\n", 1)[0]):
+        # text between the heading and its numbers: sub-row labels we could not recognise
+        segs.pop("other")
+        return make_finding(
+            "label",
+            "error",
+            "applications",
+            "（六）其他处理 is followed by text that is none of its 2021 sub-rows; the row is left unread",
+            row="other",
+        )
+    return make_finding(
+        "single_row_other",
+        "warning",
+        "applications",
+        "a 2021-template table 三 prints （六）其他处理 as one row: its total is kept under 'other' "
+        "(and checked by H2); the three 2021 sub-rows are not printed and stay null",
+        row="other",
+    )
+
+
+def _with_sub_rows(values: TableValues) -> TableValues:
+    """The 2021 keys in template order: the three sub-rows (null) before the printed group row."""
+    out: TableValues = {}
+    for key, row in values.items():
+        if key == "other":
+            out.update({k: dict.fromkeys(APPLICANT_COLUMNS) for k in _SUB_ROWS})
+        out[key] = row
+    return out
+
+
+def _torn(
+    sq: SqueezedText,
+    rows: tuple[RowSpec, ...],
+    variant: str,
+    fits: dict[str, Fit],
+    hits: dict[str, LabelHit],
+    segs: dict[str, str],
+    segments: dict[str, tuple[int, int]],
+) -> list[Finding] | None:
+    """A torn markdown table 三 (see :mod:`extractor.tables.torn`): replace every row's reading
+    by the order pairing when it is complete and every identity holds (``None`` otherwise). The
+    paired rows' segments (the number-only pipe rows they were paired with) go to ``segments``."""
+    outcome = OUTCOME_ROWS[variant]
+
+    def holds(trial: dict[str, tuple[str, ...]]) -> bool:
+        unknown = {
+            k: (*c[:6], "?") if not c[6] and any(as_int(x) for x in c[:6]) else c for k, c in trial.items()
+        }
+        rows_ok = all(_h3(c) for c in unknown.values() if c[6] != "?")
+        return rows_ok and _columns_hold({k: _ints(c) for k, c in unknown.items()}, outcome)
+
+    got = pair_torn_rows(sq.text, rows, _h3, holds)
+    if got is None:
+        return None
+    fits.update(got.fits)
+    for key, (label, ls, le) in got.own.items():
+        if hits[key].match == "missing":  # found in its own pipe row, out of the text's order
+            hits[key] = LabelHit(key, "exact", label, ls, le)
+    specs = {r.key: r for r in rows}
+    for key in got.paired:
+        h = hits[key]
+        if h.start < 0 and (where := sq.find_label(specs[key], 0)) is not None:  # its loose label line
+            h = LabelHit(key, "exact", "", *sq.to_text(where[0], where[1]))
+        hits[key] = LabelHit(key, "paired", sq.text[h.start : h.end] if h.start >= 0 else "", h.start, h.end)
+    segments.update(got.segments)
+    return [
+        make_finding(
+            "layout",
+            "warning",
+            "applications",
+            f"table 三 is torn into fragments: {len(got.paired)} row(s) printed their numbers apart from "
+            f"their labels ({', '.join(got.paired)}); paired in template order, and every identity holds",
+            actual=got.paired,
+        )
+    ]
+
+
+def _untrusted(fits: dict[str, Fit], segs: dict[str, str]) -> list[Finding]:
+    """A torn table that cannot be paired: a row whose text holds a number-only pipe row may be
+    reading another row's numbers, so it is left unread."""
+    bad = [k for k, seg in segs.items() if k in fits and has_loose_rows(seg)]
+    for k in bad:
+        fits[k] = Fit(
+            [],
+            "none",
+            "a number-only pipe row stands in this row's text: its numbers may "
+            "belong to a row whose label is printed elsewhere (torn table)",
+        )
+    if not bad:
+        return []
+    return [
+        make_finding(
+            "layout",
+            "error",
+            "applications",
+            f"table 三 is torn (number-only pipe rows) and cannot be paired with its labels in order "
+            f"under the identities; {len(bad)} row(s) left unread",
+            actual=bad,
+        )
+    ]
 
 
 def _read_blocks(
@@ -150,7 +287,8 @@ def _read_blocks(
         nums = [a for a in atoms.get(key, []) if a.kind == "num"]
         block = [*run, key]
         k = len(block)
-        if k > 1 and f.how == "none" and len(nums) == 7 * k and len(nums) == len(atoms[key]):
+        printed = [a for a in atoms.get(key, []) if a.kind != "line"]
+        if k > 1 and f.how == "none" and len(nums) == 7 * k and len(nums) == len(printed):
             texts = [a.text for a in nums]
             by_row = [tuple(texts[7 * i : 7 * i + 7]) for i in range(k)]
             by_col = [tuple(texts[c * k + i] for c in range(7)) for i in range(k)]

@@ -7,6 +7,8 @@ separators (``\t\t``, ``| |``), so layout whitespace at line ends is never mista
 
 from __future__ import annotations
 
+import functools
+import operator
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -34,7 +36,9 @@ _LABEL_NUMBER: Final = re.compile(r"(?<![\d.])[1-9][.．、,，](?=[ \t]*[\u3400
 
 _VALUE: Final = re.compile(r"([+\-]?)(\d+)(\.\d+)?(万元|元|万|件|个|项|次|条|宗)?")
 
-AtomKind = Literal["num", "blank", "marker"]
+#: ``blank``: an empty cell between two inline separators (``\t\t``, ``| |``); ``line``: an empty
+#: piece bordered by a line break — a blank cell only where the row's cell count proves it.
+AtomKind = Literal["num", "blank", "marker", "line"]
 
 
 class Atom(NamedTuple):
@@ -62,8 +66,17 @@ class Atom(NamedTuple):
         return tok.valid_single
 
 
+#: What :func:`clean_segment` leaves where it removed text (one per character, so offsets stay
+#: true): not a cell at all (a group heading or an annotation is not a blank data cell).
+_CUT: Final = "\ue001"
+
+
 def _spaces(m: re.Match[str]) -> str:
     return " " * len(m.group(0))
+
+
+def _cut(m: re.Match[str]) -> str:
+    return _CUT * len(m.group(0))
 
 
 def clean_segment(seg: str) -> str:
@@ -72,11 +85,11 @@ def clean_segment(seg: str) -> str:
     if "---" in seg:
         seg = _MD_RULE.sub(_spaces, seg)
     if "(" in seg or "（" in seg:
-        seg = _ORDINAL.sub(_spaces, seg)
-        seg = _PAREN_NUMBER.sub(_spaces, seg)
-        seg = _ANNOTATION.sub(_spaces, seg)
+        seg = _ORDINAL.sub(_cut, seg)
+        seg = _PAREN_NUMBER.sub(_cut, seg)
+        seg = _ANNOTATION.sub(_cut, seg)
     if _NOISE_HINT.search(seg):
-        seg = _NOISE.sub(_spaces, seg)
+        seg = _NOISE.sub(_cut, seg)
     if _LABEL_NUMBER_HINT.search(seg):
         seg = _LABEL_NUMBER.sub(_spaces, seg)
     return seg
@@ -93,7 +106,7 @@ def atoms_of(segment: str, *, stop_at_text: bool = False, base: int = 0) -> list
     unrecognised extra row such as 其他主动公开文件 must not lend its numbers to the row above).
     ``base`` is the segment's offset in the region: atom offsets are region offsets.
     """
-    parts = _SEPARATORS.split(clean_segment(segment))
+    parts = _SEPARATORS.split(_own_lines(clean_segment(segment)))
     atoms: list[Atom] = []
     last = len(parts) - 1
     seen_value = False
@@ -112,13 +125,17 @@ def atoms_of(segment: str, *, stop_at_text: bool = False, base: int = 0) -> list
                 seen_value = True
                 continue
             if not stripped:
-                if 0 < i < last and parts[i - 1] != "\n" and parts[i + 1] != "\n":
-                    atoms.append(new(Atom, ("blank", "", at, at + len(piece))))
+                if 0 < i < last:  # see _blank_kind (inlined: this loop is the hot path)
+                    before, after = parts[i - 1], parts[i + 1]
+                    if before != "\n" and after != "\n":
+                        atoms.append(new(Atom, ("blank", "", at, at + len(piece))))
+                    elif before != "|" and after != "|":
+                        atoms.append(new(Atom, ("line", "", at, at + len(piece))))
                 continue
-        elif SPAN in stripped:
-            stripped = stripped.replace(SPAN, "").strip()
+        elif SPAN in stripped or _CUT in stripped:
+            stripped = stripped.replace(SPAN, "").replace(_CUT, "").strip()
             if not stripped:
-                continue  # a cell covered by a rowspan/colspan: no cell of its own
+                continue  # a cell covered by a rowspan/colspan, or removed text: no cell of its own
         if stripped in MARKERS:
             k = piece.find(stripped)
             s0, e0 = (at + k, at + k + len(stripped)) if k >= 0 else (at, at + len(piece))
@@ -135,6 +152,23 @@ def atoms_of(segment: str, *, stop_at_text: bool = False, base: int = 0) -> list
             continue
         seen_value = True
     return atoms
+
+
+_KIND: Final = operator.itemgetter(0)
+_LAYOUT: Final = " \t|" + SPAN + _CUT
+_VALUE_HINT: Final = re.compile(r"\d|(?:^|[\t|])[ \t]*(?:/|-{1,2}|—{1,2}|–|无|\\)[ \t]*(?:[\t|]|$)")
+
+
+def _own_lines(segment: str) -> str:
+    """Drop the segment's last line when it holds no value: the cells printed before the next
+    row's label on its own line (``\t\t1.属于…``) belong to that row, not to this one."""
+    cut = segment.rfind("\n")
+    if cut < 0 or cut == len(segment) - 1:  # (an empty last line holds no cell anyway)
+        return segment
+    tail = segment[cut + 1 :]
+    if not tail.strip(_LAYOUT) or not _VALUE_HINT.search(tail):
+        return segment[: cut + 1]
+    return segment
 
 
 @dataclass
@@ -160,19 +194,33 @@ def fit(
     accept: Callable[[tuple[str, ...]], bool] | None = None,
     *,
     blank_row_ok: bool = False,
+    empty_lines: bool | Callable[[], bool] = True,
 ) -> Fit:
-    """Fit atoms to ``n`` cells. ``blank_row_ok``: exactly n blank cells form a valid row."""
-    items = list(atoms)
-    while len(items) > n and items and items[0].kind == "blank":
-        items.pop(0)
-    while len(items) > n and items and items[-1].kind == "blank":
-        items.pop()
+    """Fit atoms to ``n`` cells. ``blank_row_ok``: exactly n blank cells form a valid row.
+    ``empty_lines``: an empty line may be a blank cell (false where the text separates every
+    line by an empty one, see :func:`empty_lines_are_cells`); a callable is asked only when
+    the row has an empty line."""
+    items = atoms
+    if "line" in map(_KIND, atoms):  # (C-level scan: this runs for every row)
+        items = [a for a in atoms if a[0] != "line"]
+        if not (empty_lines() if callable(empty_lines) else empty_lines):
+            atoms = items
+    if len(items) > n:
+        options = _trimmed(list(items), n)
+        if len(options) > 1:
+            return _either_end(options, n, accept, list(items))
+        items = options[0]
     if len(items) == n and all(
         (a.kind == "num" and (t := a.text).isdigit() and t.isascii() and (t[0] != "0" or t == "0"))
         or (a.kind != "blank" and a.valid_single)
         for a in items
     ):  # the common case first: exactly n well-formed cells, none blank (printed is for messages)
         return Fit([tuple(a.text for a in items)], "positional", raw_count=1, items=tuple(items))
+    if len(items) != n and len(items) != len(atoms):
+        items_or_fit = _with_empty_lines(atoms, n, accept)
+        if isinstance(items_or_fit, Fit):
+            return items_or_fit
+        items = items_or_fit or items
     printed = " ".join(a.text or "□" for a in items)
     nums = [a for a in items if a.kind == "num"]
     if not items:
@@ -242,6 +290,88 @@ def cell_spans(f: Fit, cand: tuple[str, ...]) -> list[CellSpan]:
         if j - first > 1:
             out[first:j] = [(s, e, "cut") for s, e, _ in out[first:j]]
     return out
+
+
+AMBIGUOUS_BLANKS: Final = (
+    "blank cells at both ends of the row: which of them are the row's cells cannot be told"
+)
+_UNPROVEN_BLANKS: Final = (
+    "empty lines stand between the values but their count does not prove which cells are blank"
+)
+
+
+def _shown(atoms: Sequence[Atom]) -> str:
+    return " ".join(a.text or "□" for a in atoms)
+
+
+def _trimmed(items: list[Atom], n: int, kinds: tuple[str, ...] = ("blank",)) -> list[list[Atom]]:
+    """The ways to drop surplus blank cells from the ends of a row (layout cells: empty label
+    columns, padding). Several ways when the surplus could come off either end."""
+    extra = len(items) - n
+    if extra <= 0:
+        return [items]
+    if items[-1].kind not in kinds and all(a.kind in kinds for a in items[:extra]):
+        return [items[extra:]]  # the usual case: empty label columns before the cells
+    lead = next((i for i, a in enumerate(items) if a.kind not in kinds), len(items))
+    trail = next((i for i, a in enumerate(reversed(items)) if a.kind not in kinds), len(items))
+    options = {
+        tuple(items[a : len(items) - (extra - a)]) for a in range(min(lead, extra) + 1) if extra - a <= trail
+    }
+    if not options:  # more cells than blanks at the ends: the caller says so
+        a = min(lead, extra)
+        return [items[a : len(items) - min(trail, extra - a)]]
+    return [list(o) for o in sorted(options)]
+
+
+def _either_end(
+    options: list[list[Atom]], n: int, accept: Callable[[tuple[str, ...]], bool] | None, atoms: list[Atom]
+) -> Fit:
+    """Surplus blanks at both ends: only the row's identity may tell which end is layout."""
+    valid = [o for o in options if all(a.valid_single for a in o)]
+    kept = [o for o in valid if accept is not None and accept(tuple(a.text for a in o))]
+    if len({tuple(a.text for a in o) for o in kept}) == 1:
+        # one reading; where equal texts could come off either end, the first way is the one tied
+        cand = tuple(a.text for a in kept[0])
+        return Fit([cand], "positional", raw_count=len(valid), printed=_shown(atoms), items=tuple(kept[0]))
+    return Fit([], "none", AMBIGUOUS_BLANKS, printed=_shown(atoms))
+
+
+_FILLED: Final = re.compile(r"\S[ \t]*\n")
+_SPACED: Final = re.compile(r"\S[ \t]*\n[ \t]*(?=\n)")
+
+
+def empty_lines_lazily(region: str) -> Callable[[], bool]:
+    """:func:`empty_lines_are_cells` of ``region``, computed on first use and then kept."""
+    return functools.cache(lambda: empty_lines_are_cells(region))
+
+
+def empty_lines_are_cells(region: str) -> bool:
+    """False for text that puts an empty line after most lines (PDF text layers, pasted pages):
+    there an empty line is spacing, never a cell."""
+    filled = len(_FILLED.findall(region))
+    return not filled or len(_SPACED.findall(region)) * 2 < filled
+
+
+def _line_between_values(atoms: Sequence[Atom]) -> bool:
+    values = [i for i, a in enumerate(atoms) if a.kind in ("num", "marker")]
+    return bool(values) and any(a.kind == "line" for a in atoms[values[0] : values[-1]])
+
+
+def _with_empty_lines(
+    atoms: Sequence[Atom], n: int, accept: Callable[[tuple[str, ...]], bool] | None
+) -> list[Atom] | Fit | None:
+    """Empty lines count as cells only where they make the row's cell count exactly n."""
+    every = [
+        [a._replace(kind="blank") if a.kind == "line" else a for a in o]
+        for o in _trimmed(list(atoms), n, kinds=("blank", "line"))
+    ]
+    if len(every) > 1:
+        return _either_end(every, n, accept, list(atoms))
+    if len(every[0]) == n:
+        return every[0]
+    if _line_between_values(atoms):
+        return Fit([], "none", _UNPROVEN_BLANKS, printed=_shown(atoms))
+    return None
 
 
 def to_value(text: str, *, money_yuan: bool = False) -> CellValue:

@@ -13,6 +13,7 @@ from typing import Final
 
 from extractor.read.normalise import SqMap, SubMap, fold_for_match, squeeze_for_match
 from extractor.spec import TEMPLATE_MARKERS
+from extractor.tables.furniture import strip_furniture
 
 
 @dataclass
@@ -136,12 +137,12 @@ T2_ANCHORS: Final = ("第二十条第(一)项", "第二十条第(五)项", "第�
 T3_ANCHORS: Final = ("本列数据的勾稽关系", "本年新收政府信息公开申请数量", "申请人情况")
 T4_ANCHORS: Final = ("行政复议", "结果维持")
 END_ANCHORS: Final = ("存在的主要问题", "主要问题", "改进情况", "其他需要报告", "五,政府信息公开工作")
-_FOOTER: Final = re.compile(r"^[ \t]*[-—–][ \t]*\d{1,3}[ \t]*[-—–][ \t]*$", re.M)
 
 
 def strip_page_furniture(text: str) -> str:
-    """Remove page footers like ``- 4 -`` (same length, so offsets stay valid)."""
-    return _FOOTER.sub(lambda m: " " * len(m.group(0)), text)
+    """Blank page furniture (page numbers, running titles, repeated headers; same length, so
+    offsets stay valid): see :mod:`extractor.tables.furniture`."""
+    return strip_furniture(text)
 
 
 def locate(text: str) -> Located:
@@ -169,6 +170,8 @@ def locate(text: str) -> Located:
             # back up to the heading that introduces table 四, if it is close
             head = text.rfind("\n", max(t3_rows_end, t4 - 60), t4)
             t4 = head + 1 if head >= 0 else t4
+    else:
+        t4 = _standalone_review(text, f, max(t2, t3, 0))
     if t2 >= 0:
         end2 = t3 if t3 > t2 else f.find_any(("收到和处理政府信息公开申请情况",), t2)
         heading = f.find_any(("三,收到和处理政府信息公开申请情况", "收到和处理政府信息公开申请情况"), t2)
@@ -192,6 +195,18 @@ def locate(text: str) -> Located:
     located = Located(agency, year, template, evidence, regions, prose, meta, pre_2019)
     located.squeezed = (f.sq, f.pos)
     return located
+
+
+def _standalone_review(text: str, f: _Finder, start: int) -> int:
+    """Table 四 without a table 三 before it (an excerpt, a flipbook page): anchored on its own
+    header cell 结果维持 (prose says 行政复议, never 结果维持), backed up to the 行政复议 cell."""
+    k = f.find("结果维持", start)
+    if k < 0:
+        return -1
+    head = f.find("行政复议", max(start, k - 300))
+    head = head if 0 <= head < k else k
+    line = text.rfind("\n", 0, head)
+    return line + 1
 
 
 def _prose(text: str, regions: dict[str, Region]) -> str:

@@ -20,8 +20,21 @@ from extractor.spec import (
     REVIEW_GROUPS,
     RowSpec,
 )
-from extractor.tables.cells import Atom, CellSpan, Fit, as_int, atoms_of, cell_spans, fit, to_value
+from extractor.tables.cells import (
+    AMBIGUOUS_BLANKS,
+    Atom,
+    CellSpan,
+    Fit,
+    as_int,
+    atoms_of,
+    cell_spans,
+    empty_lines_lazily,
+    fit,
+    to_value,
+)
 from extractor.tables.columns import printed_order
+from extractor.tables.grid import domain, header_aligned, review_rows
+from extractor.tables.labels import best_near
 
 MAX_COMBINATIONS = 50_000
 Cells = tuple[str, ...]
@@ -30,7 +43,7 @@ Cells = tuple[str, ...]
 @dataclass
 class LabelHit:
     key: str
-    match: str  # "exact" | "fuzzy" | "missing"
+    match: str  # "exact" | "fuzzy" (a listed variant) | "near" (a misprint, by position) | "missing"
     printed: str = ""
     start: int = -1  # offsets in the region text
     end: int = -1
@@ -55,6 +68,9 @@ class TableRead:
     offset: int = 0
     #: The columns in the order the header prints them, when not the template's (三, 四).
     columns: tuple[str, ...] | None = None
+    #: Rows whose cells stand apart from their label (torn tables): row → (start, end) in
+    #: ``source`` of the number-only row the row was paired with.
+    segments: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     def tie(self, row: str, col: str, span: CellSpan) -> None:
         """Record where ``row.col`` was read (region offsets) and how."""
@@ -89,6 +105,11 @@ class TableRead:
         into ``source`` itself with ``base=0``."""
         o = self.offset if base is None else base
         return {r: {c: [s + o, e + o] for c, (s, e) in cols.items()} for r, cols in self.spans.items()}
+
+    def segment_spans(self, base: int | None = None) -> dict[str, list[int]]:
+        """:attr:`segments` as offsets into the whole source text (``base=0``: into ``source``)."""
+        o = self.offset if base is None else base
+        return {k: [s + o, e + o] for k, (s, e) in self.segments.items()}
 
     def label_spans(self, base: int | None = None) -> dict[str, list[int]]:
         """Each found row label as offsets into the whole source text (``base=0``: into ``source``)."""
@@ -143,13 +164,15 @@ class SqueezedText:
             best = (p0, p0 + len(primary), "exact")
         if best is None:
             return None
-        start = best[0]
+        return self.with_number(spec, best[0]), best[1], best[2]
+
+    def with_number(self, spec: RowSpec, start: int) -> int:
+        """Back up over the sub-item ordinal printed before a label ("2." …)."""
         if spec.number:
             for prefix in (f"{spec.number}.", f"{spec.number},", f"({spec.number})"):
                 if self.sq[max(0, start - len(prefix)) : start] == prefix:
-                    start -= len(prefix)
-                    break
-        return start, best[1], best[2]
+                    return start - len(prefix)
+        return start
 
     def to_text(self, sq_start: int, sq_end: int) -> tuple[int, int]:
         return self.pos[sq_start], self.pos[sq_end - 1] + 1
@@ -168,7 +191,28 @@ def locate_rows(sq: SqueezedText, rows: tuple[RowSpec, ...], sequential: bool) -
         hits[spec.key] = LabelHit(spec.key, kind, sq.text[ts:te], ts, te)
         if sequential:
             cursor = e
+    _near_misses(sq, rows, hits)
     return hits
+
+
+def _near_misses(sq: SqueezedText, rows: tuple[RowSpec, ...], hits: dict[str, LabelHit]) -> None:
+    """Rows still missing: search the text between the neighbouring rows that were found, in
+    template order, for a misprinted label (see :mod:`extractor.tables.labels`)."""
+    keys = [r.key for r in rows]
+    for k, spec in enumerate(rows):
+        if hits[spec.key].match != "missing":
+            continue
+        before = next((hits[x] for x in reversed(keys[:k]) if hits[x].start >= 0), None)
+        after = next((hits[x] for x in keys[k + 1 :] if hits[x].start >= 0), None)
+        lo = sq.pos.index_at(before.end) if before else 0
+        hi = sq.pos.index_at(after.start) if after else len(sq.sq)
+        if (before is None and after is None) or lo >= hi:
+            continue
+        got = best_near(sq.sq, spec.patterns, lo, hi)
+        if got is None:
+            continue
+        ts, te = sq.to_text(sq.with_number(spec, max(lo, got[0])), got[1])
+        hits[spec.key] = LabelHit(spec.key, "near", sq.text[ts:te], ts, te)
 
 
 def segments_of(
@@ -249,11 +293,13 @@ def _in_template_order(cells: tuple[str, ...], order: tuple[str, ...]) -> tuple[
 def read_review(region: str) -> TableRead:
     table = "review_litigation"
     findings: list[Finding] = []
-    atoms = atoms_of(region)
+    lo, hi = review_rows(region)
+    atoms = [a for a in atoms_of(region) if lo <= a.start and a.end <= hi]
     first = next((a.start for a in atoms if a.kind == "num"), len(region))
     order = printed_order(table, region[:first])
     cols = order or REVIEW_COLUMNS
-    f = fit(atoms, 15, _h4 if order is None else lambda c: _h4(_in_template_order(c, order)))
+    accept = _h4 if order is None else lambda c: _h4(_in_template_order(c, order))
+    f = fit(atoms, 15, accept, empty_lines=empty_lines_lazily(region))
     labels = {
         g: LabelHit(g, "exact" if g == "review" or "行政诉讼" in region else "fuzzy") for g in REVIEW_GROUPS
     }
@@ -341,13 +387,19 @@ def read_active(region: str, template: str, squeezed: Squeezed | None = None) ->
     read = TableRead(table, values, hits, region, findings)
     forced: list[str] = []
     zeroed: list[str] = []
+    lines = empty_lines_lazily(region)
     for spec in rows:
         n = len(spec.columns)
         seg = segs.get(spec.key)
         values[spec.key] = dict.fromkeys(spec.columns)
         if seg is None:
             continue
-        f = fit(atoms_of(seg, stop_at_text=True, base=hits[spec.key].end), n)
+        hit = hits[spec.key]
+        atoms = atoms_of(seg, stop_at_text=True, base=hit.end)
+        f = fit(atoms, n, blank_row_ok=True, empty_lines=lines)
+        if f.problem == AMBIGUOUS_BLANKS:  # blanks at both ends: the block header's columns may tell
+            aligned = header_aligned(region, hit.start, hit.end, n)
+            f = fit(aligned or atoms, n, domain(spec), blank_row_ok=True, empty_lines=lines)
         if len(f.candidates) != 1:
             why = "and table 二 has no identity to choose"
             findings.append(unread_row_finding(table, spec.key, f, why))

@@ -1,0 +1,157 @@
+"""Page furniture inside tables: page numbers, ``第N页 共M页``, running titles, ``（续表）`` and
+header rows a PDF (or its markdown/DOCX conversion) repeats on every page.
+
+Furniture lines are blanked with spaces of the same length, so every offset into the text (label
+spans, cell evidence) stays valid. Only lines whose whole content is furniture are touched; a
+line holding a value is never blanked. A bare number alone on a line is *not* treated as a page
+number: in one-cell-per-line text it is a cell.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+_PAGE: Final = re.compile(
+    r"[-—–－]{1,2}\d{1,3}[-—–－]{1,2}"  # - 4 -   —4—
+    r"|第\d{1,3}页(?:[,，/]?共\d{1,3}页)?|共\d{1,3}页(?:[,，/]?第\d{1,3}页)?"  # 第2页 共5页
+    r"|\d{1,3}/\d{1,3}|page\d{1,3}(?:of\d{1,3})?|[(（]?续(?:上)?表[)）]?"
+)
+_TITLE: Final = re.compile(
+    r"[\u4e00-\u9fff()（）]{2,48}?(?:19|20)\d{2}年度?(?:的)?(?:政府信息公开|政务公开|信息公开)(?:工作)?(?:年度)?报告"
+    r"|(?:19|20)\d{2}年度?[\u4e00-\u9fff()（）]{2,48}?(?:政府信息公开|政务公开|信息公开)(?:工作)?(?:年度)?报告"
+)
+_T3_HEAD: Final = (
+    "自然人",
+    "法人或其他组织",
+    "商业企业",
+    "科研机构",
+    "社会公益组织",
+    "法律服务机构",
+    "申请人情况",
+)
+_T4_HEAD: Final = ("结果维持", "结果纠正", "其他结果", "尚未审结", "未经复议直接起诉", "复议后起诉")
+_DIGIT: Final = re.compile(r"\d")
+#: A character of every table 三/四 header word, of 本列数据的勾稽关系 and of 本年新收.
+_HEAD_CHARS: Final = frozenset("自法商科社申结尚未复勾收")
+
+
+def _content(line: str) -> str:
+    """The line without its layout (whitespace, ``|``, span marks)."""
+    c = "".join(line.split())  # (str.split's whitespace is the regex \s)
+    if "|" in c:
+        c = c.replace("|", "")
+    return c.replace("\ue000", "") if "\ue000" in c else c
+
+
+def _words(content: str, words: tuple[str, ...]) -> int:
+    return sum(w in content for w in words)
+
+
+#: The first character of anything ``_PAGE`` matches (a number first only in ``3/9``).
+_PAGE_START: Final = frozenset("-—–－第共pP(（续")
+
+
+#: Layout inside a line: every whitespace character but the line break (str.isspace's set,
+#: as one character class: fast), ``|`` and span marks.
+_GAP: Final = "[\t\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000|\ue000]*"
+#: A character every form of ``_PAGE`` holds: only lines holding one may be a page mark.
+_PAGE_CHAR: Final = re.compile("[-—–－第共pP续/]")
+_AFTER_GAO: Final = re.compile(_GAP + r"(?:\n|$)")
+
+
+def strip_furniture(text: str) -> str:
+    """``text`` with its furniture lines blanked (same length)."""
+    if _headers_may_repeat(_content(text)):
+        return _line_pass(text)
+    # Only page marks and later copies of the title can be furniture: look at those lines only.
+    starts: set[int] = set()
+    line_end = -1
+    for m in _PAGE_CHAR.finditer(text):
+        if m.start() > line_end:  # (one look per line)
+            starts.add(text.rfind("\n", 0, m.start()) + 1)
+            line_end = text.find("\n", m.start())
+            if line_end < 0:
+                break
+    at = text.find("告")
+    while at >= 0:  # a line whose content ends with 报告 (a title, maybe)
+        if _AFTER_GAO.match(text, at + 1):
+            starts.add(text.rfind("\n", 0, at) + 1)
+        at = text.find("告", at + 1)
+    blanked: list[tuple[int, int]] = []
+    title_seen = False
+    for start in sorted(starts):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end
+        c = _content(text[start:end])
+        if not c:
+            continue
+        if _page_mark(c):
+            blanked.append((start, end))
+        elif len(c) <= 80 and c.endswith("报告") and _TITLE.fullmatch(c):
+            if title_seen:
+                blanked.append((start, end))
+            title_seen = True  # the first is the report's title
+    if not blanked:
+        return text
+    out, cur = [], 0
+    for start, end in blanked:
+        out += [text[cur:start], " " * (end - start)]
+        cur = end
+    out.append(text[cur:])
+    return "".join(out)
+
+
+def _page_mark(c: str) -> bool:
+    return (
+        len(c) <= 16
+        and (c[0] in _PAGE_START or (c[0].isdigit() and "/" in c))
+        and _PAGE.fullmatch(c.lower()) is not None
+    )
+
+
+def _headers_may_repeat(joined: str) -> bool:
+    """Whether a table 三 or 四 header row can stand again after its data (``joined``: the
+    whole text's content): a 三 header word after the first 本年新收, or a 四 header word after
+    a number that follows the first 四 header word. When not, no header row is furniture."""
+    first = joined.find("本年新收")
+    if first >= 0 and any(joined.find(w, first) >= 0 for w in (*_T3_HEAD, "本列数据的勾稽关系")):
+        return True
+    k = min((i for w in _T4_HEAD if (i := joined.find(w)) >= 0), default=-1)
+    m = _DIGIT.search(joined, k) if k >= 0 else None
+    return m is not None and any(joined.find(w, m.end()) >= 0 for w in _T4_HEAD)
+
+
+def _line_pass(text: str) -> str:
+    """Every line in order, with the header state (repeated header rows)."""
+    lines = text.split("\n")
+    title_seen = False
+    in_t3 = t3_rows = in_t4 = t4_data = False
+    changed = False
+    digit = _DIGIT.search
+    for i, line in enumerate(lines):
+        c = _content(line)
+        if not c:
+            continue
+        blank = False
+        # (cheap guards before each regex: it is only tried where it can match)
+        if _page_mark(c):
+            blank = True
+        elif len(c) <= 80 and c.endswith("报告") and _TITLE.fullmatch(c):
+            blank, title_seen = title_seen, True  # the first is the report's title
+        elif not digit(c):
+            if _HEAD_CHARS.isdisjoint(c):  # no header word can be in it
+                continue
+            t3, t4 = _words(c, _T3_HEAD) >= 2 or "本列数据的勾稽关系" in c, _words(c, _T4_HEAD) >= 2
+            blank = (t3 and t3_rows and not in_t4) or (t4 and t4_data)
+            in_t3 = in_t3 or t3
+            if t4:
+                in_t4 = True
+        elif in_t4:
+            t4_data = True
+        if in_t3 and not t3_rows and "本年新收" in c:
+            t3_rows = True
+        if blank:
+            lines[i] = " " * len(line)
+            changed = True
+    return "\n".join(lines) if changed else text
