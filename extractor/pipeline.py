@@ -155,15 +155,14 @@ def extract_document(doc: Document, *, hook: TableHook | None = None) -> Record:
         return scanned_record(doc.path, doc.sha256)
     text = strip_page_furniture(doc.text)
     located = locate(text)
-    if located.template is None and (located.pre_2019 or not located.regions):
+    if located.template is None and located.pre_2019:
         reason = (
             f"report year {located.year} predates the 2019 national format"
-            if located.pre_2019 and located.year is not None
+            if located.year is not None
             else "statistics of a pre-2019 format (2014-era or local tables), no table of the 2019/2021 "
             "national format"
         )
-        if located.pre_2019:
-            return unsupported_record(doc.path, doc.sha256, located, reason)
+        return unsupported_record(doc.path, doc.sha256, located, reason)
     reads = read_tables(text, located)
     findings: list[Finding] = []
     if located.template is None:
