@@ -268,6 +268,50 @@ def test_a_worker_killed_midway_does_not_end_the_run(tmp_path: Path) -> None:
     assert all(r["status"] == "verified" for r in recs), [(r["path"], r["error"]) for r in recs]
 
 
+# ------------------------------------------------------------ SIGKILL of a --engine ray parent
+def _session(sid: int) -> list[tuple[int, str]]:
+    """Live processes of a session (Ray's actors take process groups of their own, not sessions)."""
+    found = []
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            fields = (d / "stat").read_text().rsplit(")", 1)[1].split()
+            cmd = (d / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")[:80]
+        except OSError:
+            continue
+        if fields[0] != "Z" and int(fields[3]) == sid:
+            found.append((int(d.name), cmd))
+    return found
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_a_local_ray_cluster_dies_with_a_killed_parent(tmp_path: Path) -> None:
+    """Ray's own processes (GCS, raylet, agents, workers) outlive a SIGKILLed driver by a minute
+    or more unless the run's reaper ends them."""
+    d = tmp_path / "in"
+    d.mkdir()
+    for i in range(8):
+        _slow_report(d / f"s{i}_slow.txt")
+    proc = _launch(["extract", str(d), "-o", str(tmp_path / "r.jsonl"), "-q", "--engine", "ray"])
+    _wait_until(proc, lambda: any("raylet" in c for _, c in _session(proc.pid)), "a raylet", timeout=120)
+    time.sleep(2)  # the agents and the workers start after the raylet
+    assert len(_session(proc.pid)) >= 5, _session(proc.pid)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    t0 = time.monotonic()
+    while _session(proc.pid) and time.monotonic() - t0 < 10:
+        time.sleep(0.05)
+    left = _session(proc.pid)
+    print(
+        f"\n[stop] SIGKILL of an --engine ray parent: Ray's processes gone after {time.monotonic() - t0:.2f}s"
+    )
+    for pid, _ in left:
+        os.kill(pid, signal.SIGKILL)  # do not leak them into the rest of the suite
+    proc.communicate()
+    assert left == [], f"Ray processes outlived the run: {left}"
+
+
 # ------------------------------------------------------------------------------- the service
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_serve_stops_at_once_during_a_model_request_and_resumes_the_job(

@@ -57,6 +57,7 @@ def ray_process(
     timeout: float | None = None,
 ) -> Iterator[tuple[Any, str]]:
     """Yield ``(item, record_json)`` for every item, computed on Ray workers."""
+    from extractor.run.reaper import start_reaper
     from extractor.run.runner import process
 
     try:
@@ -64,6 +65,8 @@ def ray_process(
     except ImportError as exc:  # pragma: no cover - depends on the install
         raise ConfigError("the Ray engine needs the 'ray' extra: pip install 'extractor[ray]'") from exc
     if not ray.is_initialized():
+        if address is None:  # a local cluster of our own: it must not outlive this process
+            start_reaper()
         ray.init(
             address=address,
             include_dashboard=False,

@@ -26,6 +26,7 @@ from extractor.models import Record
 from extractor.pipeline import TableHook
 from extractor.run.bulk import run
 from extractor.run.jsonl import RecordSink
+from extractor.run.reaper import start_reaper
 from extractor.service.store import Store
 
 _SAFE: Final = frozenset("-_.()+")
@@ -196,6 +197,8 @@ class JobManager:
             import ray
         except ImportError as exc:
             raise ConfigError("the Ray engine needs the 'ray' extra: pip install 'extractor[ray]'") from exc
+        if self.options.ray_address is None:  # a local cluster of our own: it must not outlive us
+            start_reaper()
         ray.init(address=self.options.ray_address, include_dashboard=False, log_to_driver=False,
                  configure_logging=False, ignore_reinit_error=True)  # fmt: skip
 
