@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
+import stat
 import zipfile
 from pathlib import Path
 
@@ -12,7 +14,8 @@ from typer.testing import CliRunner
 
 from extractor.cli import app
 
-from .helpers import SAMPLES, seed
+from .helpers import CORPUS, SAMPLES, seed
+from .llm_server import ScriptedServer, answer_rows, dump, rule_truth
 
 runner = CliRunner()
 
@@ -52,3 +55,57 @@ def test_ray_records_equal_local_records(tmp_path: Path, ray_local: object) -> N
     )
     assert dups == ["copy_of_001.txt", "report.txt"], dups  # the zip member repeats seed 003
     assert a == b
+
+
+def _hostile_zip(path: Path) -> None:
+    """Good members beside members the reader refuses: traversal, absolute, symlink, a zip two deep."""
+    deeper = io.BytesIO()
+    with zipfile.ZipFile(deeper, "w") as z:
+        z.writestr("too_deep.txt", "x")
+    inner = io.BytesIO()
+    with zipfile.ZipFile(inner, "w") as z:
+        z.writestr("deep.txt", seed("000").read_text(encoding="utf-8"))  # one level down: read
+        z.writestr("deeper.zip", deeper.getvalue())  # two levels down: refused
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("ok/report.txt", seed("002").read_text(encoding="utf-8"))
+        zf.writestr("../escape.txt", "x")
+        zf.writestr("/etc/absolute.txt", "x")
+        link = zipfile.ZipInfo("link.txt")
+        link.external_attr = (stat.S_IFLNK | 0o777) << 16
+        zf.writestr(link, "/etc/passwd")
+        zf.writestr("nested.zip", inner.getvalue())
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+@pytest.mark.filterwarnings("ignore::FutureWarning")
+@pytest.mark.filterwarnings("ignore::ResourceWarning")
+def test_ray_equals_local_on_refused_members_and_the_llm_path(
+    tmp_path: Path, ray_local: object, llm_server: ScriptedServer
+) -> None:
+    src = tmp_path / "in"
+    src.mkdir()
+    _hostile_zip(src / "bundle.zip")
+    shutil.copy(CORPUS / "015.txt", src / "needs_model.txt")  # --llm auto sends its table 三
+    shutil.copy(seed("001"), src / "clean.txt")
+    _, located, reads = rule_truth(CORPUS / "015.txt")
+    for t in reads:
+        llm_server.default[t] = dump(answer_rows(reads[t], located.template))
+    out: dict[str, dict[str, dict[str, object]]] = {}
+    asked: dict[str, int] = {}
+    for engine in ("local", "ray"):
+        dest = tmp_path / f"{engine}.jsonl"
+        args = ["extract", str(src), "-o", str(dest), "-q", "--engine", engine, "--model", "m", "--llm",
+                "auto", "--base-url", llm_server.base_url, "--cache-dir", str(tmp_path / engine)]  # fmt: skip
+        res = runner.invoke(app, args)
+        assert res.exit_code == 0, res.output
+        out[engine] = _by_path(dest)
+        asked[engine] = len(llm_server.calls("applications")) - sum(asked.values())
+    local, dist = out["local"], out["ray"]
+    assert local == dist
+    errors = {Path(p).name: str(r["error"]) for p, r in local.items() if r["status"] == "error"}
+    assert len(errors) == 4 and any("traversal" in e for e in errors.values()), errors
+    assert any(p.endswith("deep.txt") and r["status"] == "verified" for p, r in local.items())
+    assert any("symbolic link" in e for e in errors.values()), errors
+    model = next(r for p, r in local.items() if p.endswith("needs_model.txt"))
+    assert any(str(f["check"]).startswith("llm.") for f in model["findings"])  # the model was heard
+    assert asked["ray"] == asked["local"] > 0, asked  # the same requests, made by the hook in Ray's workers
