@@ -75,8 +75,54 @@ def _clean_agency(s: str) -> str | None:
     return s if len(s) >= 2 else None
 
 
+_LINE_LEAD: Final = re.compile(r"^[#*>=|\-—_·.、:：\s]+")
+_BAOGAO: Final = re.compile(r"报\s*告")
+
+
+def _title_then_body(line: str) -> bool:
+    """The line's first 报告 (within its first 100 characters) ends a word: a title with the
+    body run on after it, not 报告 inside a sentence (…年度报告的编制…)."""
+    m = _BAOGAO.search(line, 0, 100)
+    return m is not None and (m.end() == len(line) or line[m.end()].isspace())
+
+
+#: What may follow a title on its line: a site name after a separator (a scraped page's title).
+_LINE_TAIL: Final = re.compile(r"(?:[_\-—|｜].{0,40})?")
+
+
+def _title_on_its_line(text: str) -> tuple[str, int] | None:
+    """Agency and year from a line (or two consecutive lines, a title wrapped in a PDF) that
+    holds the title and nothing else: a sentence that merely mentions 做好…年度报告 is no title."""
+    raw = [line for line in text[:3000].split("\n") if line.strip()]
+    lines = [_LINE_LEAD.sub("", fold_for_match(line)) for line in raw]
+    for i, line in enumerate(lines[:60]):
+        # (the title and body run on in one line: the title ends where the line first breaks)
+        body_follows = _title_then_body(raw[i])
+        for cand in (line, line + lines[i + 1] if i + 1 < len(lines) else ""):
+            if not cand or (len(cand) > 100 and not body_follows):
+                continue
+            cand = _LINE_LEAD.sub("", _JUNK_PREFIX.sub("", cand))  # 标题: …, 正文 …
+            for rx in (_TITLE_A, _TITLE_B):
+                m = rx.match(cand)
+                if m is not None and (_LINE_TAIL.fullmatch(cand, m.end()) or body_follows):
+                    agency = _clean_agency(m.group("agency"))
+                    if agency is not None:
+                        return agency, int(m.group("year"))
+    return None
+
+
 def find_title(text: str, squeezed: str | None = None) -> tuple[str | None, int | None]:
-    """Agency and year from the title (``XX2021年政府信息公开工作年度报告`` or year-first)."""
+    """Agency and year from the title (``XX2021年政府信息公开工作年度报告`` or year-first).
+
+    The agency is taken only from a title standing on its own line; when none does, the year
+    may still come from a title-like phrase, but the agency is left null rather than guessed."""
+    on_line = _title_on_its_line(text)
+    if on_line is not None:
+        return on_line
+    return None, _title_anywhere(text, squeezed)[1]
+
+
+def _title_anywhere(text: str, squeezed: str | None) -> tuple[str | None, int | None]:
     m0 = _CRAWLER_HEAD.search(text[:2000])
     heads = [fold_for_match(m0.group("title"))] if m0 else []
     heads.append(squeezed[:600] if squeezed is not None else squeeze_for_match(text[:3000])[0][:600])
