@@ -37,30 +37,51 @@ def extract_path(
     path: str | Path, *, display_path: str | None = None, hook: TableHook | None = None
 ) -> Record:
     """Extract one file. Never raises for bad input: returns an ``error`` record instead."""
-    shown = display_path or str(path)
-    try:
-        doc = load_path(path, display_path=shown)
-    except InputError as exc:
-        return error_record(shown, exc, sha256_file(Path(path)))
-    return _guarded(doc, hook)
+    return complete(prepare_path(path, display_path=display_path), hook)
 
 
 def extract_bytes(
     data: bytes, display_path: str, *, suffix: str = "", hook: TableHook | None = None
 ) -> Record:
     """Extract a report held in memory (e.g. a zip member)."""
+    return complete(prepare_bytes(data, display_path, suffix=suffix), hook)
+
+
+def prepare_path(path: str | Path, *, display_path: str | None = None) -> Record | Prepared:
+    """The rule path's part of :func:`extract_path` (no hook): a finished record, or the report
+    read and verified, waiting for :func:`complete`."""
+    shown = display_path or str(path)
+    try:
+        doc = load_path(path, display_path=shown)
+    except InputError as exc:
+        return error_record(shown, exc, sha256_file(Path(path)))
+    return _guarded(doc)
+
+
+def prepare_bytes(data: bytes, display_path: str, *, suffix: str = "") -> Record | Prepared:
+    """:func:`prepare_path` for a report held in memory."""
     try:
         doc = load_bytes(data, display_path, suffix=suffix)
     except InputError as exc:
         return error_record(display_path, exc, sha256_bytes(data))
-    return _guarded(doc, hook)
+    return _guarded(doc)
 
 
-def _guarded(doc: Document, hook: TableHook | None) -> Record:
+def _guarded(doc: Document) -> Record | Prepared:
     try:
-        return extract_document(doc, hook=hook)
+        return prepare_document(doc)
     except RecursionError as exc:  # pathological nesting in a hostile file
         return error_record(doc.path, exc, doc.sha256)
+
+
+def complete(prepared: Record | Prepared, hook: TableHook | None = None) -> Record:
+    """The record of a prepared report, after the hook (the LLM path) where there is one."""
+    if isinstance(prepared, Record):
+        return prepared
+    try:
+        return complete_document(prepared, hook)
+    except RecursionError as exc:
+        return error_record(prepared.doc.path, exc, prepared.doc.sha256)
 
 
 def source_text(data: bytes, name: str) -> str:
@@ -150,7 +171,27 @@ def verify_reads(
     )
 
 
+@dataclass
+class Prepared:
+    """A report the rule path has read and verified, waiting for the hook (the LLM path)."""
+
+    doc: Document
+    text: str
+    located: Located
+    reads: dict[str, TableRead]
+    findings: list[Finding]
+    placed: Placement
+    checked: list[Finding]
+
+
 def extract_document(doc: Document, *, hook: TableHook | None = None) -> Record:
+    prepared = prepare_document(doc)
+    return prepared if isinstance(prepared, Record) else complete_document(prepared, hook)
+
+
+def prepare_document(doc: Document) -> Record | Prepared:
+    """Locate, read and verify (the rule path): a finished record when there is nothing to
+    read, else the reads and their findings."""
     if doc.scanned:
         return scanned_record(doc.path, doc.sha256)
     text = strip_page_furniture(doc.text)
@@ -164,19 +205,22 @@ def extract_document(doc: Document, *, hook: TableHook | None = None) -> Record:
         )
         return unsupported_record(doc.path, doc.sha256, located, reason)
     reads = read_tables(text, located)
-    findings: list[Finding] = []
-    if located.template is None:
-        findings.append(_no_template(reads))
+    findings = [] if located.template is not None else [_no_template(reads)]
+    placed = Placement.of(reads)
+    return Prepared(doc, text, located, reads, findings, placed, verify_reads(text, located, reads, placed))
+
+
+def complete_document(p: Prepared, hook: TableHook | None) -> Record:
+    """The hook (where there is one and a template), then the record."""
+    reads, placed, checked, findings = p.reads, p.placed, p.checked, list(p.findings)
     table_methods = dict.fromkeys(reads, "rules")
     usage: dict[str, Any] = {}
-    placed = Placement.of(reads)
-    checked = verify_reads(text, located, reads, placed)
-    if hook is not None and located.template is not None:
+    if hook is not None and p.located.template is not None:
         by_table = {k: r.findings + _table_findings(checked, k) for k, r in reads.items()}
-        result = hook(text, located, reads, by_table)
+        result = hook(p.text, p.located, reads, by_table)
         if any(result.reads.get(k) is not r for k, r in reads.items()) or result.reads.keys() != reads.keys():
             placed = Placement.of(result.reads)  # a table was replaced: check anew
-            checked = verify_reads(text, located, result.reads, placed)
+            checked = verify_reads(p.text, p.located, result.reads, placed)
         reads, table_methods, usage = result.reads, result.table_methods, result.usage
         findings.extend(result.findings)
     for r in reads.values():
@@ -184,13 +228,13 @@ def extract_document(doc: Document, *, hook: TableHook | None = None) -> Record:
     findings.extend(checked)
     tables: dict[str, TableValues] = {k: r.values for k, r in reads.items()}
     record = build_record(
-        path=doc.path,
-        sha256=doc.sha256,
-        located=located,
+        path=p.doc.path,
+        sha256=p.doc.sha256,
+        located=p.located,
         tables=tables,
         table_methods=table_methods,
         findings=findings,
-        notes=doc.notes,
+        notes=p.doc.notes,
     )
     placed.apply(record)
     if usage:

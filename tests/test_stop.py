@@ -362,3 +362,32 @@ def test_serve_stops_at_once_during_a_model_request_and_resumes_the_job(
     assert all(
         any(f["check"].startswith("llm.") for f in r["findings"]) for r in heard
     )  # the cancelled requests became no record: asked again after the restart
+
+
+# ------------------------------------------------------- the per-file deadline with a model
+def test_the_file_deadline_holds_with_a_model_and_records_still_do_not_wait(
+    tmp_path: Path, own_server: ScriptedServer
+) -> None:
+    """With a model the rule path runs in the main thread under ``--file-timeout`` (only the
+    model's requests run in threads), so a slow file becomes an error record there too."""
+    _serve_truth(own_server)
+    d = tmp_path / "in"
+    d.mkdir()
+    _slow_report(d / "s_slow.txt")
+    for name in CLEAN:
+        shutil.copy(seed(name), d / f"b_{name}.txt")
+    shutil.copy(NEEDS_MODEL, d / "a_needs_model.txt")
+    out = tmp_path / "r.jsonl"
+    args = _llm_args(tmp_path, own_server, d)
+    args[args.index("-o") + 1] = str(out)
+    t0 = time.monotonic()
+    res = subprocess.run([*PY, *args, "--file-timeout", "1"], capture_output=True, text=True, timeout=300)
+    elapsed = time.monotonic() - t0
+    assert res.returncode == 0, res.stderr
+    recs = {Path(str(r["path"])).name: r for r in _records(out)}
+    assert sorted(recs) == sorted(p.name for p in d.iterdir())
+    slow = recs["s_slow.txt"]
+    assert slow["status"] == "error" and "took more than 1 s" in str(slow["error"]), slow["error"]
+    assert all(recs[f"b_{n}.txt"]["status"] != "error" for n in CLEAN)
+    assert own_server.calls("applications")  # the model was still asked about the report that needs it
+    print(f"\n[stop] --file-timeout 1 with a model: the slow file stopped; run {elapsed:.1f} s")

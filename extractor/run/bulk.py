@@ -34,7 +34,16 @@ from extractor.llm.options import LLMOptions
 from extractor.models import Record
 from extractor.pipeline import TableHook
 from extractor.run.jsonl import RecordSink
-from extractor.run.runner import FILE_TIMEOUT_S, Item, _duplicate, is_stop, iter_items, process
+from extractor.run.runner import (
+    FILE_TIMEOUT_S,
+    Item,
+    _duplicate,
+    finish,
+    is_stop,
+    iter_items,
+    prepare,
+    process,
+)
 
 _PR_SET_PDEATHSIG = 1
 
@@ -156,13 +165,24 @@ def _pooled(items: Iterator[Item], dedup: _Dedup, outcome: Outcome, jobs: int, h
     if hook is None:
         _in_processes(items, dedup, outcome, jobs, file_timeout)
         return
-    threads = concurrency * 2 + 2  # reports that need no model never queue behind ones that do
+    # The rule path runs here, in the main thread, under the per-file deadline; only the hook
+    # (the model's requests) runs in threads. Reports that need no model never queue behind
+    # ones that do: there are more threads than request slots.
+    threads = concurrency * 2 + 2
     pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="extract")
-    work = functools.partial(process, hook=hook, timeout=file_timeout)
     pending: dict[Future[str], Item] = {}
     try:
         for it in items:
-            pending[pool.submit(work, it)] = it
+            try:
+                prepared = prepare(it, file_timeout)
+            except BaseException:
+                outcome.undone += 1  # (a stop while this item was being read)
+                raise
+            if isinstance(prepared, str):
+                dedup.finish(it, prepared)
+            else:
+                pending[pool.submit(finish, it, prepared, hook)] = it
+            _harvest(pending, dedup)
             while len(pending) >= threads * 2:
                 _drain(pending, dedup)
         while pending:
@@ -228,6 +248,12 @@ def _alone(item: Item, work: Callable[[Item], str]) -> str:
         return error_record(item.display, why, item.sha256).to_json()
     finally:
         _stop_pool(solo)
+
+
+def _harvest(pending: dict[Future[str], Item], dedup: _Dedup) -> None:
+    """Write the records already finished (without waiting)."""
+    for fut in [f for f in pending if f.done()]:
+        dedup.finish(pending.pop(fut), fut.result())
 
 
 def _drain(pending: dict[Future[str], Item], dedup: _Dedup) -> None:

@@ -22,7 +22,7 @@ from typing import Final
 from extractor.check.record import error_record
 from extractor.errors import InputError, InputTooLargeError, RunStopped
 from extractor.models import Finding, Record
-from extractor.pipeline import TableHook, extract_bytes, extract_path
+from extractor.pipeline import Prepared, TableHook, complete, prepare_bytes, prepare_path
 from extractor.read.load import (
     HTML_SUFFIXES,
     SCRIPT_SUFFIXES,
@@ -117,8 +117,9 @@ def deadline(seconds: float | None) -> Iterator[None]:
     """Raise :class:`FileTimeout` in the block after ``seconds`` of wall time (main thread only).
 
     A raising signal handler also breaks a blocking system call (PEP 475), so a read that never
-    returns ends too. Elsewhere (threads of the LLM path) it does nothing: those items are bounded
-    by the request deadlines of :mod:`extractor.llm.client` instead.
+    returns ends too. Elsewhere (a service job's thread) it does nothing. With a model, the rule
+    path of each item runs in the main thread under it and only the hook runs in threads (bounded
+    by the request deadlines of :mod:`extractor.llm.client`), see ``bulk._pooled``.
     """
     if not seconds or threading.current_thread() is not threading.main_thread():
         yield
@@ -167,32 +168,51 @@ def process(item: Item, hook: TableHook | None = None, timeout: float | None = F
     """Extract one item; always returns a record (as JSON), never raises for a bad item.
 
     Only a stop of the run (:class:`KeyboardInterrupt`, the client's cancellation) goes through.
+    The deadline bounds the rule path only; with a hook, see :func:`prepare` and :func:`finish`.
     """
+    prepared = prepare(item, None if hook is not None else timeout)
+    return prepared if isinstance(prepared, str) else finish(item, prepared, hook)
+
+
+def prepare(item: Item, timeout: float | None = FILE_TIMEOUT_S) -> str | Prepared:
+    """The rule path of one item under the wall-clock deadline (main thread or a worker
+    process): its record as JSON, or the prepared report for :func:`finish`."""
     try:
-        with deadline(None if hook is not None else timeout):
-            rec = _extract(item, hook)
+        with deadline(timeout):
+            out = _prepare(item)
     except FileTimeout:
-        rec = error_record(
-            item.display,
-            InputTooLargeError(item.display, f"took more than {timeout:g} s of wall time; stopped"),
-            item.sha256,
-        )
-    except (RecursionError, MemoryError) as exc:
-        why = InputTooLargeError(item.display, f"too deeply nested or too large ({type(exc).__name__})")
-        rec = error_record(item.display, why, item.sha256)
-    except Exception as exc:
-        if is_stop(exc):
-            raise
-        rec = error_record(item.display, exc, item.sha256)
+        why = InputTooLargeError(item.display, f"took more than {timeout:g} s of wall time; stopped")
+        out = error_record(item.display, why, item.sha256)
+    except BaseException as exc:
+        out = _failed(item, exc)
+    return out.to_json() if isinstance(out, Record) else out
+
+
+def finish(item: Item, prepared: Prepared, hook: TableHook | None) -> str:
+    """The hook (the LLM path: bounded by its request deadlines) and the record, as JSON."""
+    try:
+        rec = complete(prepared, hook)
+    except BaseException as exc:
+        rec = _failed(item, exc)
     return rec.to_json()
 
 
-def _extract(item: Item, hook: TableHook | None) -> Record:
+def _failed(item: Item, exc: BaseException) -> Record:
+    """The error record of an item that raised; a stop of the run goes through."""
+    if isinstance(exc, (RecursionError, MemoryError)):
+        why = InputTooLargeError(item.display, f"too deeply nested or too large ({type(exc).__name__})")
+        return error_record(item.display, why, item.sha256)
+    if is_stop(exc) or not isinstance(exc, Exception):
+        raise exc
+    return error_record(item.display, exc, item.sha256)
+
+
+def _prepare(item: Item) -> Record | Prepared:
     if item.error is not None:
         return error_record(item.display, item.error, item.sha256)
     if item.data is not None:
-        return extract_bytes(item.data, item.display, suffix=item.suffix, hook=hook)
-    return extract_path(item.path or item.display, display_path=item.display, hook=hook)
+        return prepare_bytes(item.data, item.display, suffix=item.suffix)
+    return prepare_path(item.path or item.display, display_path=item.display)
 
 
 def is_stop(exc: BaseException) -> bool:
