@@ -28,12 +28,18 @@ SPAM = "各单位要认真做好2021年政府信息公开工作年度报告的�
         ),
         (f"标题: {TITLE}\n发布时间: 2022-01-20\n", "某某县市场监督管理局", 2021),
         (f"{SPAM}\n{TITLE}\n一、总体情况", "某某县市场监督管理局", 2021),  # spam first, then the title
+        (
+            "前言\n框内\n\n某某县市场监督管理局\n\n2021 年政府信息公开工作年度报告\n",
+            "某某县市场监督管理局",
+            2021,
+        ),
+        ("2021年政府信息公开工作年度报告\n一、总体情况\n", None, 2021),  # no agency printed: none
         (f"{SPAM}\n一、总体情况\n", None, 2021),  # only the sentence: no agency is guessed
         (f"首页 通知 {SPAM}\n", None, 2021),
     ],
     ids=[
         *("plain", "markdown", "padded", "wrapped", "site-suffix", "body-runs-on", "crawler"),
-        *("spam-then-title", "spam-only", "spam-in-line"),
+        *("spam-then-title", "frame-text-then-wrapped", "no-agency", "spam-only", "spam-in-line"),
     ],
 )
 def test_agency_only_from_a_title_line(text: str, agency: str | None, year: int) -> None:

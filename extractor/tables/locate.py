@@ -93,22 +93,33 @@ _LINE_TAIL: Final = re.compile(r"(?:[_\-—|｜].{0,40})?")
 def _title_on_its_line(text: str) -> tuple[str, int] | None:
     """Agency and year from a line (or two consecutive lines, a title wrapped in a PDF) that
     holds the title and nothing else: a sentence that merely mentions 做好…年度报告 is no title."""
-    raw = [line for line in text[:3000].split("\n") if line.strip()]
+    raw = [line for line in text[:3000].split("\n") if line.strip()][:60]
     lines = [_LINE_LEAD.sub("", fold_for_match(line)) for line in raw]
-    for i, line in enumerate(lines[:60]):
-        # (the title and body run on in one line: the title ends where the line first breaks)
-        body_follows = _title_then_body(raw[i])
-        for cand in (line, line + lines[i + 1] if i + 1 < len(lines) else ""):
-            if not cand or (len(cand) > 100 and not body_follows):
-                continue
-            cand = _LINE_LEAD.sub("", _JUNK_PREFIX.sub("", cand))  # 标题: …, 正文 …
-            for rx in (_TITLE_A, _TITLE_B):
-                m = rx.match(cand)
-                if m is not None and (_LINE_TAIL.fullmatch(cand, m.end()) or body_follows):
-                    agency = _clean_agency(m.group("agency"))
-                    if agency is not None:
-                        return agency, int(m.group("year"))
+    for i, line in enumerate(lines):
+        found = _whole_title(line, _title_then_body(raw[i]))
+        if found is None and i + 1 < len(lines) and _whole_title(lines[i + 1], True) is None:
+            found = _whole_title(line + lines[i + 1], _title_then_body(raw[i + 1]))  # wrapped
+        if found is not None:
+            return found
     return None
+
+
+def _whole_title(cand: str, body_follows: bool) -> tuple[str, int] | None:
+    """The title that ``cand`` (a folded line) consists of, or starts with when the body follows it."""
+    if not cand or (len(cand) > 100 and not body_follows):
+        return None
+    cand = _LINE_LEAD.sub("", _JUNK_PREFIX.sub("", cand))  # 标题: …, 正文 …
+    for rx in (_TITLE_A, _TITLE_B):
+        m = rx.match(cand)
+        if m is not None and (_LINE_TAIL.fullmatch(cand, m.end()) or body_follows):
+            agency = _clean_agency(m.group("agency"))
+            if agency is not None and agency not in _NOT_AN_AGENCY:
+                return agency, int(m.group("year"))
+    return None
+
+
+#: What the year-first form reads as the agency in a bare ``2021年政府信息公开工作年度报告``.
+_NOT_AN_AGENCY: Final = frozenset({"政府", "政务"})
 
 
 def find_title(text: str, squeezed: str | None = None) -> tuple[str | None, int | None]:
