@@ -185,8 +185,7 @@ class Prepared:
 
 
 def extract_document(doc: Document, *, hook: TableHook | None = None) -> Record:
-    prepared = prepare_document(doc)
-    return prepared if isinstance(prepared, Record) else complete_document(prepared, hook)
+    return complete(prepare_document(doc), hook)
 
 
 def prepare_document(doc: Document) -> Record | Prepared:

@@ -19,6 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from extractor.spec import APPLICANT_COLUMNS
 from tests.helpers import CORPUS, SEEDS, relayout, to_html
 from tests.llm_server import ScriptedServer, answer_rows, dump, rule_truth
 from tests.service_reports import unread_report, write_many
@@ -106,15 +107,7 @@ def test_review_correction_refused_then_accepted(tmp_path: Path) -> None:
         assert rec["status"] == "needs_review"
         assert rec["tables"]["applications"]["partially_granted"]["natural_person"] is None
         rec_id = resp.headers["x-record-id"]
-        cols = [
-            "natural_person",
-            "commercial",
-            "research",
-            "social_welfare",
-            "legal_service",
-            "other_org",
-            "total",
-        ]
+        cols = APPLICANT_COLUMNS
         wrong = [row[0] + 1, *row[1:]]  # breaks H3 (the row's 总计) and H1/H2
         body = {"reviewer": "alice", "reason": "read the cell from the PDF",
                 "cells": [{"table": "applications", "row": "partially_granted", "column": c, "value": v}

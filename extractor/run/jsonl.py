@@ -24,7 +24,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from extractor.errors import ResultsFileError
 from extractor.models import Record
@@ -98,7 +98,7 @@ def _scan(path: Path) -> tuple[ResumeState, list[tuple[int, int]]]:
     return state, good
 
 
-class RecordSink:
+class RecordSink(Protocol):
     """Where a run's records go: the JSONL :class:`RecordWriter`, or the service's store.
 
     ``write`` returns a key that ``read_at`` turns back into the record line (for later copies
@@ -108,21 +108,17 @@ class RecordSink:
     count: int
     statuses: Counter[str]
 
-    def write(self, record: Record) -> int:
-        raise NotImplementedError
+    def write(self, record: Record) -> int: ...
 
-    def read_at(self, key: int) -> str:
-        raise NotImplementedError
+    def read_at(self, key: int, /) -> str: ...
 
     @property
-    def closed(self) -> bool:
-        raise NotImplementedError
+    def closed(self) -> bool: ...
 
-    def close(self) -> None:
-        raise NotImplementedError
+    def close(self) -> None: ...
 
 
-class RecordWriter(RecordSink):
+class RecordWriter:
     """Append records to a JSONL file it holds locked: one ``os.write`` per record."""
 
     def __init__(self, path: Path, *, append: bool) -> None:

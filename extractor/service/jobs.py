@@ -25,7 +25,6 @@ from extractor.llm.options import LLMOptions
 from extractor.models import Record
 from extractor.pipeline import TableHook
 from extractor.run.bulk import run
-from extractor.run.jsonl import RecordSink
 from extractor.run.reaper import start_reaper
 from extractor.service.store import Store
 
@@ -52,7 +51,7 @@ def zip_members(path: Path) -> int:
         return 1
 
 
-class StoreWriter(RecordSink):
+class StoreWriter:
     """The runner's writer, committing each record to the store under its uploaded name."""
 
     def __init__(self, store: Store, job_id: str, root: Path) -> None:
