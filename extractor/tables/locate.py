@@ -130,27 +130,24 @@ def find_title(text: str, squeezed: str | None = None) -> tuple[str | None, int 
     on_line = _title_on_its_line(text)
     if on_line is not None:
         return on_line
-    return None, _title_anywhere(text, squeezed)[1]
+    return None, _year_of_a_title_phrase(text, squeezed)
 
 
-def _title_anywhere(text: str, squeezed: str | None) -> tuple[str | None, int | None]:
+def _year_of_a_title_phrase(text: str, squeezed: str | None) -> int | None:
+    """The year of the earliest title-like phrase near the start (its agency is not trusted)."""
     m0 = _CRAWLER_HEAD.search(text[:2000])
     heads = [fold_for_match(m0.group("title"))] if m0 else []
     heads.append(squeezed[:600] if squeezed is not None else squeeze_for_match(text[:3000])[0][:600])
     for sq in heads:
-        best: tuple[int, str | None, int] | None = None
-        for rx in (_TITLE_A, _TITLE_B):
-            for m in rx.finditer(sq):
-                agency = _clean_agency(m.group("agency"))
-                if agency is None:
-                    continue
-                cand = (m.start(), agency, int(m.group("year")))
-                if best is None or cand[0] < best[0]:
-                    best = cand
-                break
-        if best is not None:
-            return best[1], best[2]
-    return None, None
+        found = [
+            m
+            for rx in (_TITLE_A, _TITLE_B)
+            for m in rx.finditer(sq)
+            if _clean_agency(m.group("agency")) is not None
+        ]
+        if found:
+            return int(min(found, key=lambda m: m.start()).group("year"))
+    return None
 
 
 def find_year(text: str, title_year: int | None, squeezed: str | None = None) -> int | None:
