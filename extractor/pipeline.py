@@ -10,9 +10,9 @@ from typing import Any
 from extractor.check.evidence import anchors_from
 from extractor.check.record import build_record, error_record, scanned_record, unsupported_record
 from extractor.check.verify import VerifyInput, verify
-from extractor.errors import InputError
+from extractor.errors import InputError, InputTooLargeError
 from extractor.models import Finding, Record, TableValues
-from extractor.read.load import Document, load_bytes, load_path, sha256_bytes, sha256_file
+from extractor.read.load import MAX_TEXT_CHARS, Document, load_bytes, load_path, sha256_bytes, sha256_file
 from extractor.tables.applications import read_applications
 from extractor.tables.locate import Located, locate, prose_evidence, strip_page_furniture
 from extractor.tables.rules import TableRead, read_active, read_review
@@ -68,6 +68,10 @@ def prepare_bytes(data: bytes, display_path: str, *, suffix: str = "") -> Record
 
 
 def _guarded(doc: Document) -> Record | Prepared:
+    if len(doc.text) > MAX_TEXT_CHARS:
+        n = len(doc.text)
+        why = f"its text is {n:,} characters, over the {MAX_TEXT_CHARS:,}-character limit of one report"
+        return error_record(doc.path, InputTooLargeError(doc.path, why), doc.sha256)
     try:
         return prepare_document(doc)
     except RecursionError as exc:  # pathological nesting in a hostile file

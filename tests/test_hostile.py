@@ -80,6 +80,14 @@ def _bomb_document() -> Iterator[bytes]:
     yield b"</w:t></w:r></w:p></w:body></w:document>"
 
 
+def _numbers_in_table() -> str:
+    """A report whose table 三 holds 5 MB of numbers (the rule path holds over 100 bytes a character)."""
+    text = seed("000").read_text(encoding="utf-8")
+    at = text.index("三、收到和处理")
+    filler = " ".join(str(i % 97) for i in range(1_700_000))
+    return text[: at + 40] + filler + text[at + 40 :]
+
+
 def make_hostile(d: Path) -> dict[str, str]:
     """Write every hostile case into ``d``; return name → expected status ("error" or "ok")."""
     d.mkdir(parents=True, exist_ok=True)
@@ -92,12 +100,14 @@ def make_hostile(d: Path) -> dict[str, str]:
     (d / "zero.txt").symlink_to("/dev/zero")
     (d / "utf16.txt").write_bytes(seed("000").read_text(encoding="utf-8").encode("utf-16-le"))
     (d / "good.txt").write_text(seed("000").read_text(encoding="utf-8"), encoding="utf-8")
+    (d / "numbers.txt").write_text(_numbers_in_table(), encoding="utf-8")
     hostile_docx(d / "deep.docx", _deep_document())
     hostile_docx(d / "bomb.docx", _bomb_document())
     return {
         "deep.docx": "error", "bomb.docx": "error",
         "brackets.json": "error", "brackets.txt": "any", "spans.html": "error", "bomb.pdf": "error",
         "fifo.txt": "error", "zero.txt": "error", "utf16.txt": "verified", "good.txt": "verified",
+        "numbers.txt": "error",
     }  # fmt: skip
 
 
@@ -139,7 +149,7 @@ def test_each_hostile_input_is_one_record_in_bounded_memory_and_time(tmp_path: P
     assert code == 0, stderr
     recs = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
     by_name = {str(Path(r["path"]).relative_to(tmp_path / "in")): r for r in recs}
-    assert len(recs) == len(by_name) == len(expected) == 20
+    assert len(recs) == len(by_name) == len(expected) == 22
     assert "DOCX unpacks to" in by_name["bomb.docx"]["error"]
     assert "cannot read DOCX" in by_name["deep.docx"]["error"], by_name["deep.docx"]["error"]
     for name, want in expected.items():
@@ -150,6 +160,7 @@ def test_each_hostile_input_is_one_record_in_bounded_memory_and_time(tmp_path: P
             assert rec["status"] == "verified", (name, rec["status"], rec["error"])
     assert "over" in by_name["spans.html"]["error"] and "cells" in by_name["spans.html"]["error"]
     assert "deflate" in by_name["bomb.pdf"]["error"]
+    assert "over the 1,000,000-character limit" in by_name["numbers.txt"]["error"]
     assert "FIFO" in by_name["fifo.txt"]["error"] and "device" in by_name["zero.txt"]["error"]
     assert rss_mb < MAX_RSS_MB, f"peak RSS {rss_mb:.0f} MB"
     assert wall < MAX_WALL_S

@@ -30,6 +30,9 @@ from extractor.errors import (
 from extractor.read.normalise import SPAN, has_cjk, normalise_text
 
 MAX_BYTES: Final = 64 * 1024 * 1024
+#: Upper bound on the text of one report once read (a long annual report is ~100,000 characters):
+#: the rule path holds ~100 bytes per character of a table region, so this bounds a file's memory.
+MAX_TEXT_CHARS: Final = 1_000_000
 #: Upper bound on the cells of one HTML table once row/col spans are expanded.
 MAX_GRID_CELLS: Final = 250_000
 TEXT_SUFFIXES: Final = {".txt", ".md", ".markdown", ".text", ".csv", ".tsv", ""}
