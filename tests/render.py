@@ -2,9 +2,10 @@
 
 :func:`figures` makes a consistent set of tables (H1–H4 hold) for a template; :func:`blocks`
 turns it into a document model (paragraphs and grids of cell texts, a report as the national
-format prints it); :func:`render` writes that model as tab rows, pipe rows, markdown, one cell per
-line, HTML, HTML escaped in JSON, PDF (reportlab, ruled tables) or DOCX (python-docx), with the
-values written plain, blank for zero, in full-width digits or with thousands separators.
+format prints it); :func:`render` writes that model as tab rows, pipe rows, markdown (with and
+without outer pipes), CSV, one cell per line, HTML, HTML escaped in JSON, PDF (reportlab, ruled
+tables) or DOCX (python-docx), with the values written plain, blank for zero, in full-width
+digits or with thousands separators.
 
 Transforms on the model (:func:`relabel`, :func:`insert_rows`, :func:`single_row_other`,
 :func:`only_tables`) make the misprints, furniture and partial reports the tests need.
@@ -23,9 +24,10 @@ from typing import Any
 from extractor.spec import ACTIVE_ROWS, APPLICANT_COLUMNS, APPLICATION_ROWS, REVIEW_COLUMNS, REVIEW_GROUPS
 
 Tables = dict[str, dict[str, dict[str, Any]]]
-LAYOUTS = ("tab", "pipe", "markdown", "lines", "html", "json", "pdf", "docx")
+LAYOUTS = ("tab", "pipe", "markdown", "bare_markdown", "csv", "lines", "html", "json", "pdf", "docx")
 STYLES = ("plain", "blank", "fullwidth", "thousands")
 SUFFIX = {"tab": ".txt", "pipe": ".txt", "markdown": ".md", "lines": ".txt", "html": ".html"}
+SUFFIX |= {"bare_markdown": ".md", "csv": ".csv"}
 SUFFIX |= {"json": ".json", "pdf": ".pdf", "docx": ".docx"}
 
 
@@ -322,6 +324,12 @@ def _text(bl: list[Block], layout: str) -> str:
         for j, row in enumerate(b.rows if layout == "lines" else _padded(b)):
             if layout == "tab":
                 out.append("\t".join(row))
+            elif layout == "csv":
+                out.append(",".join(f'"{c}"' if "," in c else c for c in row))
+            elif layout == "bare_markdown":  # GFM without the outer pipes: `` |  | 10 | 4``
+                out.append(" | ".join(row))
+                if j == 0:
+                    out.append(" | ".join(["---"] * len(row)))
             elif layout == "lines":
                 out.extend(_line_cells(b, row, b.data[j]))
             else:
@@ -361,7 +369,7 @@ def _html(bl: list[Block]) -> str:
 
 
 def render(bl: list[Block], layout: str) -> bytes:
-    if layout in ("tab", "pipe", "markdown", "lines"):
+    if layout in ("tab", "pipe", "markdown", "bare_markdown", "csv", "lines"):
         return _text(bl, layout).encode()
     if layout == "html":
         return _html(bl).encode()

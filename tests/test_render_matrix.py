@@ -12,7 +12,7 @@ from extractor.pipeline import extract_bytes
 
 from . import render as R
 
-TEXT_LAYOUTS = ("tab", "pipe", "markdown", "lines", "html", "json")
+TEXT_LAYOUTS = ("tab", "pipe", "markdown", "bare_markdown", "csv", "lines", "html", "json")
 
 
 def extract(bl: list[R.Block], layout: str) -> Record:

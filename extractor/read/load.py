@@ -28,6 +28,7 @@ from extractor.errors import (
     UnsupportedFormatError,
 )
 from extractor.read.normalise import SPAN, has_cjk, normalise_text
+from extractor.read.plain import close_pipe_tables, csv_to_tabs
 
 MAX_BYTES: Final = 64 * 1024 * 1024
 #: Upper bound on the text of one report once read (a long annual report is ~100,000 characters):
@@ -148,6 +149,8 @@ def load_bytes(data: bytes, path: str, *, suffix: str = "") -> Document:
         fmt, text = _unwrap(text, suffix, path)
         if fmt == "html":
             text = html_to_text(text, path)
+        else:
+            text = close_pipe_tables(csv_to_tabs(text) if suffix == ".csv" else text)
     text = normalise_text(text)
     if not text.strip():
         raise EmptyInputError(path, "file holds no text")

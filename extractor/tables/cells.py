@@ -8,6 +8,7 @@ separators (``\t\t``, ``| |``), so layout whitespace at line ends is never mista
 from __future__ import annotations
 
 import functools
+import itertools
 import operator
 import re
 from collections.abc import Callable, Sequence
@@ -263,8 +264,25 @@ def fit(
             raw_count=total,
             printed=printed,
         )
+    if len(cands) == 1 and 1 < len(tokens) < n and _blank_reading(tokens, n, accept):
+        return Fit([], "none", SPLIT_OR_BLANKS, raw_count=total, printed=printed)
     how: Literal["positional", "split"] = "positional" if len(tokens) == n else "split"
     return Fit(cands, how, raw_count=total, printed=printed, items=tuple(items))
+
+
+def _blank_reading(tokens: Sequence[Token], n: int, accept: Callable[[tuple[str, ...]], bool] | None) -> bool:
+    """Whether the numbers a row prints apart, each one whole cell, with blank (0) cells between
+    or around them, also make a valid row: then a cut of one of them is not the only reading."""
+    if not all(t.valid_single for t in tokens):
+        return False
+    texts = [t.text for t in tokens]
+    for where in itertools.combinations(range(n), len(texts)):
+        cells = ["0"] * n
+        for i, text in zip(where, texts, strict=True):
+            cells[i] = text
+        if accept is None or accept(tuple(cells)):
+            return True
+    return False
 
 
 #: Where one cell was read: (start, end) in the segment and how it was tied ("" = the plain
@@ -294,6 +312,11 @@ def cell_spans(f: Fit, cand: tuple[str, ...]) -> list[CellSpan]:
 
 AMBIGUOUS_BLANKS: Final = (
     "blank cells at both ends of the row: which of them are the row's cells cannot be told"
+)
+#: "1   16" for three cells: a run-together "16" or a blank cell — the printed gap says blank,
+#: the digits say cut; only the header's columns or the row's identity may tell.
+SPLIT_OR_BLANKS: Final = (
+    "fewer numbers than cells, printed apart: a number run together or blank cells, which cannot be told"
 )
 _UNPROVEN_BLANKS: Final = (
     "empty lines stand between the values but their count does not prove which cells are blank"

@@ -22,6 +22,7 @@ from extractor.spec import (
 )
 from extractor.tables.cells import (
     AMBIGUOUS_BLANKS,
+    SPLIT_OR_BLANKS,
     Atom,
     CellSpan,
     Fit,
@@ -397,7 +398,7 @@ def read_active(region: str, template: str, squeezed: Squeezed | None = None) ->
         hit = hits[spec.key]
         atoms = atoms_of(seg, stop_at_text=True, base=hit.end)
         f = fit(atoms, n, blank_row_ok=True, empty_lines=lines)
-        if f.problem == AMBIGUOUS_BLANKS:  # blanks at both ends: the block header's columns may tell
+        if f.problem in (AMBIGUOUS_BLANKS, SPLIT_OR_BLANKS):  # the block header's columns may tell
             aligned = header_aligned(region, hit.start, hit.end, n)
             f = fit(aligned or atoms, n, domain(spec), blank_row_ok=True, empty_lines=lines)
         if len(f.candidates) != 1:
