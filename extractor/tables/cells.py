@@ -271,8 +271,10 @@ def fit(
 
 
 def _blank_reading(tokens: Sequence[Token], n: int, accept: Callable[[tuple[str, ...]], bool] | None) -> bool:
-    """Whether the numbers a row prints apart, each one whole cell, with blank (0) cells between
-    or around them, also make a valid row: then a cut of one of them is not the only reading."""
+    """Whether the numbers a row prints apart, each one whole cell, with blank (0) cells in the
+    printed gaps between or around them, also make a valid row: then a cut of one of them is not
+    the only reading. (A blank hidden inside a run-together token is not looked for: the layout
+    shows no gap there, and the pingtan-style glued rows print their zeros.)"""
     if not all(t.valid_single for t in tokens):
         return False
     texts = [t.text for t in tokens]
@@ -313,10 +315,10 @@ def cell_spans(f: Fit, cand: tuple[str, ...]) -> list[CellSpan]:
 AMBIGUOUS_BLANKS: Final = (
     "blank cells at both ends of the row: which of them are the row's cells cannot be told"
 )
-#: "1   16" for three cells: a run-together "16" or a blank cell — the printed gap says blank,
-#: the digits say cut; only the header's columns or the row's identity may tell.
+#: "1   16" for three cells: "16" run together, or a blank cell in the printed gap; only the
+#: header's columns or the row's identity may tell.
 SPLIT_OR_BLANKS: Final = (
-    "fewer numbers than cells, printed apart: a number run together or blank cells, which cannot be told"
+    "fewer numbers than cells, printed apart: numbers run together or blank cells, which cannot be told"
 )
 _UNPROVEN_BLANKS: Final = (
     "empty lines stand between the values but their count does not prove which cells are blank"
