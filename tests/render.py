@@ -27,7 +27,7 @@ Tables = dict[str, dict[str, dict[str, Any]]]
 LAYOUTS = ("tab", "pipe", "markdown", "bare_markdown", "csv", "lines", "html", "json", "pdf", "docx")
 STYLES = ("plain", "blank", "fullwidth", "thousands")
 SUFFIX = {"tab": ".txt", "pipe": ".txt", "markdown": ".md", "lines": ".txt", "html": ".html"}
-SUFFIX |= {"bare_markdown": ".md", "csv": ".csv"}
+SUFFIX |= {"bare_markdown": ".md", "csv": ".csv", "unruled_pdf": ".pdf"}
 SUFFIX |= {"json": ".json", "pdf": ".pdf", "docx": ".docx"}
 
 
@@ -379,6 +379,8 @@ def render(bl: list[Block], layout: str) -> bytes:
         return _docx(bl)
     if layout == "pdf":
         return _pdf(bl)
+    if layout == "unruled_pdf":  # no lines: pdfium's text keeps the cells' order, not their columns
+        return _pdf(bl, ruled=False)
     raise ValueError(layout)
 
 
@@ -399,7 +401,9 @@ def _docx(bl: list[Block]) -> bytes:
     return buf.getvalue()
 
 
-def _pdf(bl: list[Block], pagesize: tuple[float, float] | None = None, footer: str = "") -> bytes:
+def _pdf(
+    bl: list[Block], pagesize: tuple[float, float] | None = None, footer: str = "", *, ruled: bool = True
+) -> bytes:
     from reportlab.lib.pagesizes import A4, landscape  # type: ignore[import-untyped]
     from reportlab.lib.styles import ParagraphStyle  # type: ignore[import-untyped]
     from reportlab.pdfbase import pdfmetrics  # type: ignore[import-untyped]
@@ -424,7 +428,7 @@ def _pdf(bl: list[Block], pagesize: tuple[float, float] | None = None, footer: s
             Table(
                 data,
                 colWidths=[(page[0] - 40) / width] * width,
-                style=[("GRID", (0, 0), (-1, -1), 0.5, (0, 0, 0))],
+                style=[("GRID", (0, 0), (-1, -1), 0.5, (0, 0, 0))] if ruled else [],
             )
         )
         flow.append(Spacer(1, 6))

@@ -43,6 +43,7 @@ LAYOUTS = {
     "tab": lambda bl: (R.render(bl, "tab"), ".txt"),
     "html": lambda bl: (R.render(bl, "html"), ".html"),
     "pdf": lambda bl: (R.render(bl, "pdf"), ".pdf"),
+    "unruled pdf": lambda bl: (R.render(bl, "unruled_pdf"), ".pdf"),
 }
 
 

@@ -56,6 +56,25 @@ def test_pdf_and_docx_are_exact(template: str, style: str, layout: str) -> None:
     assert_exact(extract(R.styled(R.blocks(fig), style), layout), fig)
 
 
+@pytest.mark.parametrize("template", ["2019", "2021"])
+@pytest.mark.parametrize("style", R.STYLES)
+def test_unruled_pdf_is_exact_or_names_the_blanks_it_cannot_place(template: str, style: str) -> None:
+    """No rules: pdfium's text keeps each row's numbers in order but not their columns, so a row
+    with blank cells is unread (never shifted, never cut to fill the gap); the rest is exact."""
+    fig = R.figures(template, 2)
+    rec = extract(R.styled(R.blocks(fig), style), "unruled_pdf")
+    if style != "blank":
+        assert_exact(rec, fig)
+        return
+    assert wrong_cells(rec, fig.tables) == []
+    assert rec.status == "needs_review"
+    unread = {(t, r) for t, rows in rec.tables.items() for r, cols in rows.items() if None in cols.values()}
+    errors = [f for f in rec.findings if f.severity == "error"]
+    rows_named = {(f.table, f.row) for f in errors if f.row and f.check != "complete"}
+    tables_unreadable = {f.table for f in errors if f.row is None and f.check == "unreadable"}
+    assert unread and all(u in rows_named or u[0] in tables_unreadable for u in unread), unread - rows_named
+
+
 @pytest.mark.parametrize("layout", [*TEXT_LAYOUTS, "docx"])
 @pytest.mark.parametrize("style", ["plain", "blank"])
 def test_inconsistent_figures_stay_as_printed(layout: str, style: str) -> None:
