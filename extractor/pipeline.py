@@ -12,7 +12,7 @@ from extractor.check.record import build_record, error_record, scanned_record, u
 from extractor.check.verify import VerifyInput, verify
 from extractor.errors import InputError, InputTooLargeError
 from extractor.models import Finding, Record, TableValues
-from extractor.read.load import MAX_TEXT_CHARS, Document, load_bytes, load_path, sha256_bytes, sha256_file
+from extractor.read.load import Document, load_bytes, load_path, sha256_bytes, sha256_file, text_limit
 from extractor.tables.applications import read_applications
 from extractor.tables.locate import Located, locate, prose_evidence, strip_page_furniture
 from extractor.tables.rules import TableRead, read_active, read_review
@@ -68,9 +68,8 @@ def prepare_bytes(data: bytes, display_path: str, *, suffix: str = "") -> Record
 
 
 def _guarded(doc: Document) -> Record | Prepared:
-    if len(doc.text) > MAX_TEXT_CHARS:
-        n = len(doc.text)
-        why = f"its text is {n:,} characters, over the {MAX_TEXT_CHARS:,}-character limit of one report"
+    if (n := len(doc.text)) > (limit := text_limit()):
+        why = f"its text is {n:,} characters, over the {limit:,}-character limit of one report"
         return error_record(doc.path, InputTooLargeError(doc.path, why), doc.sha256)
     try:
         return prepare_document(doc)

@@ -183,3 +183,20 @@ def test_the_file_deadline_breaks_a_blocking_read(tmp_path: Path) -> None:
         fifo.open("rb").read()  # no writer: open() blocks forever
     assert time.monotonic() - t0 < 3
     assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+
+
+def test_the_text_limit_names_itself_and_can_be_raised(monkeypatch: pytest.MonkeyPatch) -> None:
+    from extractor.errors import ConfigError
+    from extractor.pipeline import extract_bytes
+
+    text = seed("000").read_text(encoding="utf-8")
+    data = (text + "。" * (1_000_001 - len(text))).encode()
+    rec = extract_bytes(data, "long.txt", suffix=".txt")
+    assert rec.status == "error"
+    assert rec.path == "long.txt"
+    assert rec.error == "its text is 1,000,001 characters, over the 1,000,000-character limit of one report"
+    monkeypatch.setenv("EXTRACTOR_MAX_TEXT_CHARS", "2000000")
+    assert extract_bytes(data, "long.txt", suffix=".txt").status == "verified"
+    monkeypatch.setenv("EXTRACTOR_MAX_TEXT_CHARS", "lots")
+    with pytest.raises(ConfigError, match="EXTRACTOR_MAX_TEXT_CHARS='lots' is not a positive whole number"):
+        extract_bytes(data, "long.txt", suffix=".txt")

@@ -47,11 +47,12 @@ def own_server() -> Iterator[ScriptedServer]:
         server.close()
 
 
-def _launch(args: list[str]) -> subprocess.Popen[str]:
+def _launch(args: list[str], env: dict[str, str] | None = None) -> subprocess.Popen[str]:
     """``python -m extractor ARGS`` in its own process group, with the default SIGINT disposition
     (a shell without job control would hand it SIGINT ignored)."""
     return subprocess.Popen(
         [*PY, *args],
+        env={**os.environ, **(env or {})},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -199,7 +200,7 @@ def test_a_signal_during_a_slow_file_stops_the_run_at_once(tmp_path: Path, sig: 
         _slow_report(d / f"s{i}_slow.txt")  # sort after the quick ones
     out = tmp_path / "r.jsonl"
     cmd = ["extract", str(d), "-o", str(out), "-q", "-j", jobs, "--file-timeout", "600"]
-    proc = _launch(cmd)
+    proc = _launch(cmd, {"EXTRACTOR_MAX_TEXT_CHARS": "10000000"})  # the 6 MB files are read
     _wait_until(proc, lambda: _lines(out) >= 6, "the quick reports written")
     time.sleep(0.3)  # inside the slow files now
     assert proc.poll() is None

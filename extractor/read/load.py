@@ -21,6 +21,7 @@ from typing import Final
 
 from extractor.errors import (
     BinaryInputError,
+    ConfigError,
     DecodeError,
     EmptyInputError,
     InputError,
@@ -34,6 +35,7 @@ MAX_BYTES: Final = 64 * 1024 * 1024
 #: Upper bound on the text of one report once read (a long annual report is ~100,000 characters):
 #: the rule path holds ~100 bytes per character of a table region, so this bounds a file's memory.
 MAX_TEXT_CHARS: Final = 1_000_000
+TEXT_LIMIT_ENV: Final = "EXTRACTOR_MAX_TEXT_CHARS"
 #: Upper bound on the cells of one HTML table once row/col spans are expanded.
 MAX_GRID_CELLS: Final = 250_000
 TEXT_SUFFIXES: Final = {".txt", ".md", ".markdown", ".text", ".csv", ".tsv", ""}
@@ -61,6 +63,17 @@ class Document:
     notes: list[str] = field(default_factory=list)
     #: A PDF with no text layer (a scan): nothing to read without OCR.
     scanned: bool = False
+
+
+def text_limit() -> int:
+    """The most characters one report's text may hold: :data:`MAX_TEXT_CHARS`, or the positive
+    whole number in ``EXTRACTOR_MAX_TEXT_CHARS`` (to read a very long consolidated report)."""
+    raw = os.environ.get(TEXT_LIMIT_ENV)
+    if raw is None:
+        return MAX_TEXT_CHARS
+    if not raw.strip().isdigit() or int(raw) < 1:
+        raise ConfigError(f"{TEXT_LIMIT_ENV}={raw!r} is not a positive whole number of characters")
+    return int(raw)
 
 
 def sha256_bytes(data: bytes) -> str:
