@@ -234,14 +234,18 @@ def estimate(
     llm: Annotated[str, typer.Option(help="auto | always")] = "auto",
 ) -> None:
     """Say, before spending anything, how many reports and tables would go to the model."""
-    from extractor.llm.config import LLMConfig
     from extractor.llm.estimate import estimate as do_estimate
     from extractor.run.runner import expand_inputs
 
     inputs = expand_inputs(paths)
     if not inputs.files:
         raise fail("no input files found")
-    cfg = LLMConfig(model=model or "any", mode=llm)  # type: ignore[arg-type]
+    try:  # the same settings as extract (file < environment < flags); no endpoint is needed here
+        cfg = LLMOptions.from_cli(model=model, llm=llm).settings()
+    except ExtractorError as exc:
+        raise fail(str(exc)) from exc
+    if cfg.model is None:
+        cfg = cfg.model_copy(update={"model": "any"})
     out.print_json(json.dumps(do_estimate(inputs.files, cfg), ensure_ascii=False))
 
 

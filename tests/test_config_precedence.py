@@ -131,3 +131,16 @@ def test_the_fast_path_applies_the_same_precedence(tmp_path: Path, llm_server: S
         assert p.returncode == 0, p.stderr
         assert {c["model"] for c in llm_server.calls()} == {model}
         assert json.loads(out.read_text(encoding="utf-8"))["meta"]["llm_usage"]["calls"] >= 1
+
+
+def test_estimate_reads_the_same_settings(clean_env: pytest.MonkeyPatch) -> None:
+    files = [str(CORPUS / "002.txt"), str(CORPUS / "012.txt")]
+    auto = json.loads(runner.invoke(app, ["estimate", *files]).output)
+    assert auto["reports_to_model"] == 1  # 012 verifies on the rule path
+    clean_env.setenv("EXTRACTOR_LLM_MODE", "always")
+    res = runner.invoke(app, ["estimate", *files])  # the flag's default "auto" is given: it wins
+    assert res.exit_code == 0 and json.loads(res.output)["reports_to_model"] == 1
+    res = runner.invoke(app, ["estimate", *files, "--llm", "always"])
+    assert res.exit_code == 0 and json.loads(res.output)["reports_to_model"] == 2
+    res = runner.invoke(app, ["estimate", *files, "--llm", "sometimes"])
+    assert res.exit_code == 2 and "command line: --llm" in res.output
