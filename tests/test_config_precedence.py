@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from extractor.cli import app
 from extractor.errors import ConfigError
 from extractor.llm.config import LLMConfig
+from extractor.llm.options import LLMOptions
 from tests.helpers import CORPUS
 from tests.llm_server import ScriptedServer, answer_rows, dump, rule_truth
 
@@ -101,6 +102,7 @@ def test_the_key_never_comes_from_the_llm_prefix(
     assert res.exit_code == 0, res.output
     assert "LLM path off" in res.output  # no base URL and no key: the variable was not read
     assert LLMConfig.load(env=dict(os.environ)).resolved_api_key() is None
+    assert "sk-not-a-key-source" not in repr(LLMOptions.from_cli(model="m"))  # not even captured
     clean_env.setenv("EXTRACTOR_API_KEY", "sk-from-the-key-variable")
     assert LLMConfig.load(env=dict(os.environ)).resolved_api_key() == "sk-from-the-key-variable"
 

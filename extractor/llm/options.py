@@ -26,10 +26,20 @@ ENV_PREFIX = "EXTRACTOR_LLM_"
 ENV_CONFIG = "EXTRACTOR_LLM_CONFIG"
 
 
+#: Never a setting, so never captured (the options are pickled to Ray workers and may be printed).
+_NOT_CAPTURED = frozenset({ENV_PREFIX + "API_KEY"})
+
+
 def llm_environment(environ: Mapping[str, str] | None = None) -> tuple[tuple[str, str], ...]:
-    """The ``EXTRACTOR_LLM_*`` variables that are set (and not empty), sorted."""
+    """The ``EXTRACTOR_LLM_*`` variables that are set (and not empty), sorted; never a key."""
     env = os.environ if environ is None else environ
-    return tuple(sorted((k, v) for k, v in env.items() if k.startswith(ENV_PREFIX) and v.strip()))
+    return tuple(
+        sorted(
+            (k, v)
+            for k, v in env.items()
+            if k.startswith(ENV_PREFIX) and v.strip() and k not in _NOT_CAPTURED
+        )
+    )
 
 
 @dataclass(frozen=True)
