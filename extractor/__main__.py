@@ -1,5 +1,7 @@
-"""``python -m extractor`` — the same CLI as the ``extractor`` console script."""
+"""``python -m extractor`` — the same CLI as the ``extractor`` console script (with the fast
+path of ``extract``; see :mod:`extractor.cli_fast`)."""
 
-from extractor.cli import app
+from extractor.cli_fast import module_main
 
-app(prog_name="extractor")
+if __name__ == "__main__":
+    module_main()

@@ -17,26 +17,12 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from extractor._version import __version__
-from extractor.cli_support import (
-    check_extract_usage,
-    err,
-    escape,
-    fail,
-    hook_factory,
-    llm_hook,
-    open_output,
-    out,
-    preflight,
-    progress_bar,
-    report,
-    summary,
-    write_record,
-)
+from extractor.cli_support import err, escape, fail, hook_factory, llm_hook, out, summary
 from extractor.errors import ExtractorError
-from extractor.llm.options import LLMOptions  # a plain dataclass: no openai, no asyncio
+from extractor.llm.options import LLMOptions  # a plain dataclass: no pydantic, no openai
 
 if TYPE_CHECKING:  # start-up: rich, the models and the pipeline are imported when a command runs
-    from extractor.models import Finding, Record
+    from extractor.models import Finding
 
 app = typer.Typer(
     add_completion=False,
@@ -95,69 +81,14 @@ def extract(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Extract every report under PATHS into a JSONL file, one record per report."""
-    from extractor.check.record import error_record
-    from extractor.errors import InputError
-    from extractor.run.bulk import run
-    from extractor.run.runner import expand_inputs
-    from extractor.run.stop import StopOnSignal
+    from extractor.cli_extract import ExtractArgs, run_extract
 
-    if engine not in ("local", "ray"):
-        raise fail(f"--engine must be local or ray, not {engine!r}")
-    if llm not in (None, "auto", "always", "off"):
-        raise fail(f"--llm must be auto, always or off, not {llm!r}")
-    check_extract_usage(paths, output, resume, overwrite)
-    inputs = expand_inputs(paths)
-    options = LLMOptions(model, base_url, api_key_env, llm, config, cache_dir, False if no_cache else None)
-    try:
-        hook = llm_hook(options)
-    except ExtractorError as exc:
-        raise fail(str(exc)) from exc
-    preflight(hook, len(inputs.files))
-    writer, done_paths, done_shas = open_output(output, resume)
-    files = [f for f in inputs.files if str(f) not in done_paths]
-    if resume:
-        done = len(inputs.files) - len(files)
-        err.print(f"resume: {done} of {len(inputs.files)} inputs already in {output}", markup=False)
-    reasons: Counter[str] = Counter()
-    progress = progress_bar(quiet)
-    client = getattr(hook, "client", None)
-    if client is not None:
-        client.set_concurrency(concurrency)
-    with StopOnSignal(client.cancel_all if client is not None else None) as stop, progress:
-        task = progress.add_task("extracting", total=None if any(f.suffix.lower() == ".zip" for f in files)
-                                 else len(files) + len(inputs.missing))  # fmt: skip
-
-        def tick(rec: Record) -> None:
-            if rec.status in ("needs_review", "source_inconsistent"):
-                reasons.update({f.check for f in rec.findings if f.severity == "error"})
-            progress.advance(task)
-            if rec.status == "error":
-                progress.console.print(f"error {rec.path}: {rec.error}", highlight=False, markup=False)
-
-        try:
-            for m in inputs.missing:
-                if m not in done_paths:
-                    tick(
-                        write_record(
-                            writer, error_record(m, InputError(m, "no such file, folder or glob match"))
-                        )
-                    )
-            outcome = run(files, writer, jobs=jobs, hook=hook, concurrency=concurrency, on_record=tick,
-                          done_paths=done_paths, done_shas=done_shas, engine=engine, ray_address=ray_address,
-                          file_timeout=file_timeout, hook_factory=hook_factory(options))  # fmt: skip
-        except ExtractorError as exc:
-            raise fail(str(exc)) from exc
-        finally:
-            writer.close()
-            if not inputs.files:
-                raise fail("no input files found")
-            if client is not None:
-                hook.close()
-        report(writer, inputs.skipped, output, reasons, outcome, client)
-    if outcome.stopped:
-        raise typer.Exit(stop.exit_code)
-    if client is not None and client.broken:
-        raise typer.Exit(3)
+    args = ExtractArgs(paths, output, resume, overwrite, jobs, engine, ray_address, model, base_url,
+                       api_key_env, llm, config, cache_dir, no_cache, concurrency, file_timeout,
+                       quiet)  # fmt: skip
+    code = run_extract(args)
+    if code:
+        raise typer.Exit(code)
 
 
 @app.command()
@@ -303,14 +234,18 @@ def estimate(
     llm: Annotated[str, typer.Option(help="auto | always")] = "auto",
 ) -> None:
     """Say, before spending anything, how many reports and tables would go to the model."""
-    from extractor.llm.config import LLMConfig
     from extractor.llm.estimate import estimate as do_estimate
     from extractor.run.runner import expand_inputs
 
     inputs = expand_inputs(paths)
     if not inputs.files:
         raise fail("no input files found")
-    cfg = LLMConfig(model=model or "any", mode=llm)  # type: ignore[arg-type]
+    try:  # the same settings as extract (file < environment < flags); no endpoint is needed here
+        cfg = LLMOptions.from_cli(model=model, llm=llm).settings()
+    except ExtractorError as exc:
+        raise fail(str(exc)) from exc
+    if cfg.model is None:
+        cfg = cfg.model_copy(update={"model": "any"})
     out.print_json(json.dumps(do_estimate(inputs.files, cfg), ensure_ascii=False))
 
 
@@ -368,7 +303,9 @@ def serve(
     if engine not in ("local", "ray"):
         raise fail(f"--engine must be local or ray, not {engine!r}")
     try:
-        options = LLMOptions(model, base_url, None, llm, config, cache_dir)
+        options = LLMOptions.from_cli(
+            model=model, base_url=base_url, llm=llm, config=config, cache_dir=cache_dir
+        )
         hook = llm_hook(options)
         limits = Limits(max_upload_mb << 20, max_files, max_jobs)
         how = RunOptions(jobs=jobs, hook=hook, engine=engine, ray_address=ray_address,

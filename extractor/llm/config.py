@@ -5,12 +5,23 @@ The API key is never a stored field: it is read from the environment variable na
 config file — held as a :class:`pydantic.SecretStr`, excluded from dumps and never cached.
 With no model, or with neither a base URL nor a key, or with ``mode = "off"``, the LLM path
 is off and the rule path runs alone.
+
+One model, built in one place (:meth:`LLMConfig.load`), each source overriding the one before:
+
+1. the defaults below;
+2. the TOML config file (``--config``, else ``EXTRACTOR_LLM_CONFIG``);
+3. the environment: ``EXTRACTOR_LLM_<FIELD>`` for any field (``EXTRACTOR_LLM_MODEL``,
+   ``EXTRACTOR_LLM_BASE_URL``, ``EXTRACTOR_LLM_MODE``, ``EXTRACTOR_LLM_TIMEOUT_S``, …) — never
+   the key itself (``EXTRACTOR_LLM_API_KEY`` is not read);
+4. the command-line flags (``--model``, ``--base-url``, ``--api-key-env``, ``--llm``,
+   ``--cache-dir``, ``--no-cache``).
 """
 
 from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Mapping
 from importlib.resources import files
 from pathlib import Path
 from typing import Any, Literal
@@ -57,27 +68,33 @@ class LLMConfig(BaseModel):
     prompt_file: str = str(DEFAULT_PROMPT)
 
     @classmethod
+    def load(
+        cls,
+        file: str | Path | None = None,
+        *,
+        env: Mapping[str, str] | None = None,
+        flags: Mapping[str, Any] | None = None,
+    ) -> LLMConfig:
+        """The config from its sources, each over the one before: defaults < ``file`` (TOML) <
+        ``env`` (``EXTRACTOR_LLM_*``; the process environment when None) < ``flags`` (given
+        command-line values; None values are "not given"). A bad value is a ConfigError that
+        names its source: the file, the variable or the flag."""
+        data = _read_toml(Path(file)) if file is not None else {}
+        cfg = _validated(data, f"{file}: invalid LLM config") if file is not None else cls()
+        from_env = env_values(os.environ if env is None else env)
+        if from_env:
+            data = {**data, **{field: value for field, (_, value) in from_env.items()}}
+            names = {field: var for field, (var, _) in from_env.items()}
+            cfg = _validated(data, "invalid LLM setting in the environment", names)
+        given = {k: v for k, v in (flags or {}).items() if v is not None}
+        if given:
+            cfg = _validated({**data, **given}, "invalid LLM option on the command line", _FLAG_NAMES)
+        return cfg
+
+    @classmethod
     def from_file(cls, path: str | Path) -> LLMConfig:
-        """Read a TOML file: top-level keys, or the same keys under an ``[llm]`` table."""
-        p = Path(path)
-        try:
-            data: dict[str, Any] = tomllib.loads(p.read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise ConfigError(f"{p}: cannot read the LLM config: {exc.strerror or exc}") from exc
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{p}: not valid TOML: {exc}") from exc
-        if isinstance(data.get("llm"), dict):
-            data = data["llm"]
-        prompt = data.get("prompt_file")
-        if isinstance(prompt, str) and not Path(prompt).is_absolute():
-            data = {**data, "prompt_file": str((p.parent / prompt).resolve())}
-        try:
-            return cls.model_validate(data)
-        except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(x) for x in e['loc']) or '<root>'}: {e['msg']}" for e in exc.errors()
-            )
-            raise ConfigError(f"{p}: invalid LLM config: {problems}") from exc
+        """Read a TOML file alone: top-level keys, or the same keys under an ``[llm]`` table."""
+        return cls.load(path, env={})
 
     def resolved_api_key(self) -> str | None:
         """The key from the environment variable, else from the config file; None if neither."""
@@ -106,3 +123,52 @@ class LLMConfig(BaseModel):
             prompt_tokens * (self.price_prompt_per_m or 0.0)
             + completion_tokens * (self.price_completion_per_m or 0.0)
         ) / 1_000_000
+
+
+#: The flag of each field that a flag sets, for error messages.
+_FLAG_NAMES = {"model": "--model", "base_url": "--base-url", "api_key_env": "--api-key-env",
+               "mode": "--llm", "cache_dir": "--cache-dir", "use_cache": "--no-cache"}  # fmt: skip
+_ENV_PREFIX = "EXTRACTOR_LLM_"
+#: Not settings: the key is never read from the environment under this prefix (only from the
+#: variable named by ``api_key_env``), and the config file's path is read by LLMOptions.
+_NOT_FROM_ENV = frozenset({"api_key"})
+
+
+def env_values(env: Mapping[str, str]) -> dict[str, tuple[str, str]]:
+    """field → (variable, value) for each ``EXTRACTOR_LLM_<FIELD>`` set to a non-empty value."""
+    found = {}
+    for name in LLMConfig.model_fields:
+        var = _ENV_PREFIX + name.upper()
+        value = env.get(var, "").strip()
+        if value and name not in _NOT_FROM_ENV:
+            found[name] = (var, value)
+    return found
+
+
+def _read_toml(p: Path) -> dict[str, Any]:
+    """A TOML config's keys (top level or under ``[llm]``), its prompt path made absolute."""
+    try:
+        data: dict[str, Any] = tomllib.loads(p.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{p}: cannot read the LLM config: {exc.strerror or exc}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{p}: not valid TOML: {exc}") from exc
+    if isinstance(data.get("llm"), dict):
+        data = data["llm"]
+    prompt = data.get("prompt_file")
+    if isinstance(prompt, str) and not Path(prompt).is_absolute():
+        data = {**data, "prompt_file": str((p.parent / prompt).resolve())}
+    return data
+
+
+def _validated(data: dict[str, Any], what: str, names: Mapping[str, str] | None = None) -> LLMConfig:
+    try:
+        return LLMConfig.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(f"{_where(e['loc'], names)}: {e['msg']}" for e in exc.errors())
+        raise ConfigError(f"{what}: {problems}") from exc
+
+
+def _where(loc: tuple[int | str, ...], names: Mapping[str, str] | None) -> str:
+    dotted = ".".join(str(x) for x in loc) or "<root>"
+    return (names or {}).get(dotted, dotted)
