@@ -389,6 +389,8 @@ def _blank_policy(
 ) -> dict[str, CellValue]:
     """Blank cells usually mean 0 — except a blank 总计 beside printed applicant numbers (or
     the reverse), which means "not printed" and stays unread."""
+    if all(t.isdigit() and t.isascii() for t in cells.values()):  # the common case: plain numbers
+        return {c: int(t) for c, t in cells.items()}
     vals = {c: to_value(t) for c, t in cells.items()}
     blanks = [c for c, t in cells.items() if not t.strip()]
     if not blanks:

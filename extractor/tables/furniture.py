@@ -66,13 +66,12 @@ def strip_furniture(text: str) -> str:
         return _line_pass(text)
     # Only page marks and later copies of the title can be furniture: look at those lines only.
     starts: set[int] = set()
-    line_end = -1
-    for m in _PAGE_CHAR.finditer(text):
-        if m.start() > line_end:  # (one look per line)
-            starts.add(text.rfind("\n", 0, m.start()) + 1)
-            line_end = text.find("\n", m.start())
-            if line_end < 0:
-                break
+    search, pos = _PAGE_CHAR.search, 0
+    while (m := search(text, pos)) is not None:  # one look per line: on from the next line
+        starts.add(text.rfind("\n", 0, m.start()) + 1)
+        pos = text.find("\n", m.start()) + 1
+        if pos == 0:
+            break
     at = text.find("告")
     while at >= 0:  # a line whose content ends with 报告 (a title, maybe)
         if _AFTER_GAO.match(text, at + 1):
