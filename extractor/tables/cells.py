@@ -244,6 +244,17 @@ def fit(
         )
     if len(nums) > n:
         return Fit([], "none", f"found {len(nums)} numbers where {n} are expected", printed=printed)
+    return _split_fit(items, nums, n, accept, printed)
+
+
+def _split_fit(
+    items: Sequence[Atom],
+    nums: list[Atom],
+    n: int,
+    accept: Callable[[tuple[str, ...]], bool] | None,
+    printed: str,
+) -> Fit:
+    """Number tokens only, fewer than (or as many as, some malformed) ``n``: cut them."""
     tokens = [parse_token(a.text) for a in nums]
     cands, total, complete = split_tokens(tokens, n, accept)
     if not complete:
