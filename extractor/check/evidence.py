@@ -315,14 +315,16 @@ def _row_bounds(
     labels = sorted((int(sp[0]), int(sp[1]), row) for row, sp in anchor.labels.items() if len(sp) == 2)
     starts = [st for st, _, _ in labels]
     out: dict[str, tuple[int, int, str]] = {}
+    blocks = any("block" in cols.values() for cols in how.values())
+    what = "its row (after its label, before the next row's)"
     for i, (_, end, row) in enumerate(labels):
         j = i + 1
-        if "block" in how.get(row, {}).values():  # labels printed before a block of numbers
+        if blocks and "block" in how.get(row, {}).values():  # labels printed before a block of numbers
             while j < len(labels) and "block" in how.get(labels[j][2], {}).values():
                 j += 1
         k = bisect.bisect_left(starts, end, j)
         nxt = starts[k] if k < len(starts) else hi
-        out[row] = (max(end, lo), min(nxt, hi), "its row (after its label, before the next row's)")
+        out[row] = (max(end, lo), min(nxt, hi), what)
     return out
 
 

@@ -288,12 +288,14 @@ def cell_spans(f: Fit, cand: tuple[str, ...]) -> list[CellSpan]:
         tie = "block" if f.how == "block" else ""
         return [(a.start, a.end, "blank" if a.kind == "blank" else tie) for a in items]
     out: list[CellSpan] = []
-    j = 0
+    j, count = 0, len(cand)
     for a in items:  # a split: every item is a number token cut into consecutive cells
-        acc, first = 0, j
-        while acc < len(a.text) and j < len(cand):
-            out.append((a.start + acc, a.start + acc + len(cand[j]), ""))
-            acc += len(cand[j])
+        at, size, first = a[2], len(a[1]), j
+        end = at + size
+        while at < end and j < count:
+            step = len(cand[j])
+            out.append((at, at + step, ""))
+            at += step
             j += 1
         if j - first > 1:
             out[first:j] = [(s, e, "cut") for s, e, _ in out[first:j]]

@@ -121,14 +121,22 @@ def _headers_may_repeat(joined: str) -> bool:
     return m is not None and any(joined.find(w, m.end()) >= 0 for w in _T4_HEAD)
 
 
+#: A line of digits and layout alone (``\s`` is str.isspace's set, as ``_content`` removes).
+_NUMERIC_LINE: Final = re.compile("[\\d\\s|\ue000]*")
+
+
 def _line_pass(text: str) -> str:
     """Every line in order, with the header state (repeated header rows)."""
     lines = text.split("\n")
     title_seen = False
     in_t3 = t3_rows = in_t4 = t4_data = False
     changed = False
-    digit = _DIGIT.search
+    digit, numeric = _DIGIT.search, _NUMERIC_LINE.fullmatch
     for i, line in enumerate(lines):
+        if numeric(line):  # digits and layout only: no furniture, no header; data if it has a digit
+            if in_t4 and digit(line):
+                t4_data = True
+            continue
         c = _content(line)
         if not c:
             continue
