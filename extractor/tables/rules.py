@@ -8,6 +8,7 @@ cannot be read stays ``None`` with a finding; nothing is ever filled in.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -157,7 +158,8 @@ class SqueezedText:
         best: tuple[int, int, str] | None = None
         for alt in spec.patterns[1:]:
             a = fold_for_match(alt)
-            i = self.sq.find(a, from_sq)
+            # a variant wins only more than 40 before the label: look no further (p0 found)
+            i = self.sq.find(a, from_sq) if p0 < 0 else self.sq.find(a, from_sq, p0 - 41 + len(a))
             if i >= 0 and (best is None or i < best[0]):
                 best = (i, i + len(a), "fuzzy")
         if p0 >= 0 and (best is None or p0 <= best[0] + 40):
@@ -223,8 +225,8 @@ def segments_of(
     for key, h in hits.items():
         if h.start < 0:
             continue
-        nxt = next((s for s in starts if s >= h.end), len(text))
-        out[key] = text[h.end : nxt]
+        k = bisect.bisect_left(starts, h.end)  # the first start at or after the label's end
+        out[key] = text[h.end : starts[k] if k < len(starts) else len(text)]
     return out
 
 
