@@ -98,10 +98,10 @@ def check_evidence(
                 if vals is None:
                     continue
                 rsp, m, bound = spans.get(row, _NONE), how.get(row), bounds.get(row)
-                end = None if bound is None else _plain_row(text, vals, rsp, m, cols, bound, prev[0])
-                if end is not None:
-                    used.extend((rsp[c][0], rsp[c][1], table, row, c) for c in cols if rsp[c][0] < rsp[c][1])
-                    prev = (end, cols[-1])
+                plain = None if bound is None else _plain_row(text, vals, rsp, m, cols, bound, prev[0])
+                if plain is not None:
+                    used += [(s, e, table, row, c) for s, e, c in plain[1] if s < e]
+                    prev = (plain[0], cols[-1])
                     continue
                 row_used: list[tuple[int, int, str, str, str]] = []
                 prev = _check_row(text, (table, row), vals, rsp, m, bound, cols, prev, out, row_used)
@@ -123,32 +123,35 @@ def _plain_row(
     cols: Sequence[str],
     bound: tuple[int, int, str],
     prev_end: int,
-) -> int | None:
+) -> tuple[int, list[tuple[int, int, str]]] | None:
     """The common case, checked in one tight loop: a row of whole numbers (and blanks read as
     0), each printed exactly at its span, in column order, inside the row's segment, a plain
-    cell not glued to other digits. Returns the row's end, or None to check cell by cell
-    (which says what is wrong)."""
+    cell not glued to other digits. Returns the row's end and its cells' (start, end, column),
+    or None to check cell by cell (which says what is wrong)."""
     lo, hi = bound[0], bound[1]
     prev = max(lo, prev_end, 1)
+    tied: list[tuple[int, int, str]] = []
+    isdigit = str.isdigit
     for c in cols:
-        v, sp = vals.get(c), rsp.get(c)
-        if type(v) is not int or sp is None or len(sp) != 2:
+        try:
+            v = vals[c]
+            s, e = rsp[c]
+        except (KeyError, TypeError, ValueError):  # no value or no span, or a span not [start, end]
             return None
-        s, e = sp[0], sp[1]
-        if s < prev or e > hi:
+        if type(v) is not int or s < prev or e > hi:
             return None
         how = m.get(c) if m else None
-        p = text[s:e]
         if how is None or how == "llm" or how == "block" or how == "paired":
-            if p != str(v) or text[s - 1].isdigit() or (e < hi and text[e].isdigit()):
+            if text[s:e] != str(v) or isdigit(text[s - 1]) or (e < hi and isdigit(text[e])):
                 return None
         elif how == "cut":
-            if p != str(v):
+            if text[s:e] != str(v):
                 return None  # (that the cuts make up their token is checked per token)
-        elif how != "blank" or v != 0 or p.strip():
+        elif how != "blank" or v != 0 or text[s:e].strip():
             return None
+        tied.append((s, e, c))
         prev = e
-    return prev
+    return prev, tied
 
 
 def _check_row(
@@ -312,14 +315,16 @@ def _row_bounds(
     labels = sorted((int(sp[0]), int(sp[1]), row) for row, sp in anchor.labels.items() if len(sp) == 2)
     starts = [st for st, _, _ in labels]
     out: dict[str, tuple[int, int, str]] = {}
+    blocks = any("block" in cols.values() for cols in how.values())
+    what = "its row (after its label, before the next row's)"
     for i, (_, end, row) in enumerate(labels):
         j = i + 1
-        if "block" in how.get(row, {}).values():  # labels printed before a block of numbers
+        if blocks and "block" in how.get(row, {}).values():  # labels printed before a block of numbers
             while j < len(labels) and "block" in how.get(labels[j][2], {}).values():
                 j += 1
         k = bisect.bisect_left(starts, end, j)
         nxt = starts[k] if k < len(starts) else hi
-        out[row] = (max(end, lo), min(nxt, hi), "its row (after its label, before the next row's)")
+        out[row] = (max(end, lo), min(nxt, hi), what)
     return out
 
 

@@ -26,9 +26,29 @@ _S4_PATTERNS: Final = (
         "applications",
         "new_received",
         "total",
+        "收到",
     ),
-    (re.compile(r"行政复议(?:案件)?(?:共)?(\d+)件"), "review_litigation", "review", "total"),
+    (re.compile(r"行政复议(?:案件)?(?:共)?(\d+)件"), "review_litigation", "review", "total", ""),
 )
+#: The longest optional text a pattern prints before its ``core`` literal (全年新, 累计新).
+_MAX_PREFIX: Final = 3
+
+
+def _first_match(rx: re.Pattern[str], core: str, text: str) -> re.Match[str] | None:
+    """``rx.search(text)``, found faster: a pattern opening with optional words has no literal
+    prefix for the regex engine to scan for, so scan for its ``core`` literal (which every match
+    holds right after at most ``_MAX_PREFIX`` optional characters, none of them the core's
+    first) and try the pattern at the few starts before it, leftmost first."""
+    if not core:
+        return rx.search(text)
+    i = text.find(core)
+    while i >= 0:
+        for p in range(max(0, i - _MAX_PREFIX), i + 1):
+            m = rx.match(text, p)
+            if m is not None:
+                return m
+        i = text.find(core, i + 1)
+    return None
 
 
 def soft_checks(tables: Mapping[str, TableValues], prose: str, meta: Mapping[str, object]) -> list[Finding]:
@@ -53,11 +73,11 @@ def _s4(tables: Mapping[str, TableValues], prose: str) -> list[Finding]:
     """S4: a count the prose states differs from the table's cell (the first mention)."""
     out: list[Finding] = []
     prose = prose if not _WS.search(prose) else _WS.sub("", prose)
-    for rx, table, row, col in _S4_PATTERNS:
+    for rx, table, row, col, core in _S4_PATTERNS:
         cell = tables.get(table, {}).get(row, {}).get(col)
         if not isinstance(cell, (int, float)):
             continue
-        m = rx.search(prose)
+        m = _first_match(rx, core, prose)
         if m is None or int(m.group(1)) == cell:
             continue
         s = max(0, m.start() - 10)

@@ -181,7 +181,10 @@ def _check_complete(inp: VerifyInput, variant: str) -> list[Finding]:
 
 def _column_vectors(apps: TableValues) -> dict[str, list[int | float | None]]:
     """Each row of table 三 as a list of arithmetic values in APPLICANT_COLUMNS order."""
-    return {row: [_num(cells.get(c)) for c in APPLICANT_COLUMNS] for row, cells in apps.items()}
+    return {  # (_num inlined: this runs for every cell)
+        row: [0 if isinstance(v, str) else v for v in map(cells.get, APPLICANT_COLUMNS)]
+        for row, cells in apps.items()
+    }
 
 
 def _check_h1_h2(apps: TableValues, variant: str) -> list[Finding]:
@@ -230,8 +233,8 @@ def _sum_rule(check: str, table: str, values: TableValues, cols: tuple[str, ...]
     """Rows whose last column must equal the sum of the others (H3 per row, H4 per group)."""
     out = []
     for row, cells in values.items():
-        vals = [_num(cells.get(c)) for c in cols]
-        if any(v is None for v in vals):
+        vals = [0 if isinstance(v, str) else v for v in map(cells.get, cols)]  # (_num, inlined)
+        if None in vals:
             continue
         s = sum(v for v in vals[:-1] if v is not None)
         if s != vals[-1]:

@@ -80,21 +80,8 @@ def read_applications(region: str, template: str | None, squeezed: Squeezed | No
         findings.append(_single_other(segs))
     first = min((h.start for h in hits.values() if h.start >= 0), default=len(region))
     order = printed_order("applications", region[:first])
-    columns = order or APPLICANT_COLUMNS
-
     h3: Callable[[tuple[str, ...]], bool] = _h3 if order is None else lambda c: _h3(c, order)
-
-    fits: dict[str, Fit] = {}
-    atoms: dict[str, list[Atom]] = {}
-    forced: list[str] = []
-    zeroed: list[str] = []
-    lines = empty_lines_lazily(region)
-    for spec in rows:
-        seg = segs.get(spec.key)
-        if seg is None:
-            continue
-        atoms[spec.key] = atoms_of(seg, stop_at_text=True, base=hits[spec.key].end)
-        fits[spec.key] = fit(atoms[spec.key], 7, h3, blank_row_ok=True, empty_lines=lines)
+    fits, atoms = _fit_rows(region, rows, segs, hits, h3)
     segments: dict[str, tuple[int, int]] = {}
     if has_loose_rows(region):  # number-only pipe rows: a torn table, or nothing is trusted
         torn = _torn(sq, rows, variant, fits, hits, segs, segments) if order is None else None
@@ -103,26 +90,67 @@ def read_applications(region: str, template: str | None, squeezed: Squeezed | No
         findings += _read_blocks(rows, fits, atoms, h3)
     if order is not None:
         findings.append(_order_finding(order))
-    chosen, resolution = _resolve_applications(fits, variant)
-    values: TableValues = {}
-    read = TableRead(table, values, hits, region, findings, True, variant, columns=order)
+    read = TableRead(table, {}, hits, region, findings, True, variant, columns=order)
+    _take_rows(read, rows, fits, _resolve_applications(fits, variant))
+    for key, line in segments.items():  # torn rows: their numbers stand in a pipe row of their own
+        read.segments[key] = line
+        ties = read.methods.setdefault(key, {})
+        for c in read.spans.get(key, {}):
+            ties.setdefault(c, "paired")
+    if single_other:
+        read.values = _with_sub_rows(read.values)
+    return read
+
+
+def _fit_rows(
+    region: str,
+    rows: tuple[RowSpec, ...],
+    segs: dict[str, str],
+    hits: dict[str, LabelHit],
+    h3: Callable[[tuple[str, ...]], bool],
+) -> tuple[dict[str, Fit], dict[str, list[Atom]]]:
+    """Each found row's atoms (region offsets) and their fit to the 7 columns."""
+    fits: dict[str, Fit] = {}
+    atoms: dict[str, list[Atom]] = {}
+    lines = empty_lines_lazily(region)
+    for spec in rows:
+        seg = segs.get(spec.key)
+        if seg is None:
+            continue
+        atoms[spec.key] = atoms_of(seg, stop_at_text=True, base=hits[spec.key].end)
+        fits[spec.key] = fit(atoms[spec.key], 7, h3, blank_row_ok=True, empty_lines=lines)
+    return fits, atoms
+
+
+def _take_rows(
+    read: TableRead,
+    rows: tuple[RowSpec, ...],
+    fits: dict[str, Fit],
+    resolved: tuple[dict[str, tuple[str, ...]], dict[str, str]],
+) -> None:
+    """The chosen cells of every row into ``read`` (values, ties, findings), blanks by the spec's rule."""
+    table, values, findings, hits = read.key, read.values, read.findings, read.labels
+    columns = read.columns or APPLICANT_COLUMNS
+    chosen, resolution = resolved
+    forced: list[str] = []
+    zeroed: list[str] = []
     for spec in rows:
         key = spec.key
         f = fits.get(key)
         cand = chosen.get(key)
         if cand is None:
             values[key] = dict.fromkeys(APPLICANT_COLUMNS)
-            if hits[key].match == "missing":
-                continue
-            findings.append(unread_row_finding(table, key, f, "that all satisfy the identities"))
+            if hits[key].match != "missing":
+                findings.append(unread_row_finding(table, key, f, "that all satisfy the identities"))
             continue
         got = _blank_policy(key, dict(zip(columns, cand, strict=True)), table, findings, zeroed)
-        values[key] = got if order is None else {c: got[c] for c in APPLICANT_COLUMNS}
-        if f is not None:
-            read.tie_fit(key, got, columns, f, cand)
-        if f is not None and f.how == "split" and f.raw_count == 1:
+        values[key] = got if read.columns is None else {c: got[c] for c in APPLICANT_COLUMNS}
+        if f is None:
+            continue
+        read.tie_fit(key, got, columns, f, cand)
+        if f.how == "split" and f.raw_count == 1:
             forced.append(key)
-        elif f is not None and f.how == "split":
+        elif f.how == "split":
             how = resolution.get(key, "its row identity (总计 = sum of the six columns)")
             findings.append(
                 make_finding(
@@ -139,14 +167,6 @@ def read_applications(region: str, template: str | None, squeezed: Squeezed | No
         findings.append(forced_finding(table, forced))
     if zeroed:
         findings.append(blank_finding(table, zeroed))
-    for key, line in segments.items():  # torn rows: their numbers stand in a pipe row of their own
-        read.segments[key] = line
-        ties = read.methods.setdefault(key, {})
-        for c in read.spans.get(key, {}):
-            ties.setdefault(c, "paired")
-    if single_other:
-        read.values = _with_sub_rows(values)
-    return read
 
 
 def _order_finding(order: tuple[str, ...]) -> Finding:
@@ -289,46 +309,54 @@ def _read_blocks(
         k = len(block)
         printed = [a for a in atoms.get(key, []) if a.kind != "line"]
         if k > 1 and f.how == "none" and len(nums) == 7 * k and len(nums) == len(printed):
-            texts = [a.text for a in nums]
-            by_row = [tuple(texts[7 * i : 7 * i + 7]) for i in range(k)]
-            by_col = [tuple(texts[c * k + i] for c in range(7)) for i in range(k)]
-            where = {
-                "row by row": [tuple(nums[7 * i : 7 * i + 7]) for i in range(k)],
-                "column by column": [tuple(nums[c * k + i] for c in range(7)) for i in range(k)],
-            }
-            ok = {
-                name: arr
-                for name, arr in (("row by row", by_row), ("column by column", by_col))
-                if all(h3(r) for r in arr)
-                and all(t.isascii() and t.isdigit() and (t == "0" or t[0] != "0") for t in texts)
-            }
-            distinct = {tuple(arr) for arr in ok.values()}
-            if len(distinct) == 1:
-                name, arr = next(iter(ok.items()))
-                for rk, cells, items in zip(block, arr, where[name], strict=True):
-                    fits[rk] = Fit([cells], "block", raw_count=1, printed=" ".join(cells), items=items)
-                out.append(
-                    make_finding(
-                        "layout",
-                        "info",
-                        "applications",
-                        f"rows {block[0]} … {block[-1]}: {k} labels printed before their {7 * k} numbers; "
-                        f"read {name} (the only arrangement under which every row's 总计 is the sum "
-                        "of its six columns)",
-                    )
-                )
-            elif len(distinct) > 1:
-                out.append(
-                    make_finding(
-                        "layout",
-                        "error",
-                        "applications",
-                        f"rows {block[0]} … {block[-1]}: {7 * k} numbers after {k} labels fit both row by "
-                        "row and column by column; left unread",
-                    )
-                )
+            found = _arrange_block(block, nums, h3, fits)
+            if found is not None:
+                out.append(found)
         run = []
     return out
+
+
+def _arrange_block(
+    block: list[str], nums: list[Atom], h3: Callable[[tuple[str, ...]], bool], fits: dict[str, Fit]
+) -> Finding | None:
+    """The 7k numbers after a block of k labels, row by row or column by column: the one
+    arrangement under which every row satisfies H3 replaces the rows' fits."""
+    k = len(block)
+    texts = [a.text for a in nums]
+    by_row = [tuple(texts[7 * i : 7 * i + 7]) for i in range(k)]
+    by_col = [tuple(texts[c * k + i] for c in range(7)) for i in range(k)]
+    where = {
+        "row by row": [tuple(nums[7 * i : 7 * i + 7]) for i in range(k)],
+        "column by column": [tuple(nums[c * k + i] for c in range(7)) for i in range(k)],
+    }
+    ok = {
+        name: arr
+        for name, arr in (("row by row", by_row), ("column by column", by_col))
+        if all(h3(r) for r in arr)
+        and all(t.isascii() and t.isdigit() and (t == "0" or t[0] != "0") for t in texts)
+    }
+    distinct = {tuple(arr) for arr in ok.values()}
+    if len(distinct) == 1:
+        name, arr = next(iter(ok.items()))
+        for rk, cells, items in zip(block, arr, where[name], strict=True):
+            fits[rk] = Fit([cells], "block", raw_count=1, printed=" ".join(cells), items=items)
+        return make_finding(
+            "layout",
+            "info",
+            "applications",
+            f"rows {block[0]} … {block[-1]}: {k} labels printed before their {7 * k} numbers; "
+            f"read {name} (the only arrangement under which every row's 总计 is the sum "
+            "of its six columns)",
+        )
+    if len(distinct) > 1:
+        return make_finding(
+            "layout",
+            "error",
+            "applications",
+            f"rows {block[0]} … {block[-1]}: {7 * k} numbers after {k} labels fit both row by "
+            "row and column by column; left unread",
+        )
+    return None
 
 
 def _resolve_applications(
@@ -389,6 +417,8 @@ def _blank_policy(
 ) -> dict[str, CellValue]:
     """Blank cells usually mean 0 — except a blank 总计 beside printed applicant numbers (or
     the reverse), which means "not printed" and stays unread."""
+    if all(t.isdigit() and t.isascii() for t in cells.values()):  # the common case: plain numbers
+        return {c: int(t) for c, t in cells.items()}
     vals = {c: to_value(t) for c, t in cells.items()}
     blanks = [c for c, t in cells.items() if not t.strip()]
     if not blanks:

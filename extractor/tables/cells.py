@@ -211,12 +211,9 @@ def fit(
         if len(options) > 1:
             return _either_end(options, n, accept, list(items))
         items = options[0]
-    if len(items) == n and all(
-        (a.kind == "num" and (t := a.text).isdigit() and t.isascii() and (t[0] != "0" or t == "0"))
-        or (a.kind != "blank" and a.valid_single)
-        for a in items
-    ):  # the common case first: exactly n well-formed cells, none blank (printed is for messages)
-        return Fit([tuple(a.text for a in items)], "positional", raw_count=1, items=tuple(items))
+    if len(items) == n and _well_formed(items):
+        # the common case first: exactly n well-formed cells, none blank (printed is for messages)
+        return Fit([tuple(a[1] for a in items)], "positional", raw_count=1, items=tuple(items))
     if len(items) != n and len(items) != len(atoms):
         items_or_fit = _with_empty_lines(atoms, n, accept)
         if isinstance(items_or_fit, Fit):
@@ -248,6 +245,17 @@ def fit(
         )
     if len(nums) > n:
         return Fit([], "none", f"found {len(nums)} numbers where {n} are expected", printed=printed)
+    return _split_fit(items, nums, n, accept, printed)
+
+
+def _split_fit(
+    items: Sequence[Atom],
+    nums: list[Atom],
+    n: int,
+    accept: Callable[[tuple[str, ...]], bool] | None,
+    printed: str,
+) -> Fit:
+    """Number tokens only, fewer than (or as many as, some malformed) ``n``: cut them."""
     tokens = [parse_token(a.text) for a in nums]
     cands, total, complete = split_tokens(tokens, n, accept)
     if not complete:
@@ -300,12 +308,14 @@ def cell_spans(f: Fit, cand: tuple[str, ...]) -> list[CellSpan]:
         tie = "block" if f.how == "block" else ""
         return [(a.start, a.end, "blank" if a.kind == "blank" else tie) for a in items]
     out: list[CellSpan] = []
-    j = 0
+    j, count = 0, len(cand)
     for a in items:  # a split: every item is a number token cut into consecutive cells
-        acc, first = 0, j
-        while acc < len(a.text) and j < len(cand):
-            out.append((a.start + acc, a.start + acc + len(cand[j]), ""))
-            acc += len(cand[j])
+        at, size, first = a[2], len(a[1]), j
+        end = at + size
+        while at < end and j < count:
+            step = len(cand[j])
+            out.append((at, at + step, ""))
+            at += step
             j += 1
         if j - first > 1:
             out[first:j] = [(s, e, "cut") for s, e, _ in out[first:j]]
@@ -329,16 +339,35 @@ def _shown(atoms: Sequence[Atom]) -> str:
     return " ".join(a.text or "□" for a in atoms)
 
 
+def _well_formed(items: Sequence[Atom]) -> bool:
+    """Every item a well-formed cell other than a blank (plain digits checked inline: hot)."""
+    for a in items:
+        kind, t = a[0], a[1]
+        if kind == "num" and t.isdigit() and t.isascii() and (t[0] != "0" or t == "0"):
+            continue
+        if kind == "blank" or not a.valid_single:
+            return False
+    return True
+
+
 def _trimmed(items: list[Atom], n: int, kinds: tuple[str, ...] = ("blank",)) -> list[list[Atom]]:
     """The ways to drop surplus blank cells from the ends of a row (layout cells: empty label
     columns, padding). Several ways when the surplus could come off either end."""
     extra = len(items) - n
     if extra <= 0:
         return [items]
-    if items[-1].kind not in kinds and all(a.kind in kinds for a in items[:extra]):
+    size = len(items)
+    lead = 0
+    while lead < size and items[lead][0] in kinds:
+        lead += 1
+    if items[-1][0] not in kinds and lead >= extra:
         return [items[extra:]]  # the usual case: empty label columns before the cells
-    lead = next((i for i, a in enumerate(items) if a.kind not in kinds), len(items))
-    trail = next((i for i, a in enumerate(reversed(items)) if a.kind not in kinds), len(items))
+    trail = 0
+    while trail < size and items[size - 1 - trail][0] in kinds:
+        trail += 1
+    first = max(0, extra - trail)
+    if first == min(lead, extra):  # one way only (e.g. one layout blank at each end)
+        return [items[first : len(items) - (extra - first)]]
     options = {
         tuple(items[a : len(items) - (extra - a)]) for a in range(min(lead, extra) + 1) if extra - a <= trail
     }

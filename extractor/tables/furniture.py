@@ -66,13 +66,12 @@ def strip_furniture(text: str) -> str:
         return _line_pass(text)
     # Only page marks and later copies of the title can be furniture: look at those lines only.
     starts: set[int] = set()
-    line_end = -1
-    for m in _PAGE_CHAR.finditer(text):
-        if m.start() > line_end:  # (one look per line)
-            starts.add(text.rfind("\n", 0, m.start()) + 1)
-            line_end = text.find("\n", m.start())
-            if line_end < 0:
-                break
+    search, pos = _PAGE_CHAR.search, 0
+    while (m := search(text, pos)) is not None:  # one look per line: on from the next line
+        starts.add(text.rfind("\n", 0, m.start()) + 1)
+        pos = text.find("\n", m.start()) + 1
+        if pos == 0:
+            break
     at = text.find("告")
     while at >= 0:  # a line whose content ends with 报告 (a title, maybe)
         if _AFTER_GAO.match(text, at + 1):
@@ -122,14 +121,22 @@ def _headers_may_repeat(joined: str) -> bool:
     return m is not None and any(joined.find(w, m.end()) >= 0 for w in _T4_HEAD)
 
 
+#: A line of digits and layout alone (``\s`` is str.isspace's set, as ``_content`` removes).
+_NUMERIC_LINE: Final = re.compile("[\\d\\s|\ue000]*")
+
+
 def _line_pass(text: str) -> str:
     """Every line in order, with the header state (repeated header rows)."""
     lines = text.split("\n")
     title_seen = False
     in_t3 = t3_rows = in_t4 = t4_data = False
     changed = False
-    digit = _DIGIT.search
+    digit, numeric = _DIGIT.search, _NUMERIC_LINE.fullmatch
     for i, line in enumerate(lines):
+        if numeric(line):  # digits and layout only: no furniture, no header; data if it has a digit
+            if in_t4 and digit(line):
+                t4_data = True
+            continue
         c = _content(line)
         if not c:
             continue

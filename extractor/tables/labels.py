@@ -11,6 +11,7 @@ order.
 
 from __future__ import annotations
 
+import itertools
 from typing import Final
 
 from extractor.read.normalise import CJK, fold_for_match
@@ -37,13 +38,53 @@ def near_occurrence(text: str, pattern: str, lo: int, hi: int) -> tuple[int, int
     chars = set(pattern)
     if sum(c in window for c in chars) < len(chars) - limit:  # cheap: too few of its characters
         return None
+    best: tuple[int, int, int] | None = None
+    for a, b in _candidate_ranges(window, chars, len(pattern), limit):
+        best = _sellers(window, pattern, limit, a, b, best)
+    if best is None:
+        return None
+    start, end, d = best
+    while start < end and not CJK.match(window[start]):
+        start += 1
+    while end > start and not CJK.match(window[end - 1]):
+        end -= 1
+    if end - start < MIN_LENGTH - 1:
+        return None
+    return lo + start, lo + end, d
+
+
+def _candidate_ranges(window: str, chars: set[str], m: int, limit: int) -> list[tuple[int, int]]:
+    """The stretches of ``window`` that can hold a near-miss, merged and in order. A substring
+    within distance ``limit`` of the pattern shares at least ``m - limit`` characters with it
+    (in order) and is at most ``m + limit`` long, so it lies inside a ``m + limit`` stretch
+    holding at least ``m - limit`` of the pattern's characters: only those are searched (the
+    search gives the same answer, a substring outside them cannot be close enough)."""
+    size, need = m + limit, m - limit
+    counts = [0, *itertools.accumulate(c in chars for c in window)]
+    n = len(window)
+    out: list[tuple[int, int]] = []
+    for s in range(n):
+        e = min(s + size, n)
+        if counts[e] - counts[s] >= need:
+            if out and s <= out[-1][1]:
+                out[-1] = (out[-1][0], e)
+            else:
+                out.append((s, e))
+    return out
+
+
+def _sellers(
+    window: str, pattern: str, limit: int, a: int, b: int, best: tuple[int, int, int] | None
+) -> tuple[int, int, int] | None:
+    """Sellers' approximate matching over ``window[a:b]`` (substrings starting at ``a`` or
+    later), updating ``best`` as one pass over the whole window would at those ends."""
     m = len(pattern)
-    # Sellers: dist[i] = edit distance of pattern[:i] to the best substring ending here;
+    # dist[i] = edit distance of pattern[:i] to the best substring ending here;
     # origin[i] = where that substring starts. Plain ints, this runs once per missing row.
     dist = list(range(m + 1))
-    origin = [0] * (m + 1)
-    best: tuple[int, int, int] | None = None
-    for j, ch in enumerate(window, 1):
+    origin = [a] * (m + 1)
+    for j in range(a + 1, b + 1):
+        ch = window[j - 1]
         diag_d, diag_o = dist[0], origin[0]  # row 0: the empty prefix, starting anywhere
         left_d, left_o = 0, j
         new_d, new_o = [0], [j]
@@ -62,16 +103,7 @@ def near_occurrence(text: str, pattern: str, lo: int, hi: int) -> tuple[int, int
         # the closest; at equal distance from the same start, the longer (a swapped tail)
         if d <= limit and (best is None or d < best[2] or (d == best[2] and origin[m] == best[0])):
             best = (origin[m], j, d)
-    if best is None:
-        return None
-    start, end, d = best
-    while start < end and not CJK.match(window[start]):
-        start += 1
-    while end > start and not CJK.match(window[end - 1]):
-        end -= 1
-    if end - start < MIN_LENGTH - 1:
-        return None
-    return lo + start, lo + end, d
+    return best
 
 
 def best_near(text: str, patterns: tuple[str, ...], lo: int, hi: int) -> tuple[int, int, int] | None:

@@ -8,6 +8,7 @@ cannot be read stays ``None`` with a finding; nothing is ever filled in.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -158,7 +159,8 @@ class SqueezedText:
         best: tuple[int, int, str] | None = None
         for alt in spec.patterns[1:]:
             a = fold_for_match(alt)
-            i = self.sq.find(a, from_sq)
+            # a variant wins only more than 40 before the label: look no further (p0 found)
+            i = self.sq.find(a, from_sq) if p0 < 0 else self.sq.find(a, from_sq, p0 - 41 + len(a))
             if i >= 0 and (best is None or i < best[0]):
                 best = (i, i + len(a), "fuzzy")
         if p0 >= 0 and (best is None or p0 <= best[0] + 40):
@@ -224,8 +226,8 @@ def segments_of(
     for key, h in hits.items():
         if h.start < 0:
             continue
-        nxt = next((s for s in starts if s >= h.end), len(text))
-        out[key] = text[h.end : nxt]
+        k = bisect.bisect_left(starts, h.end)  # the first start at or after the label's end
+        out[key] = text[h.end : starts[k] if k < len(starts) else len(text)]
     return out
 
 
@@ -307,26 +309,35 @@ def read_review(region: str) -> TableRead:
     if not _has_header(region):
         for g in REVIEW_GROUPS:
             labels[g] = LabelHit(g, "missing")
-    empty: TableValues = {g: dict.fromkeys(REVIEW_COLUMNS) for g in REVIEW_GROUPS}
     if len(f.candidates) != 1:
-        if f.candidates:
-            msg = (
-                f"table 四: run-together digits '{f.printed}' split {len(f.candidates)} ways that all "
-                "satisfy 总计 = 维持+纠正+其他+尚未审结; cells left unread"
-            )
-            findings.append(
-                make_finding("split", "error", table, msg, actual=[list(c) for c in f.candidates[:12]])
-            )
-        else:
-            msg = f"table 四 cannot be read: {f.problem}"
-            if _numbers_inside_header(atoms, region):
-                msg += "; numbers stand where the header labels should be and the data row is empty"
-            findings.append(make_finding("unreadable", "error", table, msg, actual=f.printed))
+        findings.append(_review_unread(f, atoms, region))
+        empty: TableValues = {g: dict.fromkeys(REVIEW_COLUMNS) for g in REVIEW_GROUPS}
         return TableRead(table, empty, labels, region, findings)
+    read = TableRead(table, {}, labels, region, findings, columns=order)
+    _take_review(read, f, cols)
+    return read
+
+
+def _review_unread(f: Fit, atoms: list[Atom], region: str) -> Finding:
+    """Why table 四 stays unread: several cuts satisfy its identities, or nothing fits."""
+    table = "review_litigation"
+    if f.candidates:
+        msg = (
+            f"table 四: run-together digits '{f.printed}' split {len(f.candidates)} ways that all "
+            "satisfy 总计 = 维持+纠正+其他+尚未审结; cells left unread"
+        )
+        return make_finding("split", "error", table, msg, actual=[list(c) for c in f.candidates[:12]])
+    msg = f"table 四 cannot be read: {f.problem}"
+    if _numbers_inside_header(atoms, region):
+        msg += "; numbers stand where the header labels should be and the data row is empty"
+    return make_finding("unreadable", "error", table, msg, actual=f.printed)
+
+
+def _take_review(read: TableRead, f: Fit, cols: tuple[str, ...]) -> None:
+    """Table 四's one candidate into ``read``: values by group in template order, ties, findings."""
+    table, values, findings = read.key, read.values, read.findings
     cand = f.candidates[0]
-    values: TableValues = {}
     blanks: list[str] = []
-    read = TableRead(table, values, labels, region, findings, columns=order)
     spans = cell_spans(f, cand)
     for gi, g in enumerate(REVIEW_GROUPS):
         row: dict[str, CellValue] = {}
@@ -340,8 +351,8 @@ def read_review(region: str) -> TableRead:
             if v is not None:
                 read.tie(g, c, spans[gi * 5 + ci])
         values[g] = {c: row[c] for c in REVIEW_COLUMNS}
-    if order is not None:
-        shown = " ".join(REVIEW_COLUMN_LABELS[c] for c in order)
+    if read.columns is not None:
+        shown = " ".join(REVIEW_COLUMN_LABELS[c] for c in read.columns)
         findings.append(
             make_finding("layout", "info", table, f"table 四 prints its columns as {shown}; read so")
         )
@@ -360,7 +371,6 @@ def read_review(region: str) -> TableRead:
                 actual=list(cand),
             )
         )
-    return read
 
 
 def _has_header(region: str) -> bool:
@@ -406,17 +416,7 @@ def read_active(region: str, template: str, squeezed: Squeezed | None = None) ->
             findings.append(unread_row_finding(table, spec.key, f, why))
             continue
         cand = f.candidates[0]
-        row: dict[str, CellValue] = {}
-        blanks = []
-        for col, text in zip(spec.columns, cand, strict=True):
-            money = spec.key == "procurement" and col == "amount"
-            v = to_value(text, money_yuan=money)
-            if v is None and not text.strip():
-                v = 0
-                blanks.append(col)
-            row[col] = v
-            if money:
-                row["amount_text"] = text
+        row, blanks = _active_cells(spec, cand)
         read.tie_fit(spec.key, row, spec.columns, f, cand)
         zeroed.extend(f"{spec.key}.{c}" for c in blanks)
         if f.how == "split":
@@ -427,3 +427,20 @@ def read_active(region: str, template: str, squeezed: Squeezed | None = None) ->
     if zeroed:
         findings.append(blank_finding(table, zeroed))
     return read
+
+
+def _active_cells(spec: RowSpec, cand: Cells) -> tuple[dict[str, CellValue], list[str]]:
+    """A table 二 row's cell texts as values (a blank is 0; 采购 keeps its amount as printed)
+    and the columns read from blanks."""
+    row: dict[str, CellValue] = {}
+    blanks = []
+    for col, text in zip(spec.columns, cand, strict=True):
+        money = spec.key == "procurement" and col == "amount"
+        v = to_value(text, money_yuan=money)
+        if v is None and not text.strip():
+            v = 0
+            blanks.append(col)
+        row[col] = v
+        if money:
+            row["amount_text"] = text
+    return row, blanks

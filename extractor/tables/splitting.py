@@ -91,6 +91,20 @@ def _token_cells(token: Token, k: int, memo: dict[tuple[str, int], Cuts]) -> Cut
     return tuple(out)
 
 
+def _compositions(maxes: list[int], i: int, remaining: int) -> Iterator[tuple[int, ...]]:
+    """The ways to give tokens ``i…`` (of at most ``maxes[k]`` cells each) ``remaining`` cells."""
+    if i == len(maxes) - 1:
+        if 1 <= remaining <= maxes[i]:
+            yield (remaining,)
+        return
+    rest_max = sum(maxes[i + 1 :])
+    for k in range(1, min(maxes[i], remaining - (len(maxes) - 1 - i)) + 1):
+        if remaining - k > rest_max:
+            continue
+        for tail in _compositions(maxes, i + 1, remaining - k):
+            yield (k, *tail)
+
+
 def split_tokens(
     tokens: Sequence[Token],
     n: int,
@@ -120,21 +134,9 @@ def split_tokens(
             accepted.append(cand)
         return accepted, 1, True
 
-    def compositions(i: int, remaining: int) -> Iterator[tuple[int, ...]]:
-        if i == len(tokens) - 1:
-            if 1 <= remaining <= maxes[i]:
-                yield (remaining,)
-            return
-        rest_max = sum(maxes[i + 1 :])
-        for k in range(1, min(maxes[i], remaining - (len(tokens) - 1 - i)) + 1):
-            if remaining - k > rest_max:
-                continue
-            for tail in compositions(i + 1, remaining - k):
-                yield (k, *tail)
-
     memo: dict[tuple[str, int], Cuts] = {}
     cells: dict[tuple[int, int], Cuts] = {}
-    for ks in compositions(0, n):
+    for ks in _compositions(maxes, 0, n):
         # the same order as cutting token by token, first token slowest
         per_token = []
         for i, k in enumerate(ks):
