@@ -8,13 +8,13 @@ describe (:class:`PlumberPages` opens pdfplumber only when such a page comes).
 
 from __future__ import annotations
 
-import functools
 import io
 from typing import Any
 
 from extractor.errors import InputError, UnsupportedFormatError
-from extractor.read import formats
+from extractor.read import formats, pdf_text
 from extractor.read.formats import Grid, render_grid
+from extractor.read.pdf_text import Char
 
 
 class PlumberPages:
@@ -51,34 +51,18 @@ class PlumberPages:
 
 def page_text(page: Any) -> str:
     """A page's text from chars and edges (``PageObjects``), as pdfplumber lays it out."""
-    from pdfplumber.table import TableFinder, TableSettings
-    from pdfplumber.utils import geometry, text
-
     # Table finding grows much faster than linearly with ruling edges: a page of hatching or
     # vector art is read as text only.
-    found = TableFinder(page, TableSettings()).tables if len(page.edges) <= formats.MAX_PDF_EDGES else []
+    found = _find_tables(page) if len(page.edges) <= formats.MAX_PDF_EDGES else []
     tables = sorted(found, key=lambda t: t.bbox[1])
     boxes = [t.bbox for t in tables]
-
-    def outside(obj: dict[str, Any]) -> bool:
-        cx = (obj["x0"] + obj["x1"]) / 2
-        cy = (obj["top"] + obj["bottom"]) / 2
-        return not any(b[0] <= cx <= b[2] and b[1] <= cy <= b[3] for b in boxes)
-
-    chars = [c for c in page.chars if outside(c)]
+    chars: list[Char] = page.chars
+    if boxes:
+        chars = [c for c in chars if not _inside((c[1] + c[2]) / 2, (c[3] + c[4]) / 2, boxes)]
     x0, top, x1, bottom = page.bbox
 
     def band(b_top: float, b_bottom: float) -> str:
-        if b_bottom - b_top < 0.5:
-            return ""
-        bbox = (x0, b_top, x1, b_bottom)
-        cropped = geometry.crop_to_bbox(chars, bbox)
-        if not cropped:
-            return ""
-        textmap = text.chars_to_textmap(
-            cropped, layout_bbox=bbox, layout_width=x1 - x0, layout_height=b_bottom - b_top
-        )
-        return str(textmap.as_string)
+        return "" if b_bottom - b_top < 0.5 else pdf_text.band_text(chars, (x0, b_top, x1, b_bottom))
 
     parts: list[str] = []
     cursor = top
@@ -90,26 +74,83 @@ def page_text(page: Any) -> str:
     return "\n".join(p for p in parts if p.strip())
 
 
-@functools.cache
-def _words() -> Any:
-    from pdfplumber.utils.text import WordExtractor
-
-    return WordExtractor()
+def _inside(cx: float, cy: float, boxes: list[tuple[float, float, float, float]]) -> bool:
+    return any(b[0] <= cx <= b[2] and b[1] <= cy <= b[3] for b in boxes)
 
 
-def _cell_text(chars: list[dict[str, Any]]) -> str:
-    """``pdfplumber.utils.extract_text(chars)`` (default settings) with one reused WordExtractor."""
-    from pdfplumber.utils.clustering import cluster_objects
-    from pdfplumber.utils.text import DEFAULT_Y_TOLERANCE, get_line_cluster_key
+def _find_tables(page: Any) -> list[Any]:
+    """``TableFinder(page, TableSettings()).tables`` (the "lines" strategies, no explicit lines),
+    with :func:`_cells` for pdfplumber's ``intersections_to_cells``."""
+    from pdfplumber.table import Table, TableSettings, cells_to_tables, edges_to_intersections, merge_edges
+    from pdfplumber.utils.geometry import filter_edges
 
-    words = _words().extract_words(chars)
-    lines = cluster_objects(words, get_line_cluster_key("ttb"), DEFAULT_Y_TOLERANCE)
-    return "\n".join(" ".join(word["text"] for word in line) for line in lines)
+    s = TableSettings()
+    edges = filter_edges(page.edges, "v", min_length=s.edge_min_length_prefilter)
+    edges += filter_edges(page.edges, "h", min_length=s.edge_min_length_prefilter)
+    edges = merge_edges(
+        edges,
+        snap_x_tolerance=s.snap_x_tolerance,
+        snap_y_tolerance=s.snap_y_tolerance,
+        join_x_tolerance=s.join_x_tolerance,
+        join_y_tolerance=s.join_y_tolerance,
+    )
+    edges = filter_edges(edges, min_length=s.edge_min_length)
+    points = edges_to_intersections(edges, s.intersection_x_tolerance, s.intersection_y_tolerance)
+    return [Table(page, group) for group in cells_to_tables(_cells(points))]
 
 
-def _extract(table: Any, chars: list[dict[str, Any]]) -> list[list[str | None]]:
+Point = tuple[float, float]
+Box = tuple[float, float, float, float]
+
+
+def _cells(intersections: dict[Point, dict[str, list[dict[str, Any]]]]) -> list[Box]:
+    """``pdfplumber.table.intersections_to_cells``: each point's edge boxes made into sets once
+    (not at every test), and the points below/right of a point looked up, not searched."""
+    boxes = {
+        pt: tuple({(e["x0"], e["top"], e["x1"], e["bottom"]) for e in d[k]} for k in ("v", "h"))
+        for pt, d in intersections.items()
+    }
+
+    def connects(p1: Point, p2: Point) -> bool:
+        return (p1[0] == p2[0] and not boxes[p1][0].isdisjoint(boxes[p2][0])) or (
+            p1[1] == p2[1] and not boxes[p1][1].isdisjoint(boxes[p2][1])
+        )
+
+    points = sorted(intersections)
+    same_x: dict[float, list[Point]] = {}
+    same_y: dict[float, list[Point]] = {}
+    for pt in points:
+        same_x.setdefault(pt[0], []).append(pt)
+        same_y.setdefault(pt[1], []).append(pt)
+    cells: list[Box] = []
+    for pt in points:
+        column, row = same_x[pt[0]], same_y[pt[1]]
+        below = column[column.index(pt) + 1 :]
+        right = row[row.index(pt) + 1 :]
+        cell = _smallest_cell(pt, below, right, boxes, connects)
+        if cell is not None:
+            cells.append(cell)
+    return cells
+
+
+def _smallest_cell(
+    pt: Point, below: list[Point], right: list[Point], boxes: dict[Point, Any], connects: Any
+) -> Box | None:
+    for below_pt in below:
+        if not connects(pt, below_pt):
+            continue
+        for right_pt in right:
+            if not connects(pt, right_pt):
+                continue
+            corner = (right_pt[0], below_pt[1])
+            if corner in boxes and connects(corner, right_pt) and connects(corner, below_pt):
+                return (pt[0], pt[1], corner[0], corner[1])
+    return None
+
+
+def _extract(table: Any, chars: list[Char]) -> list[list[str | None]]:
     """``pdfplumber.table.Table.extract()`` with each char's midpoint computed once, not per cell."""
-    mids = [((c["x0"] + c["x1"]) / 2, (c["top"] + c["bottom"]) / 2, c) for c in chars]
+    mids = [((c[1] + c[2]) / 2, (c[3] + c[4]) / 2, c) for c in chars]
     out: list[list[str | None]] = []
     for row in table.rows:
         x0, top, x1, bottom = row.bbox
@@ -121,7 +162,7 @@ def _extract(table: Any, chars: list[dict[str, Any]]) -> list[list[str | None]]:
                 continue
             cx0, ctop, cx1, cbottom = cell
             found = [m[2] for m in in_row if cx0 <= m[0] < cx1 and ctop <= m[1] < cbottom]
-            cells.append(_cell_text(found) if found else "")
+            cells.append(pdf_text.cell_text(found) if found else "")
         out.append(cells)
     return out
 

@@ -21,6 +21,8 @@ from typing import Any, Final
 import pypdfium2 as pdfium
 import pypdfium2.raw as raw
 
+from extractor.read.pdf_text import Char
+
 Obj = dict[str, Any]
 
 
@@ -29,7 +31,7 @@ class PageObjects:
     """What pdfplumber's ``TableFinder``/``Table.extract`` read from a page: bbox, chars, edges."""
 
     bbox: tuple[float, float, float, float]
-    chars: list[Obj] = field(default_factory=list)
+    chars: list[Char] = field(default_factory=list)
     edges: list[Obj] = field(default_factory=list)
 
 
@@ -66,7 +68,7 @@ def read_page(doc: pdfium.PdfDocument, index: int, doctop: float) -> PageObjects
         out.edges = lines + rects + curves
         textpage = page.get_textpage()
         try:
-            chars = _chars(textpage, height, doctop, set(text_objects))
+            chars = _chars(textpage, height, set(text_objects))
         finally:
             textpage.close()
         if chars is None:
@@ -92,13 +94,13 @@ _font_descent = _by_address(
 )
 
 
-def _chars(textpage: Any, height: float, doctop: float, objects: set[int]) -> list[Obj] | None:
+def _chars(textpage: Any, height: float, objects: set[int]) -> list[Char] | None:
     tp = textpage.raw
     box = raw.FS_RECTF()
     shape = _Shapes(tp, height)
     # per text object (one show operation): size, baseline and descent are the same for its chars
     shapes: dict[int, tuple[float, float] | None] = {}
-    chars: list[Obj] = []
+    chars: list[Char] = []
     units = _text_units(tp)
     for i, code in enumerate(units):
         if code in _MAYBE_GENERATED:
@@ -115,22 +117,7 @@ def _chars(textpage: Any, height: float, doctop: float, objects: set[int]) -> li
             return None  # unmapped glyph, or rotated/mirrored text: pdfminer's way is different
         raw.FPDFText_GetLooseCharBox(tp, i, box)
         size, bottom = found
-        top = bottom - size
-        chars.append(
-            {
-                "object_type": "char",
-                "text": chr(code),
-                "x0": box.left,
-                "x1": box.right,
-                "top": top,
-                "bottom": bottom,
-                "doctop": top + doctop,
-                "width": box.right - box.left,
-                "height": size,
-                "size": size,
-                "upright": True,
-            }
-        )
+        chars.append((chr(code), box.left, box.right, bottom - size, bottom))
     if set(shapes) != objects:  # a text object the text page left out
         return None
     return chars
