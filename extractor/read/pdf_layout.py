@@ -8,6 +8,7 @@ describe (:class:`PlumberPages` opens pdfplumber only when such a page comes).
 
 from __future__ import annotations
 
+import bisect
 import io
 from typing import Any
 
@@ -15,6 +16,9 @@ from extractor.errors import InputError, UnsupportedFormatError
 from extractor.read import formats, pdf_text
 from extractor.read.formats import Grid, render_grid
 from extractor.read.pdf_text import Char
+
+Point = tuple[float, float]
+Box = tuple[float, float, float, float]
 
 
 class PlumberPages:
@@ -55,27 +59,74 @@ def page_text(page: Any) -> str:
     # vector art is read as text only.
     found = _find_tables(page) if len(page.edges) <= formats.MAX_PDF_EDGES else []
     tables = sorted(found, key=lambda t: t.bbox[1])
-    boxes = [t.bbox for t in tables]
-    chars: list[Char] = page.chars
-    if boxes:
-        chars = [c for c in chars if not _inside((c[1] + c[2]) / 2, (c[3] + c[4]) / 2, boxes)]
+    mids = _Midpoints(page.chars)
+    chars = mids.outside([t.bbox for t in tables])
+    bands = _Bands(chars)
     x0, top, x1, bottom = page.bbox
 
     def band(b_top: float, b_bottom: float) -> str:
-        return "" if b_bottom - b_top < 0.5 else pdf_text.band_text(chars, (x0, b_top, x1, b_bottom))
+        if b_bottom - b_top < 0.5:
+            return ""
+        return pdf_text.band_text(bands.near(b_top, b_bottom), (x0, b_top, x1, b_bottom))
 
     parts: list[str] = []
     cursor = top
     for table in tables:
         parts.append(band(cursor, table.bbox[1]))
-        parts.append(_pdf_table_text(_extract(table, page.chars)))
+        parts.append(_pdf_table_text(_extract(table, mids)))
         cursor = max(cursor, table.bbox[3])
     parts.append(band(cursor, bottom))
     return "\n".join(p for p in parts if p.strip())
 
 
-def _inside(cx: float, cy: float, boxes: list[tuple[float, float, float, float]]) -> bool:
-    return any(b[0] <= cx <= b[2] and b[1] <= cy <= b[3] for b in boxes)
+class _Midpoints:
+    """The page's chars with their midpoints (as pdfplumber computes them), sorted by height on
+    the page so the chars of a row or a table are found by bisection, then given in page order."""
+
+    def __init__(self, chars: list[Char]) -> None:
+        self.chars = chars
+        self.mids = [((c[1] + c[2]) / 2, (c[3] + c[4]) / 2) for c in chars]
+        self.order = sorted(range(len(chars)), key=lambda k: self.mids[k][1])
+        self.ys = [self.mids[k][1] for k in self.order]
+
+    def _between(self, lo: int, hi: int, x0: float, x1: float, right_open: bool) -> list[int]:
+        mids = self.mids
+        if right_open:
+            return sorted(k for k in self.order[lo:hi] if x0 <= mids[k][0] < x1)
+        return sorted(k for k in self.order[lo:hi] if x0 <= mids[k][0] <= x1)
+
+    def row(self, bbox: Box) -> list[int]:
+        """Indices of the chars with ``x0 <= mid x < x1`` and ``top <= mid y < bottom``."""
+        x0, top, x1, bottom = bbox
+        lo, hi = bisect.bisect_left(self.ys, top), bisect.bisect_left(self.ys, bottom)
+        return self._between(lo, hi, x0, x1, right_open=True)
+
+    def outside(self, boxes: list[Box]) -> list[Char]:
+        """The chars whose midpoint is in none of ``boxes`` (edges included), in page order."""
+        if not boxes:
+            return self.chars
+        inside: set[int] = set()
+        for x0, top, x1, bottom in boxes:
+            lo, hi = bisect.bisect_left(self.ys, top), bisect.bisect_right(self.ys, bottom)
+            inside.update(self._between(lo, hi, x0, x1, right_open=False))
+        return [c for k, c in enumerate(self.chars) if k not in inside]
+
+
+class _Bands:
+    """The chars that may overlap a horizontal band, found by their tops (a superset: the band
+    text crops exactly), in page order."""
+
+    def __init__(self, chars: list[Char]) -> None:
+        self.chars = chars
+        self.order = sorted(range(len(chars)), key=lambda k: chars[k][3])
+        self.tops = [chars[k][3] for k in self.order]
+        # a char overlapping [top, bottom] has its top within its height above ``top``
+        self.reach = max((c[4] - c[3] for c in chars), default=0.0) + 1.0
+
+    def near(self, top: float, bottom: float) -> list[Char]:
+        lo = bisect.bisect_left(self.tops, top - self.reach)
+        hi = bisect.bisect_right(self.tops, bottom)
+        return [self.chars[k] for k in sorted(self.order[lo:hi])]
 
 
 def _find_tables(page: Any) -> list[Any]:
@@ -97,10 +148,6 @@ def _find_tables(page: Any) -> list[Any]:
     edges = filter_edges(edges, min_length=s.edge_min_length)
     points = edges_to_intersections(edges, s.intersection_x_tolerance, s.intersection_y_tolerance)
     return [Table(page, group) for group in cells_to_tables(_cells(points))]
-
-
-Point = tuple[float, float]
-Box = tuple[float, float, float, float]
 
 
 def _cells(intersections: dict[Point, dict[str, list[dict[str, Any]]]]) -> list[Box]:
@@ -148,20 +195,19 @@ def _smallest_cell(
     return None
 
 
-def _extract(table: Any, chars: list[Char]) -> list[list[str | None]]:
-    """``pdfplumber.table.Table.extract()`` with each char's midpoint computed once, not per cell."""
-    mids = [((c[1] + c[2]) / 2, (c[3] + c[4]) / 2, c) for c in chars]
+def _extract(table: Any, mids: _Midpoints) -> list[list[str | None]]:
+    """``pdfplumber.table.Table.extract()``: a row's chars found once, then split by cell."""
+    chars, points = mids.chars, mids.mids
     out: list[list[str | None]] = []
     for row in table.rows:
-        x0, top, x1, bottom = row.bbox
-        in_row = [m for m in mids if x0 <= m[0] < x1 and top <= m[1] < bottom]
+        in_row = mids.row(row.bbox)
         cells: list[str | None] = []
         for cell in row.cells:
             if cell is None:
                 cells.append(None)
                 continue
             cx0, ctop, cx1, cbottom = cell
-            found = [m[2] for m in in_row if cx0 <= m[0] < cx1 and ctop <= m[1] < cbottom]
+            found = [chars[k] for k in in_row if cx0 <= points[k][0] < cx1 and ctop <= points[k][1] < cbottom]
             cells.append(pdf_text.cell_text(found) if found else "")
         out.append(cells)
     return out
