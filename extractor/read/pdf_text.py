@@ -13,10 +13,12 @@ every rendered PDF against pdfplumber itself.
 from __future__ import annotations
 
 import itertools
+import operator
 from collections.abc import Iterable, Iterator
 from typing import Final
 
-#: ``(text, x0, x1, top, bottom)`` of one upright character, in pdfplumber's coordinates.
+#: ``(text, x0, x1, top, bottom)`` of one upright character (``text``: one character), in
+#: pdfplumber's coordinates.
 Char = tuple[str, float, float, float, float]
 #: ``(text, top)`` of a word: all the layout needs of pdfplumber's word dict.
 Word = tuple[str, float]
@@ -42,9 +44,15 @@ def clusters(values: Iterable[float]) -> dict[float, int]:
 def _lines(chars: list[Char]) -> Iterator[list[Char]]:
     """``WordExtractor.iter_chars_to_lines``: chars clustered by top, each line sorted by x0."""
     index = clusters(c[3] for c in chars)
+    if len(chars) == 1 or max(index.values()) == 0:  # one line: the stable sorts keep its order
+        yield sorted(chars, key=_X0)
+        return
     ordered = sorted(chars, key=lambda c: index[c[3]])
     for _, line in itertools.groupby(ordered, key=lambda c: index[c[3]]):
-        yield sorted(line, key=lambda c: c[1])
+        yield sorted(line, key=_X0)
+
+
+_X0: Final = operator.itemgetter(1)
 
 
 def words(chars: list[Char]) -> list[Word]:
@@ -78,7 +86,12 @@ def words(chars: list[Char]) -> list[Word]:
 
 
 def _merge(word: list[Char]) -> Word:
-    return "".join([LIGATURES.get(c[0], c[0]) for c in word]), min([c[3] for c in word])
+    # a char's text is one character (pdfium's code unit), so mapping the joined text is mapping
+    # each char's text as pdfplumber does
+    return "".join([c[0] for c in word]).translate(_EXPAND), min([c[3] for c in word])
+
+
+_EXPAND: Final = str.maketrans(LIGATURES)
 
 
 def cell_text(chars: list[Char]) -> str:
