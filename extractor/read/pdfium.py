@@ -55,16 +55,17 @@ def read_page(doc: pdfium.PdfDocument, index: int, doctop: float) -> PageObjects
         lines: list[Obj] = []
         rects: list[Obj] = []
         curves: list[Obj] = []
+        page_at = ctypes.cast(page.raw, _VOID).value
         for i in range(raw.FPDFPage_CountObjects(page.raw)):
-            address = _page_object_address(page.raw, i)
+            address = _page_object_address(page_at, i)
             kind = _object_type(address)
-            if kind == raw.FPDF_PAGEOBJ_TEXT:
+            if kind == _TEXT:
                 text_objects.append(address)
-            elif kind == raw.FPDF_PAGEOBJ_PATH:
+            elif kind == _PATH:
                 obj = raw.FPDFPage_GetObject(page.raw, i)
                 if not _path_edges(obj, height, doctop, lines, rects, curves):
                     return None
-            elif kind == raw.FPDF_PAGEOBJ_FORM:
+            elif kind == _FORM:
                 return None
         out.edges = lines + rects + curves
         textpage = page.get_textpage()
@@ -91,6 +92,7 @@ _page_object_address = _by_address(raw.FPDFPage_GetObject, _VOID, _VOID, ctypes.
 _object_type = _by_address(raw.FPDFPageObj_GetType, ctypes.c_int, _VOID)
 _font_address = _by_address(raw.FPDFTextObj_GetFont, _VOID, _VOID)
 _INT = ctypes.c_int
+_TEXT, _PATH, _FORM = raw.FPDF_PAGEOBJ_TEXT, raw.FPDF_PAGEOBJ_PATH, raw.FPDF_PAGEOBJ_FORM
 _is_generated = _by_address(raw.FPDFText_IsGenerated, _INT, _VOID, _INT)
 _unicode_map_error = _by_address(raw.FPDFText_HasUnicodeMapError, _INT, _VOID, _INT)
 _loose_char_box = _by_address(raw.FPDFText_GetLooseCharBox, _INT, _VOID, _INT, _VOID)
