@@ -159,18 +159,23 @@ def docx_to_text(data: bytes, path: str) -> str:
 def _docx_body(data: bytes, path: str) -> Any:
     from lxml import etree
 
-    _check_docx_package(data, path)
-    parser = etree.XMLParser(remove_blank_text=True, resolve_entities=False)
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+    try:  # the package is opened once, for the checks and the parts
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        infos = zf.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise InputError(path, f"not a valid DOCX (zip) file: {exc}") from exc
+    with zf:
+        _check_docx_package(infos, path)
+        parser = etree.XMLParser(remove_blank_text=True, resolve_entities=False)
+        try:
             part = _docx_main_part(zf, parser)
             types = etree.fromstring(zf.read("[Content_Types].xml"), parser)
             ct = next((o.get("ContentType") for o in types if o.get("PartName") == "/" + part), None)
             if ct != _DOCX_MAIN:
                 raise ValueError(f"not a Word document, content type is {ct!r}")
             root = etree.fromstring(zf.read(part), parser)
-    except Exception as exc:  # zipfile/lxml raise assorted types for broken packages
-        raise InputError(path, f"cannot read DOCX: {type(exc).__name__}: {exc}") from exc
+        except Exception as exc:  # zipfile/lxml raise assorted types for broken packages
+            raise InputError(path, f"cannot read DOCX: {type(exc).__name__}: {exc}") from exc
     body = root.find(_W + "body")
     if body is None:
         raise InputError(path, "cannot read DOCX: the document has no body")
@@ -186,12 +191,7 @@ def _docx_main_part(zf: zipfile.ZipFile, parser: Any) -> str:
     return target.lstrip("/") or "word/document.xml"
 
 
-def _check_docx_package(data: bytes, path: str) -> None:
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            infos = zf.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
-        raise InputError(path, f"not a valid DOCX (zip) file: {exc}") from exc
+def _check_docx_package(infos: list[zipfile.ZipInfo], path: str) -> None:
     names = {i.filename for i in infos}
     if "word/document.xml" not in names:
         raise UnsupportedFormatError(path, "zip container without word/document.xml: not a DOCX")
@@ -216,29 +216,41 @@ def _walk_body(el: Any, out: list[str]) -> None:
             _walk_body(child, out)
 
 
+_T, _TAB, _BR, _CR, _R, _VAL = (_W + t for t in ("t", "tab", "br", "cr", "r", "val"))
+_GRID_BEFORE, _GRID_AFTER = _W + "gridBefore", _W + "gridAfter"
+_GRID_SPAN, _V_MERGE = _W + "gridSpan", _W + "vMerge"
+
+
 def _para_text(p: Any) -> str:
     parts: list[str] = []
-    for node in p.iter(_W + "t", _W + "tab", _W + "br", _W + "cr"):
-        if node.tag == _W + "t":
+    for node in p.iter(_T, _TAB, _BR, _CR):
+        tag = node.tag
+        if tag == _T:
             parts.append(node.text or "")
-        elif node.tag == _W + "tab":
-            if node.getparent() is not None and node.getparent().tag == _W + "r":
+        elif tag == _TAB:
+            parent = node.getparent()
+            if parent is not None and parent.tag == _R:
                 parts.append("\t")
         else:
             parts.append("\n")
     return "".join(parts)
 
 
-def _val(el: Any, name: str) -> str | None:
-    found = el.find(name)
-    if found is None:
-        return None
-    v: str | None = found.get(_W + "val")
-    return v if v is not None else ""
+def _vals(el: Any, props: str) -> dict[str, str]:
+    """``w:val`` of each ``w:<props>/w:<name>`` element of ``el`` ("" without one), the first of
+    each name as ``el.find("w:<props>/w:<name>")`` finds it, keyed by the ``{ns}name`` tag; the
+    children are walked once (an ElementPath search per property costs more than the cell)."""
+    out: dict[str, str] = {}
+    for holder in el.iterchildren(_W + props):
+        for found in holder.iterchildren():
+            tag = found.tag
+            if isinstance(tag, str) and tag not in out:
+                out[tag] = found.get(_VAL) or ""
+    return out
 
 
-def _int_val(el: Any, name: str, default: int) -> int:
-    v = _val(el, name)
+def _int_of(vals: dict[str, str], name: str, default: int) -> int:
+    v = vals.get(name)
     try:
         return max(0, min(int(v), 200)) if v else default
     except ValueError:
@@ -265,17 +277,19 @@ def _cells_of(tr: Any) -> Iterator[Any]:
 def _docx_grid(tbl: Any) -> Grid:
     grid: Grid = []
     for tr in _rows_of(tbl):
-        row: list[str | None] = [None] * _int_val(tr, f"{_W}trPr/{_W}gridBefore", 0)
+        row_props = _vals(tr, "trPr")
+        row: list[str | None] = [None] * _int_of(row_props, _GRID_BEFORE, 0)
         for tc in _cells_of(tr):
-            span = max(1, _int_val(tc, f"{_W}tcPr/{_W}gridSpan", 1))
-            merge = _val(tc, f"{_W}tcPr/{_W}vMerge")
+            props = _vals(tc, "tcPr")
+            span = max(1, _int_of(props, _GRID_SPAN, 1))
+            merge = props.get(_V_MERGE)
             if merge is not None and merge != "restart":
                 row.extend([None] * span)  # continuation of a vertical merge
                 continue
             text = " ".join(_para_text(p) for p in tc.iter(_W + "p"))
             row.append(text)
             row.extend([None] * (span - 1))
-        row.extend([None] * _int_val(tr, f"{_W}trPr/{_W}gridAfter", 0))
+        row.extend([None] * _int_of(row_props, _GRID_AFTER, 0))
         grid.append(row)
     return grid
 

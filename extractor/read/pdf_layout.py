@@ -8,13 +8,17 @@ describe (:class:`PlumberPages` opens pdfplumber only when such a page comes).
 
 from __future__ import annotations
 
-import functools
+import bisect
 import io
 from typing import Any
 
 from extractor.errors import InputError, UnsupportedFormatError
-from extractor.read import formats
+from extractor.read import formats, pdf_text
 from extractor.read.formats import Grid, render_grid
+from extractor.read.pdf_text import Char
+
+Point = tuple[float, float]
+Box = tuple[float, float, float, float]
 
 
 class PlumberPages:
@@ -51,77 +55,160 @@ class PlumberPages:
 
 def page_text(page: Any) -> str:
     """A page's text from chars and edges (``PageObjects``), as pdfplumber lays it out."""
-    from pdfplumber.table import TableFinder, TableSettings
-    from pdfplumber.utils import geometry, text
-
     # Table finding grows much faster than linearly with ruling edges: a page of hatching or
     # vector art is read as text only.
-    found = TableFinder(page, TableSettings()).tables if len(page.edges) <= formats.MAX_PDF_EDGES else []
+    found = _find_tables(page) if len(page.edges) <= formats.MAX_PDF_EDGES else []
     tables = sorted(found, key=lambda t: t.bbox[1])
-    boxes = [t.bbox for t in tables]
-
-    def outside(obj: dict[str, Any]) -> bool:
-        cx = (obj["x0"] + obj["x1"]) / 2
-        cy = (obj["top"] + obj["bottom"]) / 2
-        return not any(b[0] <= cx <= b[2] and b[1] <= cy <= b[3] for b in boxes)
-
-    chars = [c for c in page.chars if outside(c)]
+    mids = _Midpoints(page.chars)
+    chars = mids.outside([t.bbox for t in tables])
+    bands = _Bands(chars)
     x0, top, x1, bottom = page.bbox
 
     def band(b_top: float, b_bottom: float) -> str:
         if b_bottom - b_top < 0.5:
             return ""
-        bbox = (x0, b_top, x1, b_bottom)
-        cropped = geometry.crop_to_bbox(chars, bbox)
-        if not cropped:
-            return ""
-        textmap = text.chars_to_textmap(
-            cropped, layout_bbox=bbox, layout_width=x1 - x0, layout_height=b_bottom - b_top
-        )
-        return str(textmap.as_string)
+        return pdf_text.band_text(bands.near(b_top, b_bottom), (x0, b_top, x1, b_bottom))
 
     parts: list[str] = []
     cursor = top
     for table in tables:
         parts.append(band(cursor, table.bbox[1]))
-        parts.append(_pdf_table_text(_extract(table, page.chars)))
+        parts.append(_pdf_table_text(_extract(table, mids)))
         cursor = max(cursor, table.bbox[3])
     parts.append(band(cursor, bottom))
     return "\n".join(p for p in parts if p.strip())
 
 
-@functools.cache
-def _words() -> Any:
-    from pdfplumber.utils.text import WordExtractor
+class _Midpoints:
+    """The page's chars with their midpoints (as pdfplumber computes them), sorted by height on
+    the page so the chars of a row or a table are found by bisection, then given in page order."""
 
-    return WordExtractor()
+    def __init__(self, chars: list[Char]) -> None:
+        self.chars = chars
+        self.mids = [((c[1] + c[2]) / 2, (c[3] + c[4]) / 2) for c in chars]
+        self.order = sorted(range(len(chars)), key=lambda k: self.mids[k][1])
+        self.ys = [self.mids[k][1] for k in self.order]
+
+    def _between(self, lo: int, hi: int, x0: float, x1: float, right_open: bool) -> list[int]:
+        mids = self.mids
+        if right_open:
+            return sorted(k for k in self.order[lo:hi] if x0 <= mids[k][0] < x1)
+        return sorted(k for k in self.order[lo:hi] if x0 <= mids[k][0] <= x1)
+
+    def row(self, bbox: Box) -> list[int]:
+        """Indices of the chars with ``x0 <= mid x < x1`` and ``top <= mid y < bottom``."""
+        x0, top, x1, bottom = bbox
+        lo, hi = bisect.bisect_left(self.ys, top), bisect.bisect_left(self.ys, bottom)
+        return self._between(lo, hi, x0, x1, right_open=True)
+
+    def outside(self, boxes: list[Box]) -> list[Char]:
+        """The chars whose midpoint is in none of ``boxes`` (edges included), in page order."""
+        if not boxes:
+            return self.chars
+        inside: set[int] = set()
+        for x0, top, x1, bottom in boxes:
+            lo, hi = bisect.bisect_left(self.ys, top), bisect.bisect_right(self.ys, bottom)
+            inside.update(self._between(lo, hi, x0, x1, right_open=False))
+        return [c for k, c in enumerate(self.chars) if k not in inside]
 
 
-def _cell_text(chars: list[dict[str, Any]]) -> str:
-    """``pdfplumber.utils.extract_text(chars)`` (default settings) with one reused WordExtractor."""
-    from pdfplumber.utils.clustering import cluster_objects
-    from pdfplumber.utils.text import DEFAULT_Y_TOLERANCE, get_line_cluster_key
+class _Bands:
+    """The chars that may overlap a horizontal band, found by their tops (a superset: the band
+    text crops exactly), in page order."""
 
-    words = _words().extract_words(chars)
-    lines = cluster_objects(words, get_line_cluster_key("ttb"), DEFAULT_Y_TOLERANCE)
-    return "\n".join(" ".join(word["text"] for word in line) for line in lines)
+    def __init__(self, chars: list[Char]) -> None:
+        self.chars = chars
+        self.order = sorted(range(len(chars)), key=lambda k: chars[k][3])
+        self.tops = [chars[k][3] for k in self.order]
+        # a char overlapping [top, bottom] has its top within its height above ``top``
+        self.reach = max((c[4] - c[3] for c in chars), default=0.0) + 1.0
+
+    def near(self, top: float, bottom: float) -> list[Char]:
+        lo = bisect.bisect_left(self.tops, top - self.reach)
+        hi = bisect.bisect_right(self.tops, bottom)
+        return [self.chars[k] for k in sorted(self.order[lo:hi])]
 
 
-def _extract(table: Any, chars: list[dict[str, Any]]) -> list[list[str | None]]:
-    """``pdfplumber.table.Table.extract()`` with each char's midpoint computed once, not per cell."""
-    mids = [((c["x0"] + c["x1"]) / 2, (c["top"] + c["bottom"]) / 2, c) for c in chars]
+def _find_tables(page: Any) -> list[Any]:
+    """``TableFinder(page, TableSettings()).tables`` (the "lines" strategies, no explicit lines),
+    with :func:`_cells` for pdfplumber's ``intersections_to_cells``."""
+    from pdfplumber.table import Table, TableSettings, cells_to_tables, edges_to_intersections, merge_edges
+    from pdfplumber.utils.geometry import filter_edges
+
+    s = TableSettings()
+    edges = filter_edges(page.edges, "v", min_length=s.edge_min_length_prefilter)
+    edges += filter_edges(page.edges, "h", min_length=s.edge_min_length_prefilter)
+    edges = merge_edges(
+        edges,
+        snap_x_tolerance=s.snap_x_tolerance,
+        snap_y_tolerance=s.snap_y_tolerance,
+        join_x_tolerance=s.join_x_tolerance,
+        join_y_tolerance=s.join_y_tolerance,
+    )
+    edges = filter_edges(edges, min_length=s.edge_min_length)
+    points = edges_to_intersections(edges, s.intersection_x_tolerance, s.intersection_y_tolerance)
+    return [Table(page, group) for group in cells_to_tables(_cells(points))]
+
+
+def _cells(intersections: dict[Point, dict[str, list[dict[str, Any]]]]) -> list[Box]:
+    """``pdfplumber.table.intersections_to_cells``: each point's edge boxes made into sets once
+    (not at every test), and the points below/right of a point looked up, not searched."""
+    boxes = {
+        pt: tuple({(e["x0"], e["top"], e["x1"], e["bottom"]) for e in d[k]} for k in ("v", "h"))
+        for pt, d in intersections.items()
+    }
+
+    def connects(p1: Point, p2: Point) -> bool:
+        return (p1[0] == p2[0] and not boxes[p1][0].isdisjoint(boxes[p2][0])) or (
+            p1[1] == p2[1] and not boxes[p1][1].isdisjoint(boxes[p2][1])
+        )
+
+    points = sorted(intersections)
+    same_x: dict[float, list[Point]] = {}
+    same_y: dict[float, list[Point]] = {}
+    for pt in points:
+        same_x.setdefault(pt[0], []).append(pt)
+        same_y.setdefault(pt[1], []).append(pt)
+    cells: list[Box] = []
+    for pt in points:
+        column, row = same_x[pt[0]], same_y[pt[1]]
+        below = column[column.index(pt) + 1 :]
+        right = row[row.index(pt) + 1 :]
+        cell = _smallest_cell(pt, below, right, boxes, connects)
+        if cell is not None:
+            cells.append(cell)
+    return cells
+
+
+def _smallest_cell(
+    pt: Point, below: list[Point], right: list[Point], boxes: dict[Point, Any], connects: Any
+) -> Box | None:
+    for below_pt in below:
+        if not connects(pt, below_pt):
+            continue
+        for right_pt in right:
+            if not connects(pt, right_pt):
+                continue
+            corner = (right_pt[0], below_pt[1])
+            if corner in boxes and connects(corner, right_pt) and connects(corner, below_pt):
+                return (pt[0], pt[1], corner[0], corner[1])
+    return None
+
+
+def _extract(table: Any, mids: _Midpoints) -> list[list[str | None]]:
+    """``pdfplumber.table.Table.extract()``: a row's chars found once, then split by cell."""
+    chars, points = mids.chars, mids.mids
     out: list[list[str | None]] = []
     for row in table.rows:
-        x0, top, x1, bottom = row.bbox
-        in_row = [m for m in mids if x0 <= m[0] < x1 and top <= m[1] < bottom]
+        in_row = mids.row(row.bbox)
         cells: list[str | None] = []
         for cell in row.cells:
             if cell is None:
                 cells.append(None)
                 continue
             cx0, ctop, cx1, cbottom = cell
-            found = [m[2] for m in in_row if cx0 <= m[0] < cx1 and ctop <= m[1] < cbottom]
-            cells.append(_cell_text(found) if found else "")
+            found = [chars[k] for k in in_row if cx0 <= points[k][0] < cx1 and ctop <= points[k][1] < cbottom]
+            cells.append(pdf_text.cell_text(found) if found else "")
         out.append(cells)
     return out
 

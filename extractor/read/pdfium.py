@@ -15,11 +15,14 @@ from __future__ import annotations
 
 import ctypes
 import itertools
+import struct
 from dataclasses import dataclass, field
 from typing import Any, Final
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as raw
+
+from extractor.read.pdf_text import Char
 
 Obj = dict[str, Any]
 
@@ -29,7 +32,7 @@ class PageObjects:
     """What pdfplumber's ``TableFinder``/``Table.extract`` read from a page: bbox, chars, edges."""
 
     bbox: tuple[float, float, float, float]
-    chars: list[Obj] = field(default_factory=list)
+    chars: list[Char] = field(default_factory=list)
     edges: list[Obj] = field(default_factory=list)
 
 
@@ -52,21 +55,22 @@ def read_page(doc: pdfium.PdfDocument, index: int, doctop: float) -> PageObjects
         lines: list[Obj] = []
         rects: list[Obj] = []
         curves: list[Obj] = []
+        page_at = ctypes.cast(page.raw, _VOID).value
         for i in range(raw.FPDFPage_CountObjects(page.raw)):
-            address = _page_object_address(page.raw, i)
+            address = _page_object_address(page_at, i)
             kind = _object_type(address)
-            if kind == raw.FPDF_PAGEOBJ_TEXT:
+            if kind == _TEXT:
                 text_objects.append(address)
-            elif kind == raw.FPDF_PAGEOBJ_PATH:
+            elif kind == _PATH:
                 obj = raw.FPDFPage_GetObject(page.raw, i)
                 if not _path_edges(obj, height, doctop, lines, rects, curves):
                     return None
-            elif kind == raw.FPDF_PAGEOBJ_FORM:
+            elif kind == _FORM:
                 return None
         out.edges = lines + rects + curves
         textpage = page.get_textpage()
         try:
-            chars = _chars(textpage, height, doctop, set(text_objects))
+            chars = _chars(textpage, height, set(text_objects))
         finally:
             textpage.close()
         if chars is None:
@@ -87,50 +91,47 @@ _text_object_address = _by_address(raw.FPDFText_GetTextObject, _VOID, _VOID, cty
 _page_object_address = _by_address(raw.FPDFPage_GetObject, _VOID, _VOID, ctypes.c_int)
 _object_type = _by_address(raw.FPDFPageObj_GetType, ctypes.c_int, _VOID)
 _font_address = _by_address(raw.FPDFTextObj_GetFont, _VOID, _VOID)
+_INT = ctypes.c_int
+_TEXT, _PATH, _FORM = raw.FPDF_PAGEOBJ_TEXT, raw.FPDF_PAGEOBJ_PATH, raw.FPDF_PAGEOBJ_FORM
+_is_generated = _by_address(raw.FPDFText_IsGenerated, _INT, _VOID, _INT)
+_unicode_map_error = _by_address(raw.FPDFText_HasUnicodeMapError, _INT, _VOID, _INT)
+_loose_char_box = _by_address(raw.FPDFText_GetLooseCharBox, _INT, _VOID, _INT, _VOID)
+_char_matrix = _by_address(raw.FPDFText_GetMatrix, _INT, _VOID, _INT, _VOID)
+_char_origin = _by_address(raw.FPDFText_GetCharOrigin, _INT, _VOID, _INT, _VOID, _VOID)
+_font_size = _by_address(raw.FPDFText_GetFontSize, ctypes.c_double, _VOID, _INT)
+#: Native layouts of FS_RECTF/FS_MATRIX (floats) and a double, read in one call each.
+_RECT, _MATRIX, _DOUBLE = struct.Struct("=4f"), struct.Struct("=6f"), struct.Struct("=d")
 _font_descent = _by_address(
     raw.FPDFFont_GetDescent, ctypes.c_int, _VOID, ctypes.c_float, ctypes.POINTER(ctypes.c_float)
 )
 
 
-def _chars(textpage: Any, height: float, doctop: float, objects: set[int]) -> list[Obj] | None:
-    tp = textpage.raw
-    box = raw.FS_RECTF()
+def _chars(textpage: Any, height: float, objects: set[int]) -> list[Char] | None:
+    tp: int = ctypes.cast(textpage.raw, _VOID).value or 0
+    box = ctypes.create_string_buffer(16)  # FS_RECTF: left, top, right, bottom (floats)
+    box_at, loose_box, unpack = ctypes.addressof(box), _loose_char_box, _RECT.unpack_from
     shape = _Shapes(tp, height)
     # per text object (one show operation): size, baseline and descent are the same for its chars
     shapes: dict[int, tuple[float, float] | None] = {}
-    chars: list[Obj] = []
-    units = _text_units(tp)
-    for i, code in enumerate(units):
+    chars: list[Char] = []
+    append = chars.append
+    for i, code in enumerate(_text_units(textpage.raw)):
         if code in _MAYBE_GENERATED:
-            generated = raw.FPDFText_IsGenerated(tp, i)
+            generated = _is_generated(tp, i)
             if generated == 1:
                 continue
             if generated:
                 return None
-        if raw.FPDFText_HasUnicodeMapError(tp, i) or 0xD800 <= code < 0xE000:
+        if _unicode_map_error(tp, i) or 0xD800 <= code < 0xE000:
             return None  # unmapped, or half of a surrogate pair: pdfminer reads these its own way
         key = _text_object_address(tp, i) or 0
         found = shapes[key] if key in shapes else shapes.setdefault(key, shape(i, key))
         if code == 0 or found is None:
             return None  # unmapped glyph, or rotated/mirrored text: pdfminer's way is different
-        raw.FPDFText_GetLooseCharBox(tp, i, box)
+        loose_box(tp, i, box_at)
+        left, _top, right, _bottom = unpack(box)
         size, bottom = found
-        top = bottom - size
-        chars.append(
-            {
-                "object_type": "char",
-                "text": chr(code),
-                "x0": box.left,
-                "x1": box.right,
-                "top": top,
-                "bottom": bottom,
-                "doctop": top + doctop,
-                "width": box.right - box.left,
-                "height": size,
-                "size": size,
-                "upright": True,
-            }
-        )
+        append((chr(code), left, right, bottom - size, bottom))
     if set(shapes) != objects:  # a text object the text page left out
         return None
     return chars
@@ -150,10 +151,11 @@ def _text_units(tp: Any) -> memoryview:
 class _Shapes:
     """(font size on the page, pdfminer's bottom) of a char's text object; None if not upright."""
 
-    def __init__(self, tp: Any, height: float) -> None:
+    def __init__(self, tp: int, height: float) -> None:
         self.tp, self.height = tp, height
-        self.matrix = raw.FS_MATRIX()
-        self.ox, self.oy = ctypes.c_double(), ctypes.c_double()
+        self.matrix = ctypes.create_string_buffer(24)  # FS_MATRIX: a, b, c, d, e, f (floats)
+        self.origin = ctypes.create_string_buffer(16)  # x, y (doubles)
+        self.at = ctypes.addressof(self.matrix), ctypes.addressof(self.origin)
         self.value = ctypes.c_float()
         self.descents: dict[int, float | None] = {}
 
@@ -164,18 +166,19 @@ class _Shapes:
         return self.descents[font]
 
     def __call__(self, i: int, obj: int) -> tuple[float, float] | None:
-        m = self.matrix
-        raw.FPDFText_GetMatrix(self.tp, i, m)
+        tp, (matrix_at, origin_at) = self.tp, self.at
+        _char_matrix(tp, i, matrix_at)
+        a, b, c, d, _e, _f = _MATRIX.unpack_from(self.matrix)
         font = _font_address(obj) if obj else None
-        if not font or m.b or m.c or m.a <= 0 or m.d <= 0:
+        if not font or b or c or a <= 0 or d <= 0:
             return None
         descent = self.descent(font)
         if descent is None:
             return None
-        raw.FPDFText_GetCharOrigin(self.tp, i, self.ox, self.oy)
-        size = raw.FPDFText_GetFontSize(self.tp, i) * m.d
+        _char_origin(tp, i, origin_at, origin_at + 8)
+        size = _font_size(tp, i) * d
         # pdfminer: the box runs from the font's descent below the baseline to one font size above
-        return size, self.height - (self.oy.value + descent * size)
+        return size, self.height - (_DOUBLE.unpack_from(self.origin, 8)[0] + descent * size)
 
 
 def _path_edges(
