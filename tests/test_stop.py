@@ -181,6 +181,10 @@ def test_a_signal_during_a_model_request_stops_the_run_at_once(
 
 
 # --------------------------------------------------------------------------- during a slow file
+#: The slow reports hold ~6 MB of text: over the default text limit, which would refuse them at once.
+SLOW_OK = {"EXTRACTOR_MAX_TEXT_CHARS": "10000000"}
+
+
 def _slow_report(path: Path) -> None:
     """A real report followed by ~6 MB of table-like lines: a few seconds in the reader."""
     body = seed("001").read_text(encoding="utf-8")
@@ -200,7 +204,7 @@ def test_a_signal_during_a_slow_file_stops_the_run_at_once(tmp_path: Path, sig: 
         _slow_report(d / f"s{i}_slow.txt")  # sort after the quick ones
     out = tmp_path / "r.jsonl"
     cmd = ["extract", str(d), "-o", str(out), "-q", "-j", jobs, "--file-timeout", "600"]
-    proc = _launch(cmd, {"EXTRACTOR_MAX_TEXT_CHARS": "10000000"})  # the 6 MB files are read
+    proc = _launch(cmd, SLOW_OK)
     _wait_until(proc, lambda: _lines(out) >= 6, "the quick reports written")
     time.sleep(0.3)  # inside the slow files now
     assert proc.poll() is None
@@ -256,7 +260,7 @@ def test_a_worker_killed_midway_does_not_end_the_run(tmp_path: Path) -> None:
         _slow_report(p)
     more = _make_reports(tmp_path / "in" / "z_after", 4)  # after the slow ones: a fresh pool reads them
     out = tmp_path / "r.jsonl"
-    proc = _launch(["extract", str(d), "-o", str(out), "-q", "-j", "2", "--file-timeout", "600"])
+    proc = _launch(["extract", str(d), "-o", str(out), "-q", "-j", "2", "--file-timeout", "600"], SLOW_OK)
     _wait_until(proc, lambda: _lines(out) >= 6, "the quick reports written")
     time.sleep(0.3)
     workers = [p for p in _group(proc.pid) if p != proc.pid]
@@ -294,7 +298,7 @@ def test_a_local_ray_cluster_dies_with_a_killed_parent(tmp_path: Path) -> None:
     d.mkdir()
     for i in range(8):
         _slow_report(d / f"s{i}_slow.txt")
-    proc = _launch(["extract", str(d), "-o", str(tmp_path / "r.jsonl"), "-q", "--engine", "ray"])
+    proc = _launch(["extract", str(d), "-o", str(tmp_path / "r.jsonl"), "-q", "--engine", "ray"], SLOW_OK)
     _wait_until(proc, lambda: any("raylet" in c for _, c in _session(proc.pid)), "a raylet", timeout=120)
     time.sleep(2)  # the agents and the workers start after the raylet
     assert len(_session(proc.pid)) >= 5, _session(proc.pid)
@@ -382,7 +386,8 @@ def test_the_file_deadline_holds_with_a_model_and_records_still_do_not_wait(
     args = _llm_args(tmp_path, own_server, d)
     args[args.index("-o") + 1] = str(out)
     t0 = time.monotonic()
-    res = subprocess.run([*PY, *args, "--file-timeout", "1"], capture_output=True, text=True, timeout=300)
+    res = subprocess.run([*PY, *args, "--file-timeout", "1"], capture_output=True, text=True, timeout=300,
+                         env={**os.environ, **SLOW_OK})  # fmt: skip
     elapsed = time.monotonic() - t0
     assert res.returncode == 0, res.stderr
     recs = {Path(str(r["path"])).name: r for r in _records(out)}
