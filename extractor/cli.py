@@ -36,7 +36,7 @@ from extractor.errors import ExtractorError
 from extractor.llm.options import LLMOptions  # a plain dataclass: no openai, no asyncio
 
 if TYPE_CHECKING:  # start-up: rich, the models and the pipeline are imported when a command runs
-    from extractor.models import Finding, Record
+    from extractor.models import Finding
 
 app = typer.Typer(
     add_completion=False,
@@ -98,7 +98,7 @@ def extract(
     from extractor.check.record import error_record
     from extractor.errors import InputError
     from extractor.run.bulk import run
-    from extractor.run.runner import expand_inputs
+    from extractor.run.runner import Done, expand_inputs
     from extractor.run.stop import StopOnSignal
 
     if engine not in ("local", "ray"):
@@ -114,22 +114,22 @@ def extract(
         raise fail(str(exc)) from exc
     preflight(hook, len(inputs.files))
     writer, done_paths, done_shas = open_output(output, resume)
-    files = [f for f in inputs.files if str(f) not in done_paths]
+    files = inputs.files  # walked lazily: run() skips the done ones before reading them
+    done = files.count_in(done_paths) if resume else 0
     if resume:
-        done = len(inputs.files) - len(files)
-        err.print(f"resume: {done} of {len(inputs.files)} inputs already in {output}", markup=False)
+        err.print(f"resume: {done} of {len(files)} inputs already in {output}", markup=False)
     reasons: Counter[str] = Counter()
     progress = progress_bar(quiet)
     client = getattr(hook, "client", None)
     if client is not None:
         client.set_concurrency(concurrency)
     with StopOnSignal(client.cancel_all if client is not None else None) as stop, progress:
-        task = progress.add_task("extracting", total=None if any(f.suffix.lower() == ".zip" for f in files)
-                                 else len(files) + len(inputs.missing))  # fmt: skip
+        task = progress.add_task("extracting", total=None if files.has_zip
+                                 else len(files) - done + len(inputs.missing))  # fmt: skip
 
-        def tick(rec: Record) -> None:
+        def tick(rec: Done) -> None:
             if rec.status in ("needs_review", "source_inconsistent"):
-                reasons.update({f.check for f in rec.findings if f.severity == "error"})
+                reasons.update(rec.error_checks)
             progress.advance(task)
             if rec.status == "error":
                 progress.console.print(f"error {rec.path}: {rec.error}", highlight=False, markup=False)
@@ -138,11 +138,13 @@ def extract(
             for m in inputs.missing:
                 if m not in done_paths:
                     tick(
-                        write_record(
-                            writer, error_record(m, InputError(m, "no such file, folder or glob match"))
+                        Done.of(
+                            write_record(
+                                writer, error_record(m, InputError(m, "no such file, folder or glob match"))
+                            )
                         )
                     )
-            outcome = run(files, writer, jobs=jobs, hook=hook, concurrency=concurrency, on_record=tick,
+            outcome = run(files, writer, jobs=jobs, hook=hook, concurrency=concurrency, on_done=tick,
                           done_paths=done_paths, done_shas=done_shas, engine=engine, ray_address=ray_address,
                           file_timeout=file_timeout, hook_factory=hook_factory(options))  # fmt: skip
         except ExtractorError as exc:
@@ -311,7 +313,7 @@ def estimate(
     if not inputs.files:
         raise fail("no input files found")
     cfg = LLMConfig(model=model or "any", mode=llm)  # type: ignore[arg-type]
-    out.print_json(json.dumps(do_estimate(inputs.files, cfg), ensure_ascii=False))
+    out.print_json(json.dumps(do_estimate(list(inputs.files), cfg), ensure_ascii=False))
 
 
 @app.command()

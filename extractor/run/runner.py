@@ -1,4 +1,5 @@
-"""Bulk runs: expand inputs, extract them (optionally in worker processes), append records.
+"""Bulk runs: work items from the inputs (:mod:`extractor.run.inputs`), extract them (optionally
+in worker processes), append records.
 
 Records go through :class:`extractor.run.jsonl.RecordWriter` as they finish, so a crash or a
 stop leaves every finished record intact. Every item is guarded: whatever goes wrong while one
@@ -9,13 +10,11 @@ never the end of the run. Per item, a wall-clock deadline is enforced where the 
 
 from __future__ import annotations
 
-import glob
-import os
 import signal
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
@@ -23,72 +22,10 @@ from extractor.check.record import error_record
 from extractor.errors import InputError, InputTooLargeError, RunStopped
 from extractor.models import Finding, Record
 from extractor.pipeline import Prepared, TableHook, complete, prepare_bytes, prepare_path
-from extractor.read.load import (
-    HTML_SUFFIXES,
-    SCRIPT_SUFFIXES,
-    TEXT_SUFFIXES,
-    UNSUPPORTED,
-    check_regular_file,
-    sha256_bytes,
-    sha256_file,
-)
-
-#: Suffixes picked up when walking a folder. Other files in a folder are counted as skipped.
-REPORT_SUFFIXES: Final = (
-    (TEXT_SUFFIXES - {"", ".csv", ".tsv"})
-    | HTML_SUFFIXES
-    | (SCRIPT_SUFFIXES - {".jsonl"})
-    | set(UNSUPPORTED)
-    | {".pdf", ".docx", ".zip"}
-)
-
-
-@dataclass
-class Inputs:
-    files: list[Path]
-    skipped: list[Path] = field(default_factory=list)
-    missing: list[str] = field(default_factory=list)
-
-
-def expand_inputs(args: Iterable[str]) -> Inputs:
-    """Files as given, folders recursively (report suffixes only), globs expanded; sorted, unique."""
-    out: list[Path] = []
-    skipped: list[Path] = []
-    missing: list[str] = []
-    seen: set[Path] = set()
-
-    def add(p: Path) -> None:
-        key = p.absolute()
-        if key not in seen:
-            seen.add(key)
-            out.append(p)
-
-    for arg in args:
-        p = Path(arg)
-        if p.is_dir():
-            for root, dirs, files in os.walk(p, followlinks=False):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                for name in sorted(files):
-                    f = Path(root) / name
-                    if name.startswith("."):
-                        continue
-                    if f.suffix.lower() in REPORT_SUFFIXES:
-                        add(f)
-                    else:
-                        skipped.append(f)
-        elif p.exists() or p.is_symlink():
-            add(p)
-        elif any(ch in arg for ch in "*?["):
-            matches = sorted(glob.glob(arg, recursive=True))
-            if not matches:
-                missing.append(arg)
-            for m in matches:
-                mp = Path(m)
-                if mp.is_file():
-                    add(mp)
-        else:
-            missing.append(arg)
-    return Inputs(out, skipped, missing)
+from extractor.read.load import check_regular_file, sha256_bytes, sha256_file
+from extractor.run.inputs import REPORT_SUFFIXES as REPORT_SUFFIXES  # re-exported for scripts
+from extractor.run.inputs import Inputs as Inputs
+from extractor.run.inputs import expand_inputs as expand_inputs
 
 
 @dataclass(frozen=True)
@@ -164,37 +101,66 @@ def iter_items(files: Iterable[Path]) -> Iterator[Item]:
             yield _file_item(f)
 
 
+@dataclass(frozen=True)
+class Done:
+    """A finished item as a run needs it: the record as its JSON line, plus the few fields the
+    run counts and reports (so the scheduler's process never parses a record again)."""
+
+    line: str
+    path: str
+    status: str
+    error: str | None = None
+    #: The checks of the record's ``error`` findings (why it is not verified).
+    error_checks: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(cls, rec: Record, line: str | None = None) -> Done:
+        """Of a record (``line``: its JSON as already written elsewhere, kept byte for byte)."""
+        checks = frozenset(f.check for f in rec.findings if f.severity == "error")
+        return cls(line or rec.to_json(), rec.path, rec.status, rec.error, checks)
+
+
 def process(item: Item, hook: TableHook | None = None, timeout: float | None = FILE_TIMEOUT_S) -> str:
     """Extract one item; always returns a record (as JSON), never raises for a bad item.
 
     Only a stop of the run (:class:`KeyboardInterrupt`, the client's cancellation) goes through.
     The deadline bounds the rule path only; with a hook, see :func:`prepare` and :func:`finish`.
     """
+    return process_record(item, hook, timeout).to_json()
+
+
+def process_record(
+    item: Item, hook: TableHook | None = None, timeout: float | None = FILE_TIMEOUT_S
+) -> Record:
+    """:func:`process`, the record itself."""
     prepared = prepare(item, None if hook is not None else timeout)
-    return prepared if isinstance(prepared, str) else finish(item, prepared, hook)
+    return prepared if isinstance(prepared, Record) else finish(item, prepared, hook)
 
 
-def prepare(item: Item, timeout: float | None = FILE_TIMEOUT_S) -> str | Prepared:
+def process_done(item: Item, timeout: float | None = FILE_TIMEOUT_S) -> Done:
+    """The rule path of one item in a worker process: what goes back to the scheduler."""
+    return Done.of(process_record(item, None, timeout))
+
+
+def prepare(item: Item, timeout: float | None = FILE_TIMEOUT_S) -> Record | Prepared:
     """The rule path of one item under the wall-clock deadline (main thread or a worker
-    process): its record as JSON, or the prepared report for :func:`finish`."""
+    process): its record, or the prepared report for :func:`finish`."""
     try:
         with deadline(timeout):
-            out = _prepare(item)
+            return _prepare(item)
     except FileTimeout:
         why = InputTooLargeError(item.display, f"took more than {timeout:g} s of wall time; stopped")
-        out = error_record(item.display, why, item.sha256)
+        return error_record(item.display, why, item.sha256)
     except BaseException as exc:
-        out = _failed(item, exc)
-    return out.to_json() if isinstance(out, Record) else out
+        return _failed(item, exc)
 
 
-def finish(item: Item, prepared: Prepared, hook: TableHook | None) -> str:
-    """The hook (the LLM path: bounded by its request deadlines) and the record, as JSON."""
+def finish(item: Item, prepared: Prepared, hook: TableHook | None) -> Record:
+    """The hook (the LLM path: bounded by its request deadlines) and the record."""
     try:
-        rec = complete(prepared, hook)
+        return complete(prepared, hook)
     except BaseException as exc:
-        rec = _failed(item, exc)
-    return rec.to_json()
+        return _failed(item, exc)
 
 
 def _failed(item: Item, exc: BaseException) -> Record:
@@ -220,8 +186,8 @@ def is_stop(exc: BaseException) -> bool:
     return isinstance(exc, (KeyboardInterrupt, RunStopped))
 
 
-def _duplicate(line: str, item: Item, original: str) -> Record:
-    rec = Record.model_validate_json(line)
+def _duplicate(rec: Record, item: Item, original: str) -> Record:
+    """``rec`` (the first record of the same content) as the record of ``item``, its copy."""
     rec.path = item.display
     rec.findings = [
         *rec.findings,
