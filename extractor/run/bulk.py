@@ -27,7 +27,7 @@ from concurrent.futures import (
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Final
 
 from extractor.check.record import error_record
 from extractor.errors import InputError
@@ -40,10 +40,12 @@ from extractor.run.runner import (
     Done,
     Item,
     _duplicate,
+    batchable,
     finish,
     is_stop,
     iter_items,
     prepare,
+    process_batch,
     process_done,
 )
 from extractor.run.seen import FirstRecords, SeenPaths
@@ -115,7 +117,7 @@ class _Dedup:
 
     def wanted(self, item: Item) -> bool:
         """True when the item must be extracted; otherwise it is handled here."""
-        if item.display in self.done_paths:
+        if self.done_paths and item.display in self.done_paths:
             return False
         sha = item.sha256
         first = self.first.get(sha) if sha else None
@@ -206,7 +208,7 @@ def _in_threads(items: Iterator[Item], dedup: _Dedup, outcome: Outcome, hook: Ta
     behind ones that do: there are more threads than request slots."""
     threads = concurrency * 2 + 2
     pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="extract")
-    pending: dict[Future[tuple[Done, Record]], Item] = {}
+    pending: _Threads = {}
     try:
         for it in items:
             try:
@@ -234,51 +236,95 @@ def _new_pool(jobs: int) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(max_workers=jobs, initializer=_worker_init, initargs=(os.getpid(),))
 
 
+#: At most this many small text items share one worker task (fewer round trips to the workers).
+_BATCH: Final = 8
+
+
+class _Batcher:
+    """Groups small text items into worker tasks, in input order. A batch goes out when it is
+    full, before any item that must go alone (PDF, DOCX, a big file), and at once while fewer
+    tasks than workers are in flight, so no worker waits for a batch to fill."""
+
+    def __init__(self, jobs: int) -> None:
+        self.jobs = jobs
+        self.batch: list[Item] = []
+
+    def add(self, item: Item, in_flight: int) -> list[tuple[Item, ...]]:
+        """The tasks to submit now that ``item`` has come."""
+        if not batchable(item):
+            return [*self.flush(), (item,)]
+        self.batch.append(item)
+        if len(self.batch) >= _BATCH or in_flight < self.jobs:
+            return self.flush()
+        return []
+
+    def flush(self) -> list[tuple[Item, ...]]:
+        out, self.batch = ([tuple(self.batch)] if self.batch else []), []
+        return out
+
+
+_Pending = dict[Future[list[Done]], tuple[Item, ...]]
+
+
 def _in_processes(items: Iterator[Item], dedup: _Dedup, outcome: Outcome, jobs: int, timeout: float) -> None:
     """The rule path in worker processes. A worker that dies (a crash in a native reader, the
     kernel's OOM killer) does not end the run: the items it may have held are run again one by
     one in a fresh process, and the one that kills that too becomes an ``error`` record."""
     pool = _new_pool(jobs)
-    work = functools.partial(process_done, timeout=timeout)
-    pending: dict[Future[Done], Item] = {}
+    work = functools.partial(process_batch, timeout=timeout)
+    pending: _Pending = {}
+    batcher = _Batcher(jobs)
     try:
         for it in items:
             if it.error is not None:  # refused before reading: recorded here, not sent to a worker
                 dedup.finish(it, process_done(it))
                 continue
-            pending[pool.submit(work, it)] = it
+            for task in batcher.add(it, len(pending)):
+                pending[pool.submit(work, task)] = task
             while len(pending) >= jobs * 4:
                 pool = _drain_or_recover(pool, pending, dedup, jobs, work)
+        for task in batcher.flush():
+            pending[pool.submit(work, task)] = task
         while pending:
             pool = _drain_or_recover(pool, pending, dedup, jobs, work)
     except BaseException:
-        outcome.undone += len(pending)
+        outcome.undone += sum(map(len, pending.values())) + len(batcher.batch)
         _stop_pool(pool)
         raise
     pool.shutdown(wait=True)
 
 
-def _drain_or_recover(pool: ProcessPoolExecutor, pending: dict[Future[Done], Item], dedup: _Dedup, jobs: int,
-                      work: Callable[[Item], Done]) -> ProcessPoolExecutor:  # fmt: skip
+def _drain_or_recover(pool: ProcessPoolExecutor, pending: _Pending, dedup: _Dedup, jobs: int,
+                      work: Callable[[tuple[Item, ...]], list[Done]]) -> ProcessPoolExecutor:  # fmt: skip
     try:
-        _drain(pending, dedup)
+        _drain_batches(pending, dedup)
         return pool
     except BrokenProcessPool:
         pass
     _stop_pool(pool)
     held = list(pending.items())
     pending.clear()
-    for fut, item in held:
+    for fut, task in held:
         finished = fut.done() and not fut.cancelled() and fut.exception() is None
-        dedup.finish(item, fut.result() if finished else _alone(item, work))
+        results = fut.result() if finished else [_alone(item, work) for item in task]
+        for item, done in zip(task, results, strict=True):
+            dedup.finish(item, done)
     return _new_pool(jobs)
 
 
-def _alone(item: Item, work: Callable[[Item], Done]) -> Done:
+def _drain_batches(pending: _Pending, dedup: _Dedup) -> None:
+    finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+    for fut in finished:
+        results = fut.result()  # raises before the task leaves ``pending`` (a broken pool recovers it)
+        for item, done in zip(pending.pop(fut), results, strict=True):
+            dedup.finish(item, done)
+
+
+def _alone(item: Item, work: Callable[[tuple[Item, ...]], list[Done]]) -> Done:
     """Run one item in a process of its own; its ``error`` record if that process dies too."""
     solo = _new_pool(1)
     try:
-        return solo.submit(work, item).result()
+        return solo.submit(work, (item,)).result()[0]
     except BrokenProcessPool:
         why = InputError(item.display, "the worker process reading this file died (a crash or out of memory)")
         return Done.of(error_record(item.display, why, item.sha256))
@@ -286,27 +332,20 @@ def _alone(item: Item, work: Callable[[Item], Done]) -> Done:
         _stop_pool(solo)
 
 
-_Result = TypeVar("_Result", Done, tuple[Done, Record])
+_Threads = dict[Future[tuple[Done, Record]], Item]
 
 
-def _finish(dedup: _Dedup, item: Item, result: Done | tuple[Done, Record]) -> None:
-    if isinstance(result, Done):
-        dedup.finish(item, result)
-    else:
-        dedup.finish(item, *result)
-
-
-def _harvest(pending: dict[Future[_Result], Item], dedup: _Dedup) -> None:
+def _harvest(pending: _Threads, dedup: _Dedup) -> None:
     """Write the records already finished (without waiting)."""
     for fut in [f for f in pending if f.done()]:
-        _finish(dedup, pending.pop(fut), fut.result())
+        dedup.finish(pending.pop(fut), *fut.result())
 
 
-def _drain(pending: dict[Future[_Result], Item], dedup: _Dedup) -> None:
+def _drain(pending: _Threads, dedup: _Dedup) -> None:
     finished, _ = wait(pending, return_when=FIRST_COMPLETED)
     for fut in finished:
-        result = fut.result()  # raises before the item leaves ``pending`` (a broken pool recovers it)
-        _finish(dedup, pending.pop(fut), result)
+        done, rec = fut.result()
+        dedup.finish(pending.pop(fut), done, rec)
 
 
 def _stop_pool(pool: Executor) -> None:

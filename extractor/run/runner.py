@@ -10,6 +10,7 @@ never the end of the run. Per item, a wall-clock deadline is enforced where the 
 
 from __future__ import annotations
 
+import hashlib
 import signal
 import threading
 from collections.abc import Iterable, Iterator
@@ -22,7 +23,13 @@ from extractor.check.record import error_record
 from extractor.errors import InputError, InputTooLargeError, RunStopped
 from extractor.models import Finding, Record
 from extractor.pipeline import Prepared, TableHook, complete, prepare_bytes, prepare_path
-from extractor.read.load import check_regular_file, sha256_bytes, sha256_file
+from extractor.read.load import (
+    HTML_SUFFIXES,
+    SCRIPT_SUFFIXES,
+    TEXT_SUFFIXES,
+    check_regular_file,
+    sha256_bytes,
+)
 from extractor.run.inputs import REPORT_SUFFIXES as REPORT_SUFFIXES  # re-exported for scripts
 from extractor.run.inputs import Inputs as Inputs
 from extractor.run.inputs import expand_inputs as expand_inputs
@@ -38,6 +45,17 @@ class Item:
     suffix: str = ""
     sha256: str | None = None
     error: InputError | None = None
+    size: int = 0  # bytes (of the file, or of the member held)
+
+
+#: Items read as text (no container to unpack) of at most this size may share a worker task.
+BATCH_ITEM_BYTES: Final = 64 << 10
+_TEXT_LIKE: Final = TEXT_SUFFIXES | HTML_SUFFIXES | SCRIPT_SUFFIXES
+
+
+def batchable(item: Item) -> bool:
+    """True for an item that is quick and predictable to read: a small text, HTML or JSON file."""
+    return item.error is None and item.size <= BATCH_ITEM_BYTES and item.suffix in _TEXT_LIKE
 
 
 #: Wall-clock seconds one file may take on the rule path before it becomes an ``error`` record.
@@ -76,11 +94,17 @@ def deadline(seconds: float | None) -> Iterator[None]:
 
 def _file_item(f: Path) -> Item:
     """A file's work item; what is not a regular file of a readable size is refused unread."""
+    shown = str(f)
     try:
-        check_regular_file(f, str(f))
+        size = check_regular_file(f, shown)
     except InputError as exc:
-        return Item(str(f), error=exc)
-    return Item(str(f), path=str(f), suffix=f.suffix.lower(), sha256=sha256_file(f))
+        return Item(shown, error=exc)
+    try:
+        with open(f, "rb") as fh:
+            sha: str | None = hashlib.file_digest(fh, "sha256").hexdigest()
+    except OSError:
+        sha = None  # the reader says why, in the file's error record
+    return Item(shown, path=shown, suffix=f.suffix.lower(), sha256=sha, size=size)
 
 
 def iter_items(files: Iterable[Path]) -> Iterator[Item]:
@@ -94,9 +118,8 @@ def iter_items(files: Iterable[Path]) -> Iterator[Item]:
                     yield Item(name, error=payload)
                 else:
                     inner = name.rsplit("!", 1)[-1]
-                    yield Item(
-                        name, data=payload, suffix=Path(inner).suffix.lower(), sha256=sha256_bytes(payload)
-                    )
+                    suffix, sha = Path(inner).suffix.lower(), sha256_bytes(payload)
+                    yield Item(name, data=payload, suffix=suffix, sha256=sha, size=len(payload))
         else:
             yield _file_item(f)
 
@@ -140,6 +163,11 @@ def process_record(
 def process_done(item: Item, timeout: float | None = FILE_TIMEOUT_S) -> Done:
     """The rule path of one item in a worker process: what goes back to the scheduler."""
     return Done.of(process_record(item, None, timeout))
+
+
+def process_batch(items: tuple[Item, ...], timeout: float | None = FILE_TIMEOUT_S) -> list[Done]:
+    """:func:`process_done` of each item, in one worker task (each under its own deadline)."""
+    return [process_done(it, timeout) for it in items]
 
 
 def prepare(item: Item, timeout: float | None = FILE_TIMEOUT_S) -> Record | Prepared:
