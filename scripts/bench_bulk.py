@@ -241,6 +241,7 @@ def _bench(args: argparse.Namespace, n: int) -> None:
     last: Path | None = None
     for name in [r for r in args.runs if r in RUNS]:
         out = args.workdir / f"{name}-{n}.jsonl"
+        out.unlink(missing_ok=True)  # a previous run's lines would pass the checkpoints at once
         s = measure([*exe, "-o", str(out), *RUNS[name]], out, marks)
         print(_line(name, out.read_bytes().count(b"\n"), s))
         at = ", ".join(f"{k}: {v / 1024:.0f} MiB" for k, v in sorted(s.at.items()))
