@@ -235,7 +235,7 @@ def estimate(
 ) -> None:
     """Say, before spending anything, how many reports and tables would go to the model."""
     from extractor.llm.estimate import estimate as do_estimate
-    from extractor.run.runner import expand_inputs
+    from extractor.run.inputs import expand_inputs
 
     inputs = expand_inputs(paths)
     if not inputs.files:
@@ -246,7 +246,7 @@ def estimate(
         raise fail(str(exc)) from exc
     if cfg.model is None:
         cfg = cfg.model_copy(update={"model": "any"})
-    out.print_json(json.dumps(do_estimate(inputs.files, cfg), ensure_ascii=False))
+    out.print_json(json.dumps(do_estimate(list(inputs.files), cfg), ensure_ascii=False))
 
 
 @app.command()

@@ -18,10 +18,10 @@ from extractor.errors import ExtractorError
 from extractor.llm.options import LLMOptions
 
 if TYPE_CHECKING:
-    from extractor.models import Record
     from extractor.run.bulk import Outcome
+    from extractor.run.inputs import InputFiles, Inputs
     from extractor.run.jsonl import RecordWriter
-    from extractor.run.runner import Inputs
+    from extractor.run.runner import Done
 
 
 @dataclass(frozen=True)
@@ -155,31 +155,33 @@ class _Run:
     def client(self) -> Any:
         return getattr(self.hook, "client", None)
 
-    def files(self) -> list[Path]:
-        files = [f for f in self.inputs.files if str(f) not in self.done_paths]
+    def files(self) -> tuple[InputFiles, int]:
+        """The inputs (walked lazily: the run skips the done ones before reading them) and how
+        many of them an earlier run already did."""
+        files = self.inputs.files
+        done = files.count_in(self.done_paths) if self.args.resume else 0
         if self.args.resume:
-            done, total = len(self.inputs.files) - len(files), len(self.inputs.files)
-            err.print(f"resume: {done} of {total} inputs already in {self.args.output}", markup=False)
-        return files
+            err.print(f"resume: {done} of {len(files)} inputs already in {self.args.output}", markup=False)
+        return files, done
 
-    def execute(self, files: list[Path], options: LLMOptions) -> tuple[Outcome, int]:
+    def execute(self, files: InputFiles, done: int, options: LLMOptions) -> tuple[Outcome, int]:
         """The run itself, under the signal handler; returns the outcome and the stop's exit code."""
         from extractor.check.record import error_record
         from extractor.errors import InputError
         from extractor.run.bulk import run
+        from extractor.run.runner import Done
         from extractor.run.stop import StopOnSignal
 
         a, client, progress = self.args, self.client, progress_bar(self.args.quiet)
         if client is not None:
             client.set_concurrency(a.concurrency)
         with StopOnSignal(client.cancel_all if client is not None else None) as stop, progress:
-            zipped = any(f.suffix.lower() == ".zip" for f in files)
-            total = None if zipped else len(files) + len(self.inputs.missing)
+            total = None if files.has_zip else len(files) - done + len(self.inputs.missing)
             task = progress.add_task("extracting", total=total)
 
-            def tick(rec: Record) -> None:
+            def tick(rec: Done) -> None:
                 if rec.status in ("needs_review", "source_inconsistent"):
-                    self.reasons.update({f.check for f in rec.findings if f.severity == "error"})
+                    self.reasons.update(rec.error_checks)
                 progress.advance(task)
                 if rec.status == "error":
                     progress.console.print(f"error {rec.path}: {rec.error}", highlight=False, markup=False)
@@ -189,9 +191,9 @@ class _Run:
                     if m not in self.done_paths:
                         rec = error_record(m, InputError(m, "no such file, folder or glob match"))
                         self.writer.write(rec)
-                        tick(rec)
+                        tick(Done.of(rec))
                 outcome = run(files, self.writer, jobs=a.jobs, hook=self.hook, concurrency=a.concurrency,
-                              on_record=tick, done_paths=self.done_paths, done_shas=self.done_shas,
+                              on_done=tick, done_paths=self.done_paths, done_shas=self.done_shas,
                               engine=a.engine, ray_address=a.ray_address, file_timeout=a.file_timeout,
                               hook_factory=hook_factory(options))  # fmt: skip
             except ExtractorError as exc:
@@ -227,7 +229,7 @@ class _Run:
 def run_extract(args: ExtractArgs) -> int:
     """The whole command: the exit code (0, or 3 when the endpoint broke, or a stop's 130/143);
     usage and input errors raise SystemExit(2) with their message already printed."""
-    from extractor.run.runner import expand_inputs
+    from extractor.run.inputs import expand_inputs
 
     check_usage(args)
     inputs = expand_inputs(args.paths)
@@ -239,7 +241,7 @@ def run_extract(args: ExtractArgs) -> int:
     preflight(hook, len(inputs.files))
     writer, done_paths, done_shas = open_output(args.output, args.resume)
     job = _Run(args, inputs, hook, writer, done_paths, done_shas)
-    outcome, stop_code = job.execute(job.files(), options)
+    outcome, stop_code = job.execute(*job.files(), options)
     if outcome.stopped:
         return stop_code
     if job.client is not None and job.client.broken:

@@ -24,7 +24,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from extractor.errors import ResultsFileError
 from extractor.models import Record
@@ -118,6 +118,14 @@ class RecordSink(Protocol):
     def close(self) -> None: ...
 
 
+@runtime_checkable
+class LineSink(Protocol):
+    """A sink that takes a record as its JSON line (written by a worker process) as it is, so
+    the scheduler need not parse and re-encode it."""
+
+    def write_line(self, line: str, status: str) -> int: ...
+
+
 class RecordWriter:
     """Append records to a JSONL file it holds locked: one ``os.write`` per record."""
 
@@ -176,7 +184,11 @@ class RecordWriter:
 
     def write(self, record: Record) -> int:
         """Append one record; returns the byte offset its line starts at."""
-        data = (record.to_json() + "\n").encode("utf-8")
+        return self.write_line(record.to_json(), record.status)
+
+    def write_line(self, line: str, status: str) -> int:
+        """Append one record given as its JSON (one line) and its status; returns its offset."""
+        data = (line + "\n").encode("utf-8")
         start = os.lseek(self._fd, 0, os.SEEK_END)
         try:
             view = memoryview(data)
@@ -193,7 +205,7 @@ class RecordWriter:
                 f"{self.count} record(s) written, none torn; free space and run again with --resume",
             ) from exc
         self.count += 1
-        self.statuses[record.status] += 1
+        self.statuses[status] += 1
         if self.count % 200 == 0:
             os.fsync(self._fd)
         return start

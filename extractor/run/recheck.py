@@ -24,26 +24,29 @@ VERIFIER_CHECKS: Final = frozenset(
 )
 
 
+def _source(rec: Record) -> tuple[dict[str, str], str, str | None]:
+    """The record's source read again, when it is still there unchanged (same SHA-256): the
+    text of each located table, the prose, and the whole text; empty when it is not."""
+    p = Path(rec.path)
+    if not p.is_file():
+        return {}, "", None
+    try:
+        doc = load_path(p)
+    except InputError:
+        return {}, "", None
+    if doc.sha256 != rec.sha256:
+        return {}, "", None
+    text = strip_page_furniture(doc.text)
+    located = locate(text)
+    sources = {k: r.text(text) for k, r in located.regions.items()}
+    return sources, located.prose, text if sources else None
+
+
 def recheck_record(rec: Record) -> tuple[Status, list[Finding]]:
     if rec.status in ("error", "unsupported_template"):
         return rec.status, rec.findings
     kept = [f for f in rec.findings if f.check not in VERIFIER_CHECKS]
-    sources: dict[str, str] = {}
-    prose = ""
-    text: str | None = None
-    p = Path(rec.path)
-    if p.is_file():
-        try:
-            doc = load_path(p)
-        except InputError:
-            doc = None
-        if doc is not None and doc.sha256 == rec.sha256:
-            text = strip_page_furniture(doc.text)
-            located = locate(text)
-            sources = {k: r.text(text) for k, r in located.regions.items()}
-            if not sources:
-                text = None
-            prose = located.prose
+    sources, prose, text = _source(rec)
     if not sources:
         kept.append(
             Finding(

@@ -1,4 +1,5 @@
-"""Bulk runs: expand inputs, extract them (optionally in worker processes), append records.
+"""Bulk runs: work items from the inputs (:mod:`extractor.run.inputs`), extract them (optionally
+in worker processes), append records.
 
 Records go through :class:`extractor.run.jsonl.RecordWriter` as they finish, so a crash or a
 stop leaves every finished record intact. Every item is guarded: whatever goes wrong while one
@@ -9,13 +10,12 @@ never the end of the run. Per item, a wall-clock deadline is enforced where the 
 
 from __future__ import annotations
 
-import glob
-import os
+import hashlib
 import signal
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
@@ -27,68 +27,12 @@ from extractor.read.load import (
     HTML_SUFFIXES,
     SCRIPT_SUFFIXES,
     TEXT_SUFFIXES,
-    UNSUPPORTED,
     check_regular_file,
     sha256_bytes,
-    sha256_file,
 )
-
-#: Suffixes picked up when walking a folder. Other files in a folder are counted as skipped.
-REPORT_SUFFIXES: Final = (
-    (TEXT_SUFFIXES - {"", ".csv", ".tsv"})
-    | HTML_SUFFIXES
-    | (SCRIPT_SUFFIXES - {".jsonl"})
-    | set(UNSUPPORTED)
-    | {".pdf", ".docx", ".zip"}
-)
-
-
-@dataclass
-class Inputs:
-    files: list[Path]
-    skipped: list[Path] = field(default_factory=list)
-    missing: list[str] = field(default_factory=list)
-
-
-def expand_inputs(args: Iterable[str]) -> Inputs:
-    """Files as given, folders recursively (report suffixes only), globs expanded; sorted, unique."""
-    out: list[Path] = []
-    skipped: list[Path] = []
-    missing: list[str] = []
-    seen: set[Path] = set()
-
-    def add(p: Path) -> None:
-        key = p.absolute()
-        if key not in seen:
-            seen.add(key)
-            out.append(p)
-
-    for arg in args:
-        p = Path(arg)
-        if p.is_dir():
-            for root, dirs, files in os.walk(p, followlinks=False):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                for name in sorted(files):
-                    f = Path(root) / name
-                    if name.startswith("."):
-                        continue
-                    if f.suffix.lower() in REPORT_SUFFIXES:
-                        add(f)
-                    else:
-                        skipped.append(f)
-        elif p.exists() or p.is_symlink():
-            add(p)
-        elif any(ch in arg for ch in "*?["):
-            matches = sorted(glob.glob(arg, recursive=True))
-            if not matches:
-                missing.append(arg)
-            for m in matches:
-                mp = Path(m)
-                if mp.is_file():
-                    add(mp)
-        else:
-            missing.append(arg)
-    return Inputs(out, skipped, missing)
+from extractor.run.inputs import REPORT_SUFFIXES as REPORT_SUFFIXES  # re-exported for scripts
+from extractor.run.inputs import Inputs as Inputs
+from extractor.run.inputs import expand_inputs as expand_inputs
 
 
 @dataclass(frozen=True)
@@ -101,6 +45,17 @@ class Item:
     suffix: str = ""
     sha256: str | None = None
     error: InputError | None = None
+    size: int = 0  # bytes (of the file, or of the member held)
+
+
+#: Items read as text (no container to unpack) of at most this size may share a worker task.
+BATCH_ITEM_BYTES: Final = 64 << 10
+_TEXT_LIKE: Final = TEXT_SUFFIXES | HTML_SUFFIXES | SCRIPT_SUFFIXES
+
+
+def batchable(item: Item) -> bool:
+    """True for an item that is quick and predictable to read: a small text, HTML or JSON file."""
+    return item.error is None and item.size <= BATCH_ITEM_BYTES and item.suffix in _TEXT_LIKE
 
 
 #: Wall-clock seconds one file may take on the rule path before it becomes an ``error`` record.
@@ -139,11 +94,20 @@ def deadline(seconds: float | None) -> Iterator[None]:
 
 def _file_item(f: Path) -> Item:
     """A file's work item; what is not a regular file of a readable size is refused unread."""
+    shown = str(f)
     try:
-        check_regular_file(f, str(f))
+        size = check_regular_file(f, shown)
     except InputError as exc:
-        return Item(str(f), error=exc)
-    return Item(str(f), path=str(f), suffix=f.suffix.lower(), sha256=sha256_file(f))
+        return Item(shown, error=exc)
+    try:
+        h = hashlib.sha256()
+        with open(f, "rb") as fh:  # a small file in one read, a big one in 1 MiB pieces
+            while chunk := fh.read(-1 if size <= 1 << 20 else 1 << 20):
+                h.update(chunk)
+        sha: str | None = h.hexdigest()
+    except OSError:
+        sha = None  # the reader says why, in the file's error record
+    return Item(shown, path=shown, suffix=f.suffix.lower(), sha256=sha, size=size)
 
 
 def iter_items(files: Iterable[Path]) -> Iterator[Item]:
@@ -157,11 +121,29 @@ def iter_items(files: Iterable[Path]) -> Iterator[Item]:
                     yield Item(name, error=payload)
                 else:
                     inner = name.rsplit("!", 1)[-1]
-                    yield Item(
-                        name, data=payload, suffix=Path(inner).suffix.lower(), sha256=sha256_bytes(payload)
-                    )
+                    suffix, sha = Path(inner).suffix.lower(), sha256_bytes(payload)
+                    yield Item(name, data=payload, suffix=suffix, sha256=sha, size=len(payload))
         else:
             yield _file_item(f)
+
+
+@dataclass(frozen=True)
+class Done:
+    """A finished item as a run needs it: the record as its JSON line, plus the few fields the
+    run counts and reports (so the scheduler's process never parses a record again)."""
+
+    line: str
+    path: str
+    status: str
+    error: str | None = None
+    #: The checks of the record's ``error`` findings (why it is not verified).
+    error_checks: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(cls, rec: Record, line: str | None = None) -> Done:
+        """Of a record (``line``: its JSON as already written elsewhere, kept byte for byte)."""
+        checks = frozenset(f.check for f in rec.findings if f.severity == "error")
+        return cls(line or rec.to_json(), rec.path, rec.status, rec.error, checks)
 
 
 def process(item: Item, hook: TableHook | None = None, timeout: float | None = FILE_TIMEOUT_S) -> str:
@@ -170,31 +152,46 @@ def process(item: Item, hook: TableHook | None = None, timeout: float | None = F
     Only a stop of the run (:class:`KeyboardInterrupt`, the client's cancellation) goes through.
     The deadline bounds the rule path only; with a hook, see :func:`prepare` and :func:`finish`.
     """
+    return process_record(item, hook, timeout).to_json()
+
+
+def process_record(
+    item: Item, hook: TableHook | None = None, timeout: float | None = FILE_TIMEOUT_S
+) -> Record:
+    """:func:`process`, the record itself."""
     prepared = prepare(item, None if hook is not None else timeout)
-    return prepared if isinstance(prepared, str) else finish(item, prepared, hook)
+    return prepared if isinstance(prepared, Record) else finish(item, prepared, hook)
 
 
-def prepare(item: Item, timeout: float | None = FILE_TIMEOUT_S) -> str | Prepared:
+def process_done(item: Item, timeout: float | None = FILE_TIMEOUT_S) -> Done:
+    """The rule path of one item in a worker process: what goes back to the scheduler."""
+    return Done.of(process_record(item, None, timeout))
+
+
+def process_batch(items: tuple[Item, ...], timeout: float | None = FILE_TIMEOUT_S) -> list[Done]:
+    """:func:`process_done` of each item, in one worker task (each under its own deadline)."""
+    return [process_done(it, timeout) for it in items]
+
+
+def prepare(item: Item, timeout: float | None = FILE_TIMEOUT_S) -> Record | Prepared:
     """The rule path of one item under the wall-clock deadline (main thread or a worker
-    process): its record as JSON, or the prepared report for :func:`finish`."""
+    process): its record, or the prepared report for :func:`finish`."""
     try:
         with deadline(timeout):
-            out = _prepare(item)
+            return _prepare(item)
     except FileTimeout:
         why = InputTooLargeError(item.display, f"took more than {timeout:g} s of wall time; stopped")
-        out = error_record(item.display, why, item.sha256)
+        return error_record(item.display, why, item.sha256)
     except BaseException as exc:
-        out = _failed(item, exc)
-    return out.to_json() if isinstance(out, Record) else out
+        return _failed(item, exc)
 
 
-def finish(item: Item, prepared: Prepared, hook: TableHook | None) -> str:
-    """The hook (the LLM path: bounded by its request deadlines) and the record, as JSON."""
+def finish(item: Item, prepared: Prepared, hook: TableHook | None) -> Record:
+    """The hook (the LLM path: bounded by its request deadlines) and the record."""
     try:
-        rec = complete(prepared, hook)
+        return complete(prepared, hook)
     except BaseException as exc:
-        rec = _failed(item, exc)
-    return rec.to_json()
+        return _failed(item, exc)
 
 
 def _failed(item: Item, exc: BaseException) -> Record:
@@ -220,8 +217,8 @@ def is_stop(exc: BaseException) -> bool:
     return isinstance(exc, (KeyboardInterrupt, RunStopped))
 
 
-def _duplicate(line: str, item: Item, original: str) -> Record:
-    rec = Record.model_validate_json(line)
+def _duplicate(rec: Record, item: Item, original: str) -> Record:
+    """``rec`` (the first record of the same content) as the record of ``item``, its copy."""
     rec.path = item.display
     rec.findings = [
         *rec.findings,
