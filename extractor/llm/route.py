@@ -109,7 +109,7 @@ def check_answer(
             tables={t: read.values},
             labels={t: {row: (h.match, h.printed) for row, h in read.labels.items()}},
             sources={t: read.source},
-            application_variant=read.variant if t == "applications" else None,
+            application_variant=read.variant,
             text=read.source,
             evidence={t: read.evidence(base=0)},
             evidence_method={t: read.methods},
@@ -209,7 +209,7 @@ class LLMRouter:
     def _table(
         self, t: str, template: str, rule: TableRead, rule_findings: list[Finding], usage: LLMUsage
     ) -> tuple[TableRead, str, list[Finding]]:
-        variant = rule.variant if t == "applications" else None
+        variant = rule.variant  # table 三's row set, as its reader decided it (None for 二 and 四)
         rows = canonical_rows(t, template, variant)
         model = answer_model(t, template, variant)
         sent = compact_table_text(rule.source)
