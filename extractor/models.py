@@ -1,7 +1,9 @@
-"""Pydantic models of the output record (one JSON object per report) and its findings."""
+"""Pydantic models of the output record (one JSON object per report), its findings and the
+LLM path's usage (``meta.llm_usage``)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -101,3 +103,53 @@ class Record(BaseModel):
 
     def to_json(self) -> str:
         return self.model_dump_json(exclude_none=False)
+
+
+@dataclass(frozen=True)
+class Tokens:
+    """The token counts an endpoint reported for one answer (0 where it reported none)."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+class LLMUsage(BaseModel):
+    """What the LLM path spent on one report; kept in the record as ``meta.llm_usage``."""
+
+    model: str | None = None
+    #: The prompt file's ``version``.
+    prompt: str | None = None
+    #: HTTP requests sent (a refused structured-output mode and every retry count; 0 from the cache).
+    calls: int = 0
+    #: Answers served from the answer cache.
+    cache_hits: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    #: The tables routed to the model, in table order.
+    tables_sent: list[str] = Field(default_factory=list)
+    #: table → answers asked for (1 + re-asks).
+    attempts: dict[str, int] = Field(default_factory=dict)
+    #: table → the structured-output mode of its last answer.
+    modes: dict[str, str] = Field(default_factory=dict)
+    #: In the price currency; absent from the record when no price is configured.
+    cost: float | None = None
+
+    def add(self, tokens: Tokens) -> None:
+        self.prompt_tokens += tokens.prompt_tokens
+        self.completion_tokens += tokens.completion_tokens
+
+    def to_meta(self) -> dict[str, Any]:
+        """The JSON object kept in ``meta.llm_usage`` (``cost`` only when priced)."""
+        return self.model_dump(exclude={"cost"} if self.cost is None else None)
+
+    def numbers(self) -> dict[str, float]:
+        """The summable figures (what a job's progress adds up over its records)."""
+        out: dict[str, float] = {
+            "calls": self.calls,
+            "cache_hits": self.cache_hits,
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+        }
+        if self.cost is not None:
+            out["cost"] = self.cost
+        return out

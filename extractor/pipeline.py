@@ -11,7 +11,7 @@ from extractor.check.evidence import anchors_from
 from extractor.check.record import build_record, error_record, scanned_record, unsupported_record
 from extractor.check.verify import VerifyInput, verify
 from extractor.errors import InputError, InputTooLargeError
-from extractor.models import Finding, Record, TableValues
+from extractor.models import Finding, LLMUsage, Record, TableValues
 from extractor.read.load import Document, load_bytes, load_path, sha256_bytes, sha256_file, text_limit
 from extractor.tables.applications import read_applications
 from extractor.tables.locate import Located, locate, prose_evidence, strip_page_furniture
@@ -25,7 +25,7 @@ class HookResult:
     reads: dict[str, TableRead]
     table_methods: dict[str, str]
     findings: list[Finding] = field(default_factory=list)
-    usage: dict[str, Any] = field(default_factory=dict)
+    usage: LLMUsage | None = None
 
 
 #: Called after the rule path with (text, located, rule reads, rule findings by table);
@@ -216,7 +216,7 @@ def complete_document(p: Prepared, hook: TableHook | None) -> Record:
     """The hook (where there is one and a template), then the record."""
     reads, placed, checked, findings = p.reads, p.placed, p.checked, list(p.findings)
     table_methods = dict.fromkeys(reads, "rules")
-    usage: dict[str, Any] = {}
+    usage: LLMUsage | None = None
     if hook is not None and p.located.template is not None:
         by_table = {k: r.findings + _table_findings(checked, k) for k, r in reads.items()}
         result = hook(p.text, p.located, reads, by_table)
@@ -239,8 +239,8 @@ def complete_document(p: Prepared, hook: TableHook | None) -> Record:
         notes=p.doc.notes,
     )
     placed.apply(record)
-    if usage:
-        record.meta["llm_usage"] = usage
+    if usage is not None:
+        record.meta["llm_usage"] = usage.to_meta()
     return record
 
 

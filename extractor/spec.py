@@ -7,6 +7,7 @@ brackets/commas/quotes folded to one form, traditional characters simplified.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Final, Literal
 
@@ -204,6 +205,22 @@ APPLICATION_ROWS: Final[dict[str, tuple[RowSpec, ...]]] = {
     "2021": _T3_HEAD + _T3_OTHER_2021 + _T3_TAIL,
     "2019": _T3_HEAD + _T3_OTHER_2019 + _T3_TAIL,
 }
+
+
+def application_variant(rows: Iterable[str]) -> TemplateId:
+    """Which row set (2019 or 2021) a read table 三 holds, from its row keys.
+
+    The variant is decided once, by the reader, from the sub-rows of （六）其他处理 the report
+    prints (:func:`extractor.tables.applications.read_applications`, kept as ``TableRead.variant``);
+    a record carries it as the rows of its table 三: the 2021 sub-rows, or （六） as one ``other``
+    row — also in a 2021-template report printing （六） as one row, which keeps the three
+    sub-rows beside it, null (its total is checked as the 2019 rows are). Whatever starts from a
+    saved record (``extractor verify``, a review, the review page) reads it here.
+    """
+    keys = set(rows)
+    return "2021" if "other_other" in keys and "other" not in keys else "2019"
+
+
 #: H2: rows whose sum is ``total_processed``.
 OUTCOME_ROWS: Final[dict[str, tuple[str, ...]]] = {
     t: tuple(r.key for r in rows[2:-2]) for t, rows in APPLICATION_ROWS.items()

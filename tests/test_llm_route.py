@@ -14,7 +14,7 @@ from extractor.llm.config import LLMConfig
 from extractor.llm.estimate import estimate
 from extractor.llm.prompt import compact_table_text
 from extractor.llm.route import LLMRouter, make_hook
-from extractor.models import Record
+from extractor.models import LLMUsage, Record
 from extractor.pipeline import extract_document, extract_path
 from extractor.read.load import load_path
 from tests.helpers import CORPUS, SEEDS, seed
@@ -73,6 +73,23 @@ def test_correct_answers_are_accepted_and_only_table_text_is_sent(
     for req in llm_server.calls():
         assert prose not in json.dumps(req["messages"], ensure_ascii=False)
         assert compact_table_text(reads[req["_table"]].source) in req["messages"][-1]["content"]
+
+
+def test_usage_is_typed_and_priced_only_when_a_price_is_set(
+    llm_server: ScriptedServer, tmp_path: Path
+) -> None:
+    serve_truth(llm_server, RICH)
+    rec, _ = run(RICH, config(llm_server, tmp_path))
+    usage = rec.meta["llm_usage"]
+    assert "cost" not in usage and LLMUsage.model_validate(usage).to_meta() == usage
+    assert list(usage) == ["model", "prompt", "calls", "cache_hits", "prompt_tokens", "completion_tokens",
+                           "tables_sent", "attempts", "modes"]  # fmt: skip
+    priced = config(llm_server, tmp_path, price_prompt_per_m=1.0, price_completion_per_m=3.0)
+    usage = run(RICH, priced)[0].meta["llm_usage"]
+    sent = sum(len(json.dumps(r["messages"], ensure_ascii=False)) // 2 for r in llm_server.calls()[3:])
+    assert usage["prompt_tokens"] == sent > 0
+    assert usage["cost"] == round(priced.cost(usage["prompt_tokens"], usage["completion_tokens"]) or 0, 8) > 0
+    assert LLMUsage.model_validate(usage).to_meta() == usage
 
 
 def test_auto_routes_only_tables_with_errors(llm_server: ScriptedServer, tmp_path: Path) -> None:

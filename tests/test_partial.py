@@ -8,7 +8,10 @@ from pathlib import Path
 import pytest
 
 from extractor.models import Record
+from extractor.pipeline import Prepared, complete, prepare_bytes
 from extractor.run.recheck import recheck_record
+from extractor.service.review import ReviewError, ReviewRequest, Source, apply_review, known_cells
+from extractor.spec import APPLICATION_ROWS, application_variant
 
 from . import render as R
 from .test_render_matrix import extract
@@ -97,3 +100,49 @@ def test_single_row_other_is_checked_by_h2_and_rechecked(tmp_path: Path) -> None
     assert rec.status == "source_inconsistent"
     assert {"H2", "H3"} <= set(_errors(rec))
     json.loads(rec.to_json())
+
+
+def _variant_case(case: str) -> list[R.Block]:
+    fig = R.figures("2021" if case in ("2021", "single") else "2019", 2)
+    bl = R.blocks(fig)
+    if case == "single":
+        bl = R.single_row_other(bl, fig)
+    if case == "mixed":  # 2019 headers, table 三 printing the 2021 sub-rows of （六）
+        t3 = next(b for b in R.blocks(R.figures("2021", 2)) if b.table == "applications")
+        bl = [t3 if b.table == "applications" else b for b in bl]
+    return bl
+
+
+@pytest.mark.parametrize(
+    ("case", "variant"), [("2019", "2019"), ("2021", "2021"), ("single", "2019"), ("mixed", "2021")]
+)
+@pytest.mark.parametrize("layout", ("tab", "html"))
+def test_variant_decided_once_and_read_back_from_the_rows(case: str, variant: str, layout: str) -> None:
+    """Table 三's reader decides its rows; a saved record says the same through its rows, so
+    `extractor verify` and a review check what the pipeline checked."""
+    prepared = prepare_bytes(R.render(_variant_case(case), layout), "fig.txt", suffix=R.SUFFIX[layout])
+    assert isinstance(prepared, Prepared)
+    read = prepared.reads["applications"]
+    assert read.variant == variant == application_variant(read.values)
+    rec = complete(prepared)
+    assert application_variant(rec.tables["applications"]) == variant
+    status, findings = recheck_record(rec)
+    assert status == rec.status
+    assert sorted(f.check for f in findings if f.check != "recheck") == sorted(f.check for f in rec.findings)
+    cells = known_cells(rec.template or "", variant)["applications"]
+    assert set(cells) == {r.key for r in APPLICATION_ROWS[variant]}
+
+
+def test_a_single_row_other_can_be_reviewed() -> None:
+    """Its printed group row is a cell of the record (the 2021 sub-rows, not printed, are not)."""
+    rec = complete(prepare_bytes(R.render(_variant_case("single"), "tab"), "fig.txt", suffix=".txt"))
+    assert rec.status == "verified", _errors(rec)
+    total = rec.tables["applications"]["other"]["total"]
+    cell = {"table": "applications", "row": "other", "column": "total", "value": total}
+    req = ReviewRequest.model_validate({"reviewer": "r", "reason": "checked", "cells": [cell]})
+    new = apply_review(json.loads(rec.to_json()), req, Source(None), at="2026-12-03T00:00:00+00:00")
+    assert new["status"] == "reviewed"
+    sub = {**cell, "row": "other_other"}
+    bad = ReviewRequest.model_validate({"reviewer": "r", "reason": "x", "cells": [sub]})
+    with pytest.raises(ReviewError, match="no cell applications/other_other/total"):
+        apply_review(json.loads(rec.to_json()), bad, Source(None))

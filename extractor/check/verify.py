@@ -25,6 +25,7 @@ from extractor.spec import (
     REVIEW_COLUMNS,
     REVIEW_GROUPS,
     TABLE_KEYS,
+    application_variant,
 )
 
 __all__ = ["IDENTITY_CHECKS", "Anchors", "VerifyInput", "YearTables", "cross_checks", "status_of", "verify"]
@@ -40,6 +41,8 @@ class VerifyInput:
     sources: Mapping[str, str] = field(default_factory=dict)
     prose: str = ""
     meta: Mapping[str, object] = field(default_factory=dict)
+    #: Table 三's row set as its reader chose it (``TableRead.variant``); ``None``: the rows the
+    #: table holds say it (:func:`extractor.spec.application_variant`, for a saved record).
     application_variant: str | None = None
     #: table → a sentence of the prose saying a missing table would be empty (never data)
     prose_claims: Mapping[str, str] = field(default_factory=dict)
@@ -65,10 +68,10 @@ def verify(inp: VerifyInput) -> list[Finding]:
         return out
     # A table standing alone (table 四, or a table 三 without template headers) is checked on
     # its own; the tables missing around it are reported by _check_complete.
-    variant = inp.application_variant or inp.template or "2021"
+    apps = inp.tables.get("applications")
+    variant = inp.application_variant or application_variant(apps or {})
     out += _check_labels(inp)
     out += _check_complete(inp, variant)
-    apps = inp.tables.get("applications")
     if apps:
         out += _check_h1_h2(apps, variant)
         out += _check_h3(apps)

@@ -12,10 +12,13 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import diskcache  # type: ignore[import-untyped]
+
+from extractor.models import Tokens
 
 
 def cache_key(
@@ -42,8 +45,16 @@ def cache_key(
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
+@dataclass(frozen=True)
+class CachedAnswer:
+    content: str
+    tokens: Tokens
+    mode: str
+
+
 class AnswerCache:
-    """Raw answers by key. ``get`` returns ``{"content", "usage", "mode"}`` or None."""
+    """Raw answers by key, stored as ``{"content", "usage": {"prompt_tokens", "completion_tokens"},
+    "mode"}`` (plain data: a cache outlives the classes of one version)."""
 
     def __init__(self, directory: str | Path) -> None:
         self.directory = str(directory)
@@ -57,12 +68,17 @@ class AnswerCache:
                 self._cache = diskcache.Cache(self.directory)
             return self._cache
 
-    def get(self, key: str) -> dict[str, Any] | None:
+    def get(self, key: str) -> CachedAnswer | None:
         value = self._open().get(key)
-        return value if isinstance(value, dict) else None
+        if not isinstance(value, dict):
+            return None
+        usage = value.get("usage") or {}
+        tokens = Tokens(int(usage.get("prompt_tokens", 0)), int(usage.get("completion_tokens", 0)))
+        return CachedAnswer(str(value["content"]), tokens, str(value.get("mode", "")))
 
-    def put(self, key: str, content: str, usage: dict[str, int], mode: str) -> None:
-        self._open().set(key, {"content": content, "usage": dict(usage), "mode": mode})
+    def put(self, key: str, content: str, tokens: Tokens, mode: str) -> None:
+        usage = {"prompt_tokens": tokens.prompt_tokens, "completion_tokens": tokens.completion_tokens}
+        self._open().set(key, {"content": content, "usage": usage, "mode": mode})
 
     def __len__(self) -> int:
         return len(self._open())

@@ -70,6 +70,7 @@ from extractor.llm.transport import (
     short,
     wait_retry_after,
 )
+from extractor.models import Tokens
 
 T = TypeVar("T")
 MODES: Final[dict[str, tuple[str, ...]]] = {
@@ -86,7 +87,7 @@ PREFLIGHT_TIMEOUT_S: Final = 10.0
 class Completion:
     content: str
     mode: str
-    usage: dict[str, int] = field(default_factory=dict)
+    tokens: Tokens = field(default_factory=Tokens)
     finish_reason: str | None = None
     from_cache: bool = False
     requests: int = 0  # HTTP requests this completion cost (0 from the cache)
@@ -174,8 +175,7 @@ class LLMClient:
             for mode in MODES[self.config.structured_mode]:
                 hit = self.cache.get(self._key(schema, mode, clip_reasks(build(mode in _SCHEMA_IN_PROMPT))))
                 if hit is not None:
-                    usage = {k: int(v) for k, v in dict(hit.get("usage", {})).items()}
-                    return Completion(str(hit["content"]), mode, usage, "stop", True, 0)
+                    return Completion(hit.content, mode, hit.tokens, "stop", True, 0)
         last: _Refused | None = None
         requests = 0
         for i, mode in enumerate(modes):
@@ -194,7 +194,7 @@ class LLMClient:
                 self._working = mode
             done.requests = requests
             if self.cache is not None and _cacheable(done):
-                self.cache.put(self._key(schema, mode, messages), done.content, done.usage, mode)
+                self.cache.put(self._key(schema, mode, messages), done.content, done.tokens, mode)
             return done
         raise TransportError(f"the endpoint refused every structured-output mode ({last})")
 
@@ -321,11 +321,10 @@ class LLMClient:
             elif probing:
                 raise _Refused(mode, "the answer carries no tool call")
         usage = resp.usage
-        counts = {
-            "prompt_tokens": int(getattr(usage, "prompt_tokens", 0) or 0),
-            "completion_tokens": int(getattr(usage, "completion_tokens", 0) or 0),
-        }
-        return Completion(content, mode, counts, choice.finish_reason)
+        tokens = Tokens(
+            int(getattr(usage, "prompt_tokens", 0) or 0), int(getattr(usage, "completion_tokens", 0) or 0)
+        )
+        return Completion(content, mode, tokens, choice.finish_reason)
 
 
 def _mode_kwargs(name: str, model: type[Answer], mode: str) -> dict[str, Any]:

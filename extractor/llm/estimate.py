@@ -83,7 +83,7 @@ def _count_table(
 ) -> None:
     """Add one routed table's messages, schema and expected answer to the estimate."""
     t, template = which
-    variant = read.variant if t == "applications" else None
+    variant = read.variant
     model = answer_model(t, template, variant)
     text_sent = compact_table_text(read.source)
     sip = config.structured_mode == "json"

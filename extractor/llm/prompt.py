@@ -17,7 +17,15 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from extractor.errors import PromptError
-from extractor.llm.schema import Answer, AnswerRow, CanonRow, answer_model, canonical_rows, schema_json
+from extractor.llm.schema import (
+    Answer,
+    AnswerRow,
+    CanonRow,
+    answer_model,
+    canonical_rows,
+    row_template,
+    schema_json,
+)
 from extractor.read.normalise import SPAN
 
 TableName = Literal["active_disclosure", "applications", "review_litigation"]
@@ -100,7 +108,7 @@ class Prompt:
             )
             out.append({"role": "user", "content": shown})
             out.append({"role": "assistant", "content": ex.answer})
-        elif ex is not None and (table != "applications" or (variant or template) == ex.template):
+        elif ex is not None and (table != "applications" or row_template(template, variant) == ex.template):
             ex_variant = ex.template if table == "applications" else None
             out.append({"role": "user", "content": self._user(table, ex.template, ex_variant, ex.text)})
             out.append({"role": "assistant", "content": ex.answer})
@@ -115,7 +123,7 @@ class Prompt:
         return Template(self.spec.user_template).substitute(
             table_key=table,
             table_title=tp.title,
-            template=variant or template,
+            template=row_template(template, variant),
             instructions=tp.instructions,
             n_rows=len(rows),
             row_spec=_row_spec(rows, shared),

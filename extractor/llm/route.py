@@ -40,7 +40,7 @@ from extractor.llm.schema import (
     parse_answer,
     to_read,
 )
-from extractor.models import Finding, Severity, TableValues, finding
+from extractor.models import Finding, LLMUsage, Severity, TableValues, finding
 from extractor.pipeline import HookResult, TableHook
 from extractor.tables.locate import Located
 from extractor.tables.rules import TableRead
@@ -109,7 +109,7 @@ def check_answer(
             tables={t: read.values},
             labels={t: {row: (h.match, h.printed) for row, h in read.labels.items()}},
             sources={t: read.source},
-            application_variant=read.variant if t == "applications" else None,
+            application_variant=read.variant,
             text=read.source,
             evidence={t: read.evidence(base=0)},
             evidence_method={t: read.methods},
@@ -192,34 +192,24 @@ class LLMRouter:
         out = dict(reads)
         methods = dict.fromkeys(reads, "rules")
         findings: list[Finding] = []
-        usage: dict[str, Any] = {
-            "model": self.config.model,
-            "prompt": self.prompt.version,
-            "calls": 0,
-            "cache_hits": 0,
-            "prompt_tokens": 0,
-            "completion_tokens": 0,
-            "tables_sent": [],
-            "attempts": {},
-            "modes": {},
-        }
+        usage = LLMUsage(model=self.config.model, prompt=self.prompt.version)
         template = located.template
         if template is None or self.client is None:
             return HookResult(out, methods, findings, usage)
         for t in routed_tables(self.config.mode, reads, by_table):
-            usage["tables_sent"].append(t)
+            usage.tables_sent.append(t)
             read, method, extra = self._table(t, template, reads[t], by_table.get(t, []), usage)
             out[t], methods[t] = read, method
             findings += extra
-        cost = self.config.cost(usage["prompt_tokens"], usage["completion_tokens"])
+        cost = self.config.cost(usage.prompt_tokens, usage.completion_tokens)
         if cost is not None:
-            usage["cost"] = round(cost, 8)
+            usage.cost = round(cost, 8)
         return HookResult(out, methods, findings, usage)
 
     def _table(
-        self, t: str, template: str, rule: TableRead, rule_findings: list[Finding], usage: dict[str, Any]
+        self, t: str, template: str, rule: TableRead, rule_findings: list[Finding], usage: LLMUsage
     ) -> tuple[TableRead, str, list[Finding]]:
-        variant = rule.variant if t == "applications" else None
+        variant = rule.variant  # table 三's row set, as its reader decided it (None for 二 and 四)
         rows = canonical_rows(t, template, variant)
         model = answer_model(t, template, variant)
         sent = compact_table_text(rule.source)
@@ -238,7 +228,7 @@ class LLMRouter:
             )
 
         for attempt in range(1 + self.config.max_reasks):
-            usage["attempts"][t] = attempt + 1
+            usage.attempts[t] = attempt + 1
             try:
                 done = client.complete(model.__name__, model, build)
             except TransportError as exc:
@@ -271,7 +261,7 @@ class LLMRouter:
                 {"role": "assistant", "content": done.content},
                 self.prompt.reask(last_problems, _reread_rows(errors, rows), len(rows)),
             ]
-        rejected = self._rejected(t, rule_clean, best, last_problems, usage["attempts"][t])
+        rejected = self._rejected(t, rule_clean, best, last_problems, usage.attempts[t])
         if rejected.actual is None and last_cand is not None:
             rejected.actual = last_cand.values  # the candidate is kept for review, never used
         return rule, "rules", [rejected]
@@ -356,13 +346,12 @@ def make_hook(config: LLMConfig) -> TableHook:
 __all__ = ["LLMRouter", "check_answer", "make_hook", "routed_tables"]
 
 
-def _count_usage(usage: dict[str, Any], t: str, done: Completion) -> None:
-    usage["calls"] += done.requests
-    usage["modes"][t] = done.mode
-    usage["cache_hits"] += int(done.from_cache)
+def _count_usage(usage: LLMUsage, t: str, done: Completion) -> None:
+    usage.calls += done.requests
+    usage.modes[t] = done.mode
+    usage.cache_hits += int(done.from_cache)
     if not done.from_cache:
-        usage["prompt_tokens"] += done.usage.get("prompt_tokens", 0)
-        usage["completion_tokens"] += done.usage.get("completion_tokens", 0)
+        usage.add(done.tokens)
 
 
 def _judge(

@@ -64,6 +64,12 @@ class CanonRow:
     column_labels: tuple[str, ...]
 
 
+def row_template(template: str, variant: str | None) -> str:
+    """The template whose rows a table is asked for: table 三's own variant (decided by its
+    reader, carried as ``TableRead.variant``), else the report's template."""
+    return variant or template
+
+
 @functools.lru_cache(maxsize=16)
 def canonical_rows(table: str, template: str, variant: str | None = None) -> tuple[CanonRow, ...]:
     """The rows the model must give for ``table``, in order."""
@@ -76,7 +82,7 @@ def canonical_rows(table: str, template: str, variant: str | None = None) -> tup
         labels = tuple(APPLICANT_COLUMN_LABELS[c] for c in APPLICANT_COLUMNS)
         return tuple(
             CanonRow(r.key, r.label, r.patterns, APPLICANT_COLUMNS, labels)
-            for r in APPLICATION_ROWS[variant or template]
+            for r in APPLICATION_ROWS[row_template(template, variant)]
         )
     if table == "review_litigation":
         labels = tuple(REVIEW_COLUMN_LABELS[c] for c in REVIEW_COLUMNS)
@@ -108,10 +114,11 @@ class Answer(BaseModel):
 def answer_model(table: str, template: str, variant: str | None = None) -> type[Answer]:
     """The pydantic model of an answer for one table: exactly the canonical number of rows."""
     n = len(canonical_rows(table, template, variant))
-    name = f"{table}_{variant or template}"
+    rows_of = row_template(template, variant)
+    name = f"{table}_{rows_of}"
     rows_type = Annotated[list[AnswerRow], Field(min_length=n, max_length=n)]
     model: type[Answer] = create_model(name, __base__=Answer, rows=(rows_type, ...))
-    model.__doc__ = f"The rows of {table} (template {variant or template}), in order."
+    model.__doc__ = f"The rows of {table} (template {rows_of}), in order."
     return model
 
 

@@ -12,7 +12,6 @@ from extractor.spec import (
     ACTIVE_ROWS,
     APPLICANT_COLUMN_LABELS,
     APPLICANT_COLUMNS,
-    APPLICATION_ROWS,
     REVIEW_COLUMN_LABELS,
     REVIEW_COLUMNS,
     REVIEW_GROUP_LABELS,
@@ -88,10 +87,7 @@ def render(record: Record, console: Console) -> None:
         for cols_keys, rows in blocks:
             console.print(_grid(record, "active_disclosure", rows, [(c, c) for c in cols_keys]))
     if "applications" in record.tables:
-        variant = "2021" if "other_other" in record.tables["applications"] else "2019"
-        rows = [(r.key, r.key) for r in APPLICATION_ROWS[variant]]
-        if variant == "2021" and "other" in record.tables["applications"]:  # (六) printed as one row
-            rows.insert(next(i for i, r in enumerate(rows) if r[0] == "total_processed"), ("other", "other"))
+        rows = [(k, k) for k in record.tables["applications"]]  # the rows its reader chose, in order
         cols = [(c, APPLICANT_COLUMN_LABELS[c]) for c in APPLICANT_COLUMNS]
         console.print(_grid(record, "applications", rows, cols))
     if "review_litigation" in record.tables:

@@ -146,15 +146,23 @@ function cellHtml(rec, t, r, c, fails, human) {
   return `<td ${attrs}>${v === null ? "unread" : esc(v)}</td>`;
 }
 
+// Table 三 as its reader chose its rows (the 2021 sub-rows, （六） as one row, or both): the rows
+// the record holds, in order; the template's rows when it holds none.
+function appRows(rec, tpl) {
+  const held = Object.keys(rec.tables.applications || {});
+  const known = new Map([...L.templates["2019"].applications, ...L.templates["2021"].applications]
+    .map((r) => [r[0], r]));
+  const rows = held.filter((k) => known.has(k)).map((k) => known.get(k));
+  return rows.length ? rows : tpl.applications;
+}
+
 function tablesHtml(rec) {
   const tpl = L.templates[rec.template];
   if (!tpl) return '<p class="note">No tables of a known template.</p>';
   const fails = failingCells(rec), human = humanCells(rec);
   let out = "";
   for (const t of ["active_disclosure", "applications", "review_litigation"]) {
-    let rows = tpl[t];
-    if (t === "applications" && (rec.tables.applications || {}).other_other === undefined &&
-        (rec.tables.applications || {}).other !== undefined) rows = L.templates["2019"][t];
+    const rows = t === "applications" ? appRows(rec, tpl) : tpl[t];
     const cols = [...new Set(rows.flatMap((x) => x[2]))];
     out += `<h3>${esc(L.tables[t])}</h3><table data-table="${t}"><tr><th></th>` +
       cols.map((c) => `<th>${esc(L.columns[c] || c)}</th>`).join("") + "</tr>";

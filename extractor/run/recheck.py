@@ -55,9 +55,6 @@ def recheck_record(rec: Record) -> tuple[Status, list[Finding]]:
                 message=f"{rec.path}: source not available (or changed); grounding, evidence not re-checked",
             )
         )
-    apps = rec.tables.get("applications", {})
-    # (六)其他处理 as one row ('other') is read with the 2019 rows, even in a 2021-template report
-    variant = "2021" if "other_other" in apps and "other" not in apps else "2019"
     fresh = verify(
         VerifyInput(
             template=rec.template,
@@ -65,7 +62,6 @@ def recheck_record(rec: Record) -> tuple[Status, list[Finding]]:
             sources={k: v for k, v in sources.items() if k in rec.tables},
             prose=prose,
             meta=rec.meta,
-            application_variant=variant if rec.tables.get("applications") else None,
             text=text,
             evidence=rec.evidence,
             evidence_method=rec.evidence_method,

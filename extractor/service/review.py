@@ -25,7 +25,14 @@ from extractor.check.verify import VerifyInput, verify
 from extractor.errors import ExtractorError
 from extractor.models import Finding
 from extractor.run.recheck import VERIFIER_CHECKS
-from extractor.spec import ACTIVE_ROWS, APPLICANT_COLUMNS, APPLICATION_ROWS, REVIEW_COLUMNS, REVIEW_GROUPS
+from extractor.spec import (
+    ACTIVE_ROWS,
+    APPLICANT_COLUMNS,
+    APPLICATION_ROWS,
+    REVIEW_COLUMNS,
+    REVIEW_GROUPS,
+    application_variant,
+)
 from extractor.tables.locate import locate
 
 MARKERS: Final = frozenset({"/", "-", "—", "无"})
@@ -66,10 +73,6 @@ class Source:
     text: str | None
 
 
-def _variant(rec: dict[str, Any]) -> str:
-    return "2021" if "other_other" in (rec.get("tables") or {}).get("applications", {}) else "2019"
-
-
 def known_cells(template: str, variant: str) -> dict[str, dict[str, tuple[str, ...]]]:
     """Every (table, row) → columns the template defines."""
     active = {
@@ -87,7 +90,8 @@ def _validate(rec: dict[str, Any], req: ReviewRequest) -> None:
         raise ReviewError(
             f"a {rec.get('status')} record has no tables of a known template to review", conflict=True
         )
-    cells = known_cells(str(rec["template"]), _variant(rec))
+    apps = (rec.get("tables") or {}).get("applications", {})
+    cells = known_cells(str(rec["template"]), application_variant(apps))
     for c in req.cells:
         if c.column not in cells.get(c.table, {}).get(c.row, ()):
             raise ReviewError(f"no cell {c.table}/{c.row}/{c.column} in the {rec['template']} template")
@@ -142,7 +146,7 @@ def apply_review(
         prose = located.prose
     fresh = verify(
         VerifyInput(template=rec["template"], tables=tables, sources=sources, prose=prose,
-                    meta=rec.get("meta") or {}, application_variant=_variant({"tables": tables}))
+                    meta=rec.get("meta") or {})
     )  # fmt: skip
     errors = [f for f in kept + fresh if f.severity == "error"]
     if errors:

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
+from extractor.models import LLMUsage
+
 _SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS jobs (
     id TEXT PRIMARY KEY, created REAL NOT NULL, state TEXT NOT NULL, total INTEGER NOT NULL,
@@ -128,10 +130,11 @@ class Store:
         for (raw,) in self._all(
             "SELECT json FROM records WHERE job_id = ? AND json LIKE '%llm_usage%'", (job_id,)
         ):
-            usage = (json.loads(raw).get("meta") or {}).get("llm_usage") or {}
-            for k, v in usage.items():
-                if isinstance(v, int | float) and not isinstance(v, bool):
-                    total[k] = total.get(k, 0) + v
+            usage = (json.loads(raw).get("meta") or {}).get("llm_usage")
+            if usage is None:
+                continue
+            for k, v in LLMUsage.model_validate(usage).numbers().items():
+                total[k] = total.get(k, 0) + v
         return total
 
     # --------------------------------------------------------------------------- records
