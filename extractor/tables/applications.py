@@ -13,7 +13,7 @@ import itertools
 from collections.abc import Callable
 from typing import Final
 
-from extractor.models import CellValue, Finding, TableValues
+from extractor.models import CellValue, Finding, TableValues, finding
 from extractor.read.normalise import has_cjk
 from extractor.spec import APPLICANT_COLUMN_LABELS, APPLICANT_COLUMNS, APPLICATION_ROWS, OUTCOME_ROWS, RowSpec
 from extractor.tables.cells import (
@@ -36,7 +36,6 @@ from extractor.tables.rules import (
     blank_finding,
     forced_finding,
     locate_rows,
-    make_finding,
     segments_of,
     unread_row_finding,
 )
@@ -66,12 +65,12 @@ def read_applications(region: str, template: str | None, squeezed: Squeezed | No
     single_other = template == "2021" and variant == "2019"
     if template is not None and template != variant and not single_other:
         findings.append(
-            make_finding(
+            finding(
                 "template",
                 "warning",
-                table,
                 f"table 三 prints the {variant} rows for （六）其他处理 but the report's headers "
                 f"are template {template}; rows were read as {variant}",
+                table=table,
             )
         )
     hits = locate_rows(sq, rows, sequential=True)
@@ -153,12 +152,12 @@ def _take_rows(
         elif f.how == "split":
             how = resolution.get(key, "its row identity (总计 = sum of the six columns)")
             findings.append(
-                make_finding(
+                finding(
                     "split",
                     "info",
-                    table,
                     f"row {key}: run-together digits '{f.printed}' split as {' '.join(cand)} "
                     f"(unique under {how})",
+                    table=table,
                     row=key,
                     actual=list(cand),
                 )
@@ -171,8 +170,11 @@ def _take_rows(
 
 def _order_finding(order: tuple[str, ...]) -> Finding:
     shown = " ".join(APPLICANT_COLUMN_LABELS[c] for c in order)
-    return make_finding(
-        "layout", "info", "applications", f"table 三 prints its columns as {shown} (from its header); read so"
+    return finding(
+        "layout",
+        "info",
+        f"table 三 prints its columns as {shown} (from its header); read so",
+        table="applications",
     )
 
 
@@ -185,19 +187,19 @@ def _single_other(segs: dict[str, str]) -> Finding:
     if seg is not None and has_cjk(clean_segment(seg).split("\n", 1)[0]):
         # text between the heading and its numbers: sub-row labels we could not recognise
         segs.pop("other")
-        return make_finding(
+        return finding(
             "label",
             "error",
-            "applications",
             "（六）其他处理 is followed by text that is none of its 2021 sub-rows; the row is left unread",
+            table="applications",
             row="other",
         )
-    return make_finding(
+    return finding(
         "single_row_other",
         "warning",
-        "applications",
         "a 2021-template table 三 prints （六）其他处理 as one row: its total is kept under 'other' "
         "(and checked by H2); the three 2021 sub-rows are not printed and stay null",
+        table="applications",
         row="other",
     )
 
@@ -248,12 +250,12 @@ def _torn(
         hits[key] = LabelHit(key, "paired", sq.text[h.start : h.end] if h.start >= 0 else "", h.start, h.end)
     segments.update(got.segments)
     return [
-        make_finding(
+        finding(
             "layout",
             "warning",
-            "applications",
             f"table 三 is torn into fragments: {len(got.paired)} row(s) printed their numbers apart from "
             f"their labels ({', '.join(got.paired)}); paired in template order, and every identity holds",
+            table="applications",
             actual=got.paired,
         )
     ]
@@ -273,12 +275,12 @@ def _untrusted(fits: dict[str, Fit], segs: dict[str, str]) -> list[Finding]:
     if not bad:
         return []
     return [
-        make_finding(
+        finding(
             "layout",
             "error",
-            "applications",
             f"table 三 is torn (number-only pipe rows) and cannot be paired with its labels in order "
             f"under the identities; {len(bad)} row(s) left unread",
+            table="applications",
             actual=bad,
         )
     ]
@@ -340,21 +342,21 @@ def _arrange_block(
         name, arr = next(iter(ok.items()))
         for rk, cells, items in zip(block, arr, where[name], strict=True):
             fits[rk] = Fit([cells], "block", raw_count=1, printed=" ".join(cells), items=items)
-        return make_finding(
+        return finding(
             "layout",
             "info",
-            "applications",
             f"rows {block[0]} … {block[-1]}: {k} labels printed before their {7 * k} numbers; "
             f"read {name} (the only arrangement under which every row's 总计 is the sum "
             "of its six columns)",
+            table="applications",
         )
     if len(distinct) > 1:
-        return make_finding(
+        return finding(
             "layout",
             "error",
-            "applications",
             f"rows {block[0]} … {block[-1]}: {7 * k} numbers after {k} labels fit both row by "
             "row and column by column; left unread",
+            table="applications",
         )
     return None
 
@@ -427,11 +429,11 @@ def _blank_policy(
     nonzero_app = any(isinstance(vals[c], (int, float)) and vals[c] != 0 for c in applicants)
     if "total" in blanks and nonzero_app:
         findings.append(
-            make_finding(
+            finding(
                 "blank",
                 "error",
-                table,
                 f"row {key}: 总计 is blank while applicant cells are printed; total left unread",
+                table=table,
                 row=key,
                 column="total",
             )
@@ -441,11 +443,11 @@ def _blank_policy(
     total = vals.get("total")
     if all_app_blank and isinstance(total, (int, float)) and total != 0:
         findings.append(
-            make_finding(
+            finding(
                 "blank",
                 "error",
-                table,
                 f"row {key}: only 总计 is printed ({total}); the applicant breakdown is left unread",
+                table=table,
                 row=key,
             )
         )

@@ -12,7 +12,7 @@ import bisect
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from extractor.models import CellValue, Finding, Severity, TableValues, finding
+from extractor.models import CellValue, Finding, TableValues, finding
 from extractor.read.normalise import SqMap, SubMap, fold_for_match, squeeze_for_match
 from extractor.spec import (
     ACTIVE_ROWS,
@@ -119,22 +119,6 @@ class TableRead:
         return {k: [h.start + o, h.end + o] for k, h in self.labels.items() if h.start >= 0}
 
 
-def make_finding(
-    check: str,
-    severity: Severity,
-    table: str,
-    message: str,
-    *,
-    row: str | None = None,
-    column: str | None = None,
-    expected: object = None,
-    actual: object = None,
-) -> Finding:
-    return finding(
-        check, severity, message, table=table, row=row, column=column, expected=expected, actual=actual
-    )
-
-
 # ------------------------------------------------------------------ labels
 Squeezed = tuple[str, SqMap | SubMap]
 
@@ -234,20 +218,20 @@ def segments_of(
 def unread_row_finding(table: str, key: str, f: Fit | None, why_ambiguous: str) -> Finding:
     """Why a row's cells stay unread: ambiguous run-together digits, or nothing that fits."""
     if f is not None and len(f.candidates) > 1:
-        return make_finding(
+        return finding(
             "split",
             "error",
-            table,
             f"row {key}: run-together digits '{f.printed}' can be cut {len(f.candidates)} ways "
             f"{why_ambiguous}; cells left unread",
+            table=table,
             row=key,
             actual=[list(c) for c in f.candidates[:12]],
         )
-    return make_finding(
+    return finding(
         "unreadable",
         "error",
-        table,
         f"row {key}: {f.problem if f else 'no values'}",
+        table=table,
         row=key,
         actual=f.printed if f else None,
     )
@@ -255,18 +239,18 @@ def unread_row_finding(table: str, key: str, f: Fit | None, why_ambiguous: str) 
 
 def blank_finding(table: str, cells: list[str]) -> Finding:
     shown = ", ".join(cells[:20]) + (f" … ({len(cells)} in all)" if len(cells) > 20 else "")
-    return make_finding(
-        "blank", "info", table, f"blank cells read as 0 (the usual meaning): {shown}", actual=len(cells)
+    return finding(
+        "blank", "info", f"blank cells read as 0 (the usual meaning): {shown}", table=table, actual=len(cells)
     )
 
 
 def forced_finding(table: str, rows: list[str]) -> Finding:
-    return make_finding(
+    return finding(
         "split",
         "info",
-        table,
         f"{len(rows)} row(s) printed their cells run together with a single possible cut "
         f"(no leading zeros): {', '.join(rows)}",
+        table=table,
     )
 
 
@@ -326,11 +310,11 @@ def _review_unread(f: Fit, atoms: list[Atom], region: str) -> Finding:
             f"table 四: run-together digits '{f.printed}' split {len(f.candidates)} ways that all "
             "satisfy 总计 = 维持+纠正+其他+尚未审结; cells left unread"
         )
-        return make_finding("split", "error", table, msg, actual=[list(c) for c in f.candidates[:12]])
+        return finding("split", "error", msg, table=table, actual=[list(c) for c in f.candidates[:12]])
     msg = f"table 四 cannot be read: {f.problem}"
     if _numbers_inside_header(atoms, region):
         msg += "; numbers stand where the header labels should be and the data row is empty"
-    return make_finding("unreadable", "error", table, msg, actual=f.printed)
+    return finding("unreadable", "error", msg, table=table, actual=f.printed)
 
 
 def _take_review(read: TableRead, f: Fit, cols: tuple[str, ...]) -> None:
@@ -354,7 +338,7 @@ def _take_review(read: TableRead, f: Fit, cols: tuple[str, ...]) -> None:
     if read.columns is not None:
         shown = " ".join(REVIEW_COLUMN_LABELS[c] for c in read.columns)
         findings.append(
-            make_finding("layout", "info", table, f"table 四 prints its columns as {shown}; read so")
+            finding("layout", "info", f"table 四 prints its columns as {shown}; read so", table=table)
         )
     if blanks:
         findings.append(blank_finding(table, blanks))
@@ -362,12 +346,12 @@ def _take_review(read: TableRead, f: Fit, cols: tuple[str, ...]) -> None:
         findings.append(forced_finding(table, ["review_litigation"]))
     elif f.how == "split":
         findings.append(
-            make_finding(
+            finding(
                 "split",
                 "info",
-                table,
                 f"table 四: run-together digits '{f.printed}' split as {' '.join(cand)} "
                 "(unique under 总计 = 维持+纠正+其他+尚未审结 for each group)",
+                table=table,
                 actual=list(cand),
             )
         )
