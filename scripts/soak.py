@@ -25,17 +25,17 @@ import json
 import os
 import secrets
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 import zipfile
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.helpers import SEEDS, relayout, to_html  # noqa: E402
+from tests.helpers import SEEDS, measured, relayout, to_html  # noqa: E402
 from tests.llm_server import ScriptedServer  # noqa: E402
 from tests.renders import renders  # noqa: E402
 from tests.test_hostile import make_hostile  # noqa: E402
@@ -84,16 +84,8 @@ def generate(d: Path, n: int) -> int:
 
 def run(args: list[str], env: dict[str, str]) -> tuple[int, float, float, float, str]:
     """``python -m extractor ARGS`` → (exit, peak RSS MB, CPU s, wall s, stderr tail)."""
-    t0 = time.monotonic()
-    with tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen([sys.executable, "-m", "extractor", *args], stdout=subprocess.DEVNULL,
-                                stderr=err, env=env)  # fmt: skip
-        _, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        err.seek(0)
-        tail = err.read().decode("utf-8", "replace")[-1500:]
-    cpu = usage.ru_utime + usage.ru_stime
-    return proc.returncode, usage.ru_maxrss / 1024, cpu, time.monotonic() - t0, tail
+    m = measured([sys.executable, "-m", "extractor", *args], 3600, env)
+    return -9 if m.code is None else m.code, m.rss_mb, m.cpu_s, m.wall_s, m.stderr[-1500:]
 
 
 def check_records(out: Path, inputs: set[str]) -> str:
@@ -143,8 +135,9 @@ def main() -> None:
         make_hostile(subset / "hostile")
         sub_inputs = {str(p) for p in subset.rglob("*") if not p.is_dir()}
         server = ScriptedServer()
+        faults: list[dict[str, Any]] = [{"echo_auth": 500}, {"content": "{}"}] * 40
         for table in ("active_disclosure", "applications", "review_litigation"):
-            server.push(table, *[{"echo_auth": 500}, {"content": "{}"}] * 40)
+            server.push(table, *faults)
         cfg = work / "llm.toml"
         cfg.write_text("timeout_s = 10\nmax_attempts = 2\nmax_total_s = 30\nbreaker_after = 1000\n")
         out2 = work / "llm.jsonl"

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
 import sys
 import time
 import zipfile
@@ -19,9 +18,9 @@ import pytest
 from extractor.read.load import load_bytes
 from extractor.run.runner import FileTimeout, Item, deadline, process
 
-from .helpers import seed
+from .helpers import measured, seed
 
-MAX_RSS_MB = 500
+MAX_RSS_MB = 300
 MAX_WALL_S = 90
 
 
@@ -113,25 +112,25 @@ def make_hostile(d: Path) -> dict[str, str]:
 
 def run_child(args: list[str], timeout: float = MAX_WALL_S) -> tuple[int, float, float, str]:
     """Run ``python -m extractor ARGS``; return (exit status, peak RSS in MB, wall s, stderr)."""
-    t0 = time.monotonic()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "extractor", *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
-    assert proc.stderr is not None
-    try:
-        stderr = proc.stderr.read().decode("utf-8", "replace")
-        while time.monotonic() - t0 < timeout:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                proc.returncode = os.waitstatus_to_exitcode(status)
-                return proc.returncode, usage.ru_maxrss / 1024, time.monotonic() - t0, stderr
-            time.sleep(0.05)
+    m = measured([sys.executable, "-m", "extractor", *args], timeout)
+    if m.code is None:
         pytest.fail(f"extract did not finish in {timeout} s")
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-            proc.wait()
-        proc.stderr.close()
+    return m.code, m.rss_mb, m.wall_s, m.stderr
+
+
+def test_the_peak_is_the_child_s_own_not_the_test_process_s() -> None:
+    """The measurement itself: a child that holds 120 MB reads about 120 MB more than one that
+    holds nothing, and neither carries this process's pages (pytest's, after many tests)."""
+    ballast = bytearray(300 * 1024 * 1024)  # this process grows by 300 MB, the children must not
+    for i in range(0, len(ballast), 4096):
+        ballast[i] = 1
+    fill = "b = bytearray(120 * 1024 * 1024)\nfor i in range(0, len(b), 4096): b[i] = 1"
+    small = measured([sys.executable, "-c", "pass"], 60)
+    big = measured([sys.executable, "-c", fill], 60)
+    del ballast
+    assert small.code == big.code == 0, (small.stderr, big.stderr)
+    assert small.rss_mb < 100, small
+    assert 100 < big.rss_mb - small.rss_mb < 150, (small, big)
 
 
 # With workers: items refused before reading are recorded by the parent (sending them to a worker
