@@ -35,11 +35,17 @@ _ANNOTATION: Final = re.compile(r"[（(][^（）()\n]*[\u3400-\u9fff][^（）()\
 # A sub-item ordinal ("2." before 其他法律…) glued to the previous row's digits.
 _LABEL_NUMBER: Final = re.compile(r"(?<![\d.])[1-9][.．、,，](?=[ \t]*[\u3400-\u9fff])")
 
+#: A comma before three digits that normalisation left (``1,8681,1011176``: "1,868" and "1,101"
+#: run together, or cells 1 | 8681 | …): thousands separator or cell boundary cannot be told.
+_GROUPED: Final = re.compile(r"\d,\d{3}")
+_DIGIT_RUN: Final = re.compile(r"[\d,.]+")
+
 _VALUE: Final = re.compile(r"([+\-]?)(\d+)(\.\d+)?(万元|元|万|件|个|项|次|条|宗)?")
 
 #: ``blank``: an empty cell between two inline separators (``\t\t``, ``| |``); ``line``: an empty
-#: piece bordered by a line break — a blank cell only where the row's cell count proves it.
-AtomKind = Literal["num", "blank", "marker", "line"]
+#: piece bordered by a line break — a blank cell only where the row's cell count proves it;
+#: ``grouped``: digits with a comma that may group thousands or part two cells (see _GROUPED).
+AtomKind = Literal["num", "blank", "marker", "line", "grouped"]
 
 
 class Atom(NamedTuple):
@@ -143,6 +149,11 @@ def atoms_of(segment: str, *, stop_at_text: bool = False, base: int = 0) -> list
             atoms.append(Atom("marker", stripped, s0, e0))
             seen_value = True
             continue
+        if "," in piece and (g := _GROUPED.search(piece)):
+            run = next(m for m in _DIGIT_RUN.finditer(piece) if m.start() <= g.start() < m.end())
+            atoms.append(Atom("grouped", run.group(0), at + run.start(), at + run.end()))
+            seen_value = True
+            continue
         found = False
         for m in NUMBER_TOKEN.finditer(piece):
             atoms.append(Atom("num", m.group(0), at + m.start(), at + m.end()))
@@ -202,7 +213,11 @@ def fit(
     line by an empty one, see :func:`empty_lines_are_cells`); a callable is asked only when
     the row has an empty line."""
     items = atoms
-    if "line" in map(_KIND, atoms):  # (C-level scan: this runs for every row)
+    kinds = set(map(_KIND, atoms))  # (C-level scan: this runs for every row)
+    if "grouped" in kinds:
+        shown = " ".join(a.text or "□" for a in atoms)
+        return Fit([], "none", GROUPED_COMMAS, printed=shown)
+    if "line" in kinds:
         items = [a for a in atoms if a[0] != "line"]
         if not (empty_lines() if callable(empty_lines) else empty_lines):
             atoms = items
@@ -329,6 +344,10 @@ AMBIGUOUS_BLANKS: Final = (
 #: header's columns or the row's identity may tell.
 SPLIT_OR_BLANKS: Final = (
     "fewer numbers than cells, printed apart: numbers run together or blank cells, which cannot be told"
+)
+#: "1,8681,1011176": commas that may group thousands run together, or part cells.
+GROUPED_COMMAS: Final = (
+    "digits with commas that may be thousands separators or cell boundaries: the cells cannot be told"
 )
 _UNPROVEN_BLANKS: Final = (
     "empty lines stand between the values but their count does not prove which cells are blank"
