@@ -276,6 +276,8 @@ def _split_fit(
     if not complete:
         return Fit([], "none", f"run-together digits '{printed}' allow too many splits", printed=printed)
     if total == 0:
+        if sum(len(t.digits) for t in tokens) < n:
+            return Fit([], "none", f"'{printed}' {FEWER_DIGITS} ({n})", printed=printed)
         return Fit(
             [], "none", f"'{printed}' cannot be cut into {n} cells without leading zeros", printed=printed
         )
@@ -345,6 +347,9 @@ AMBIGUOUS_BLANKS: Final = (
 SPLIT_OR_BLANKS: Final = (
     "fewer numbers than cells, printed apart: numbers run together or blank cells, which cannot be told"
 )
+#: "1 2" for seven cells: the report leaves cells blank, and nothing shows which (see
+#: :mod:`extractor.tables.hidden`: a blank may then hide inside any run-together token).
+FEWER_DIGITS: Final = "prints fewer digits than the row has cells: blank cells, not shown where"
 #: "1,8681,1011176": commas that may group thousands run together, or part cells.
 GROUPED_COMMAS: Final = (
     "digits with commas that may be thousands separators or cell boundaries: the cells cannot be told"

@@ -1,7 +1,12 @@
-"""Run-together cells printed with thousands separators: ``1,8681,1011176`` is "1,868" "1,101"
-"1176" glued, or the cells 1 | 8681 | 1011176 — the comma may group thousands or part two cells.
-Normalisation removes a comma only where it groups exactly three digits; one it leaves between
-digits makes the row unread with a finding naming it, never the comma taken as a cell boundary."""
+"""Cells printed run together (crawled pages that drop the separators), two traps:
+
+* thousands separators: ``1,8681,1011176`` is "1,868" "1,101" "1176" glued, or the cells
+  1 | 8681 | 1011176 — the comma may group thousands or part two cells. Normalisation removes a
+  comma only where it groups exactly three digits; one it leaves between digits makes the row
+  unread with a finding naming it, never the comma taken as a cell boundary;
+* hidden blanks: ``116`` for three cells is cut ``1 | 1 | 6`` only in a report that prints its
+  zeros; where a row proves the report leaves cells blank (fewer digits than cells), every cut
+  row stays unread (``tables.hidden``)."""
 
 from __future__ import annotations
 
@@ -12,7 +17,7 @@ import pytest
 
 from extractor.models import Record
 from extractor.pipeline import extract_bytes
-from extractor.tables.cells import GROUPED_COMMAS, atoms_of, fit
+from extractor.tables.cells import FEWER_DIGITS, GROUPED_COMMAS, atoms_of, fit
 
 from . import render as R
 from .test_render_matrix import wrong_cells
@@ -84,3 +89,39 @@ def test_a_comma_before_fewer_than_three_digits_still_parts_cells(
 ) -> None:
     f = fit(atoms_of(segment), 3)
     assert f.candidates == [cells]
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("template", ["2019", "2021"])
+def test_no_cut_stands_in_a_report_that_leaves_cells_blank(layout: str, template: str) -> None:
+    proved = 0
+    for seed in range(1, 9):
+        fig = R.figures(template, seed)
+        lines = _glued_lines(R.styled(R.blocks(fig), "blank"))
+        data, suffix = LAYOUTS[layout](lines)
+        rec = extract_bytes(data, f"fig{suffix}", suffix=suffix)
+        assert _unflagged_wrong_cells(rec, fig) == [], (seed, rec.status)
+        hidden = [f for f in rec.findings if "in a report that leaves cells blank" in f.message]
+        if any(FEWER_DIGITS in f.message for f in rec.findings):
+            proved += 1
+            assert not any(
+                "cut" in how.values() for rows in rec.evidence_method.values() for how in rows.values()
+            )
+        for f in hidden:
+            assert f.severity == "error" and f.table and f.row
+            assert all(v is None for v in rec.tables[f.table][f.row].values())
+            assert rec.status != "verified"
+    assert proved >= 6
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_a_report_that_prints_its_zeros_keeps_its_cuts(layout: str) -> None:
+    cuts = 0
+    for seed in range(1, 9):
+        fig = R.figures("2019", seed)
+        data, suffix = LAYOUTS[layout](_glued_lines(R.blocks(fig)))
+        rec = extract_bytes(data, f"fig{suffix}", suffix=suffix)
+        assert _unflagged_wrong_cells(rec, fig) == [], (seed, rec.status)
+        assert not any("in a report that leaves cells blank" in f.message for f in rec.findings)
+        cuts += sum("cut" in how.values() for rows in rec.evidence_method.values() for how in rows.values())
+    assert cuts >= 8
