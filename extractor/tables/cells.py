@@ -116,7 +116,7 @@ def atoms_of(segment: str, *, stop_at_text: bool = False, base: int = 0) -> list
     parts = _SEPARATORS.split(_own_lines(clean_segment(segment)))
     atoms: list[Atom] = []
     last = len(parts) - 1
-    seen_value = False
+    seen_value = shared_line = False
     off = base  # offset of parts[i] in the region (every separator is one character)
     new = tuple.__new__  # a NamedTuple's own __new__ is slow Python code; this is the hot loop
     # parts = [piece, sep, piece, sep, ..., piece]
@@ -130,6 +130,7 @@ def atoms_of(segment: str, *, stop_at_text: bool = False, base: int = 0) -> list
                 s0 = at + len(piece) - len(piece.lstrip())
                 atoms.append(new(Atom, ("num", stripped, s0, s0 + len(stripped))))
                 seen_value = True
+                shared_line = shared_line or i == 0
                 continue
             if not stripped:
                 if 0 < i < last:  # see _blank_kind (inlined: this loop is the hot path)
@@ -154,15 +155,20 @@ def atoms_of(segment: str, *, stop_at_text: bool = False, base: int = 0) -> list
             atoms.append(Atom("grouped", run.group(0), at + run.start(), at + run.end()))
             seen_value = True
             continue
-        found = False
+        found = 0
         for m in NUMBER_TOKEN.finditer(piece):
             atoms.append(Atom("num", m.group(0), at + m.start(), at + m.end()))
-            found = True
+            found += 1
         if not found:
             if stop_at_text and seen_value and has_cjk(stripped):
                 break
             continue
+        shared_line = shared_line or found > 1 or i == 0
         seen_value = True
+    # cells printed side by side on a line, or on the label's own line: an empty line is layout,
+    # not a blank cell (that is a one-cell-a-line layout's, whose cells start below the label)
+    if shared_line:
+        return [a for a in atoms if a[0] != "line"]
     return atoms
 
 
