@@ -75,6 +75,19 @@ def test_layout_text_of_an_unruled_pdf_reads_every_cell(template: str, style: st
         assert rec.status == "verified", seed
 
 
+@pytest.mark.parametrize("style", ["blank", "plain"])
+@pytest.mark.parametrize("template", ["2019", "2021"])
+def test_layout_text_with_page_furniture_reads_every_cell(template: str, style: str) -> None:
+    """Page numbers, （续表）, table 三's header repeated and the running title wrapped over
+    three to five lines of a narrow column, inside the tables."""
+    for seed in range(1, 4):
+        fig = R.figures(template, seed)
+        bl = R.furniture(R.styled(R.blocks(fig), style), fig)
+        rec = _extract(layout_text(R.render(bl, "unruled_pdf")))
+        assert rec.tables == fig.tables, (seed, [f.message for f in rec.findings if f.severity == "error"])
+        assert rec.status == "verified", seed
+
+
 @pytest.mark.parametrize("style", R.STYLES)
 @pytest.mark.parametrize("template", ["2019", "2021"])
 def test_fixed_width_text_reads_every_cell(template: str, style: str) -> None:
