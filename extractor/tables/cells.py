@@ -360,6 +360,10 @@ FEWER_DIGITS: Final = "prints fewer digits than the row has cells: blank cells, 
 GROUPED_COMMAS: Final = (
     "digits with commas that may be thousands separators or cell boundaries: the cells cannot be told"
 )
+_SURPLUS_LINES: Final = (
+    "more lines than cells: with the empty ones at the end dropped the row breaks its identity, "
+    "with another line dropped it keeps it; which lines are cells cannot be told"
+)
 _UNPROVEN_BLANKS: Final = (
     "empty lines stand between the values but their count does not prove which cells are blank"
 )
@@ -441,6 +445,23 @@ def _line_between_values(atoms: Sequence[Atom]) -> bool:
     return bool(values) and any(a.kind == "line" for a in atoms[values[0] : values[-1]])
 
 
+def _stray_reading(
+    atoms: Sequence[Atom], n: int, kept: list[Atom], accept: Callable[[tuple[str, ...]], bool]
+) -> bool:
+    """Whether the row read with its surplus empty lines dropped breaks its identity while another
+    run of n of its lines keeps it: the surplus may be a stray line (a page number between the
+    header and the data), so which lines are the cells cannot be told."""
+    texts = tuple(a.text for a in kept)
+    if accept(texts):
+        return False
+    return any(
+        accept(window) and window != texts
+        for a in range(len(atoms) - n + 1)
+        if all(x.valid_single for x in atoms[a : a + n])
+        for window in [tuple(x.text for x in atoms[a : a + n])]
+    )
+
+
 def _with_empty_lines(
     atoms: Sequence[Atom], n: int, accept: Callable[[tuple[str, ...]], bool] | None
 ) -> list[Atom] | Fit | None:
@@ -452,6 +473,8 @@ def _with_empty_lines(
     if len(every) > 1:
         return _either_end(every, n, accept, list(atoms))
     if len(every[0]) == n:
+        if len(atoms) > n and accept is not None and _stray_reading(atoms, n, every[0], accept):
+            return Fit([], "none", _SURPLUS_LINES, printed=_shown(atoms))
         return every[0]
     if _line_between_values(atoms):
         return Fit([], "none", _UNPROVEN_BLANKS, printed=_shown(atoms))
