@@ -106,3 +106,33 @@ def test_a_stray_line_in_one_cell_a_line_text_is_never_read_as_a_cell(template: 
         rec = extract_bytes(R.render(bl, "lines"), "fig.txt", suffix=".txt")
         assert wrong_cells(rec, fig.tables) == [], seed
         assert rec.status in ("verified", "needs_review"), (seed, rec.status)
+
+
+GRIDS = {
+    "tab": ("tab", ".txt"),
+    "pipe": ("pipe", ".txt"),
+    "markdown": ("markdown", ".txt"),
+    "bare markdown": ("bare_markdown", ".txt"),
+    "csv": ("csv", ".csv"),
+    "html": ("html", ".html"),
+    "docx": ("docx", ".docx"),
+}
+
+
+@pytest.mark.parametrize("layout", GRIDS)
+def test_a_stray_grid_row_lends_no_row_its_number(layout: str) -> None:
+    """A grid row holding a page number or the year alone, after a row whose cells are blank
+    (or all printed), in every table: the row above keeps its own grid line's cells."""
+    kind, suffix = GRIDS[layout]
+    for template in ("2019", "2021"):
+        for table, after in (("active_disclosure", "行政许可"), ("applications", "信访举报投诉类申请")):
+            for stray in ("12", "2022"):
+                fig = R.figures(template, 2)
+                bl = R.styled(R.blocks(fig), "blank")
+                b = next(b for b in bl if b.table == table)
+                i = next(i for i, r in enumerate(b.rows) if any(after in c for c in r))
+                b.rows[i + 1 : i + 1] = [[stray]]
+                b.data[i + 1 : i + 1] = [False]
+                rec = extract_bytes(R.render(bl, kind), f"fig{suffix}", suffix=suffix)
+                assert wrong_cells(rec, fig.tables) == [], (template, table, stray)
+                assert rec.status != "source_inconsistent", (template, table, stray)

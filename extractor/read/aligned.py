@@ -179,14 +179,17 @@ def _blank_rows(lines: list[str], p: Placement) -> list[int]:
 
 def _starts_row(label: str) -> bool:
     """Whether a line's label text begins a row: it holds a whole row label, or a field starts
-    with a row's ordinal (``2.``, ``一、``), or with a group's (``（一）``) and no other text
-    follows it (``（四）无法提供    府信息`` continues the label of the line above)."""
-    if _holds_label(_folded(label)):
-        return True
+    with a row's ordinal (``2.``, ``一、``), or with a group's (``（一）予以公开``). A group's
+    label in its own column says nothing of the text beside it: ``（四）无法提供    府信息``
+    continues the label of the line above, ``（三）不予公开    1.属于国家秘密`` starts a row."""
     fields = _fields(label)
-    if any(_SUB_ORDINAL.match(f.text) for f in fields):
+    if len(fields) > 1 and _GROUP_ORDINAL.match(fields[0].text):
+        fields = fields[1:]
+    elif fields and _GROUP_ORDINAL.match(fields[0].text):
         return True
-    return bool(fields) and _GROUP_ORDINAL.match(fields[0].text) is not None and len(fields) == 1
+    if _holds_label(_folded(" ".join(f.text for f in fields))):
+        return True
+    return any(_SUB_ORDINAL.match(f.text) for f in fields)
 
 
 _SUB_ORDINAL: Final = re.compile(r"(?:\d{1,2}[.．、]|[一二三四五六七八九十]、)")

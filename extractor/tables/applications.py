@@ -116,7 +116,7 @@ def _fit_rows(
         seg = segs.get(spec.key)
         if seg is None:
             continue
-        atoms[spec.key] = atoms_of(seg, stop_at_text=True, base=hits[spec.key].end)
+        atoms[spec.key] = atoms_of(seg, stop_at_text=True, base=hits[spec.key].end, cells=7)
         fits[spec.key] = fit(atoms[spec.key], 7, h3, blank_row_ok=True, empty_lines=lines)
     return fits, atoms
 

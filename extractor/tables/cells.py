@@ -106,12 +106,14 @@ _NOISE_HINT: Final = re.compile(r"数据|第|保留|页|年")
 _LABEL_NUMBER_HINT: Final = re.compile(r"[.．、,，]")
 
 
-def atoms_of(segment: str, *, stop_at_text: bool = False, base: int = 0) -> list[Atom]:
+def atoms_of(segment: str, *, stop_at_text: bool = False, base: int = 0, cells: int = 0) -> list[Atom]:
     """Numbers, markers and positioned blanks in a segment, in order.
 
     ``stop_at_text``: a row's cells end at the first text-only cell that follows them (an
     unrecognised extra row such as 其他主动公开文件 must not lend its numbers to the row above).
     ``base`` is the segment's offset in the region: atom offsets are region offsets.
+    ``cells``: the row's cell count; a grid line (tab or pipe cells) holding that many ends the
+    row, so a stray line below it (a page number in its own grid row) lends it nothing.
     """
     parts = _SEPARATORS.split(_own_lines(clean_segment(segment)))
     atoms: list[Atom] = []
@@ -120,8 +122,20 @@ def atoms_of(segment: str, *, stop_at_text: bool = False, base: int = 0) -> list
     off = base  # offset of parts[i] in the region (every separator is one character)
     new = tuple.__new__  # a NamedTuple's own __new__ is slow Python code; this is the hot loop
     # parts = [piece, sep, piece, sep, ..., piece]
+    grid_line = False
+    lines = 0  # "line" atoms so far
     for i in range(0, last + 1, 2):
         piece = parts[i]
+        if i:
+            sep = parts[i - 1]
+            if sep != "\n":
+                grid_line = True
+            elif grid_line and cells and len(atoms) - lines >= cells:
+                break  # the row's own grid line holds all its cells (blank or not)
+            elif cells and _number_first(parts, i):
+                break  # a grid row whose first cell is a number (a page number): no row's cells
+            else:
+                grid_line = False
         at = off
         off += len(piece) + 1
         stripped = piece.strip()
@@ -139,6 +153,7 @@ def atoms_of(segment: str, *, stop_at_text: bool = False, base: int = 0) -> list
                         atoms.append(new(Atom, ("blank", "", at, at + len(piece))))
                     elif before != "|" and after != "|":
                         atoms.append(new(Atom, ("line", "", at, at + len(piece))))
+                        lines += 1
                 continue
         elif SPAN in stripped or _CUT in stripped:
             stripped = stripped.replace(SPAN, "").replace(_CUT, "").strip()
@@ -172,6 +187,16 @@ def atoms_of(segment: str, *, stop_at_text: bool = False, base: int = 0) -> list
     return atoms
 
 
+def _number_first(parts: list[str], i: int) -> bool:
+    """Whether the line starting at ``parts[i]`` is a grid row of two or more cells whose first
+    cell (after an outer ``|``) is a number."""
+    if not parts[i].strip() and i + 2 < len(parts) and parts[i + 1] == "|":
+        i += 2  # the outer pipe's empty outside
+    seps = parts[i + 1 : i + 4 : 2]
+    return len(seps) == 2 and "\n" not in seps and _NUMBER_CELL.fullmatch(parts[i]) is not None
+
+
+_NUMBER_CELL: Final = re.compile(r"[ \t]*[+\-]?\d[\d,.]*[ \t]*")
 _KIND: Final = operator.itemgetter(0)
 _LAYOUT: Final = " \t|" + SPAN + _CUT
 _VALUE_HINT: Final = re.compile(r"\d|(?:^|[\t|])[ \t]*(?:/|-{1,2}|—{1,2}|–|无|\\)[ \t]*(?:[\t|]|$)")

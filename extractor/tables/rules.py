@@ -390,7 +390,7 @@ def read_active(region: str, template: str, squeezed: Squeezed | None = None) ->
         if seg is None:
             continue
         hit = hits[spec.key]
-        atoms = atoms_of(seg, stop_at_text=True, base=hit.end)
+        atoms = atoms_of(seg, stop_at_text=True, base=hit.end, cells=n)
         f = fit(atoms, n, blank_row_ok=True, empty_lines=lines)
         if f.problem in (AMBIGUOUS_BLANKS, SPLIT_OR_BLANKS):  # the block header's columns may tell
             aligned = header_aligned(region, hit.start, hit.end, n)
