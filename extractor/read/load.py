@@ -152,11 +152,8 @@ def load_bytes(data: bytes, path: str, *, suffix: str = "") -> Document:
         fmt, text = "pdf", formats.pdf_to_text(data, path)
         if not text.strip():
             return Document(path=path, sha256=digest, text="", source_format="pdf", scanned=True)
-    elif formats.is_docx(data, suffix):
-        fmt, text = "docx", formats.docx_to_text(data, path)
     elif data.startswith(b"PK\x03\x04"):
-        what = "a zip archive inside an archive" if suffix == ".zip" else "a zip container (XLSX/PPTX/…)"
-        raise UnsupportedFormatError(path, f"unsupported format: {what}")
+        fmt, text = "docx", _docx_text(data, path, suffix)
     else:
         text, notes = decode_bytes(data, path)
         fmt, text = _unwrap(text, suffix, path)
@@ -168,6 +165,21 @@ def load_bytes(data: bytes, path: str, *, suffix: str = "") -> Document:
     if not text.strip():
         raise EmptyInputError(path, "file holds no text")
     return Document(path=path, sha256=digest, text=text, source_format=fmt, notes=notes)
+
+
+def _docx_text(data: bytes, path: str, suffix: str) -> str:
+    """A zip container's text when it is a DOCX (opened once, to sniff and to read), else refused."""
+    from extractor.read import archive, formats
+
+    package = archive.open_package(data)
+    try:
+        if archive.is_docx(package, suffix):
+            return formats.docx_to_text(package or data, path)
+    finally:
+        if package is not None:
+            package.close()
+    what = "a zip archive inside an archive" if suffix == ".zip" else "a zip container (XLSX/PPTX/…)"
+    raise UnsupportedFormatError(path, f"unsupported format: {what}")
 
 
 _BOMS: Final = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"))

@@ -114,7 +114,7 @@ def iter_items(files: Iterable[Path]) -> Iterator[Item]:
     """Work items, streamed: zip archives are opened member by member."""
     for f in files:
         if f.suffix.lower() == ".zip" and f.is_file():
-            from extractor.read.formats import iter_zip
+            from extractor.read.archive import iter_zip
 
             for name, payload in iter_zip(f):
                 if isinstance(payload, InputError):
