@@ -22,6 +22,7 @@ The hook is thread-safe: its only shared state is the client (thread-safe) and t
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from extractor.check.verify import Anchors, VerifyInput, verify
@@ -32,6 +33,7 @@ from extractor.llm.client import Completion, LLMClient
 from extractor.llm.config import LLMConfig
 from extractor.llm.prompt import Message, Prompt, compact_table_text, load_prompt
 from extractor.llm.schema import (
+    Answer,
     CanonRow,
     answer_model,
     canonical_rows,
@@ -209,62 +211,61 @@ class LLMRouter:
     def _table(
         self, t: str, template: str, rule: TableRead, rule_findings: list[Finding], usage: LLMUsage
     ) -> tuple[TableRead, str, list[Finding]]:
-        variant = rule.variant  # table 三's row set, as its reader decided it (None for 二 and 四)
-        rows = canonical_rows(t, template, variant)
-        model = answer_model(t, template, variant)
-        sent = compact_table_text(rule.source)
-        history: list[Message] = []
-        best: tuple[int, TableRead, list[Finding]] | None = None
-        last_cand: TableRead | None = None
-        last_problems: list[str] = []
-        rule_clean = not _errors(rule_findings)
-
         client = self.client
         assert client is not None  # __call__ only routes tables when the path is enabled
+        ask = _Ask.start(t, template, rule, rule_findings)
 
         def build(schema_in_prompt: bool) -> list[Message]:
-            return (
-                self.prompt.messages(t, template, variant, sent, schema_in_prompt=schema_in_prompt) + history
-            )
+            sent = self.prompt.messages(t, template, ask.variant, ask.sent, schema_in_prompt=schema_in_prompt)
+            return sent + ask.history
 
         for attempt in range(1 + self.config.max_reasks):
             usage.attempts[t] = attempt + 1
             try:
-                done = client.complete(model.__name__, model, build)
+                done = client.complete(ask.model.__name__, ask.model, build)
             except TransportError as exc:
                 return rule, "rules", [_note(t, "llm.transport", "warning", f"{t}: no model answer: {exc}")]
             _count_usage(usage, t, done)
-            try:
-                answer = parse_answer(done.content, model)
-            except ModelAnswerError as exc:
-                if done.finish_reason == "length":
-                    exc = ModelAnswerError(f"{exc} (the answer was cut off at max_tokens)")
-                last_problems = [str(exc)]
-                history += [
-                    {"role": "assistant", "content": done.content},
-                    self.prompt.reask(last_problems, [], len(rows)),
-                ]
-                continue
-            cand, errors = _judge(answer, rows, rule, (t, template, variant, sent), rule_clean)
-            last_cand = cand
-            if not errors:
-                trusted = not [f for f in _errors(rule_findings) if f.check not in _IDENTITIES]
-                return self._accepted(t, rule, trusted, cand, rows, attempt, rule_findings)
-            own_ok = not any(f.check in _OWN_CHECKS for f in errors)
-            only_identities = own_ok and all(f.check in _IDENTITIES for f in errors)
-            if only_identities and _agree(cand.values, rule.values, rows):
-                return _as_printed(t, cand, len(errors)), "llm", []
-            if own_ok and (best is None or len(errors) < best[0]):
-                best = (len(errors), cand, errors)
-            last_problems = [f.message for f in errors[:12]]
-            history += [
-                {"role": "assistant", "content": done.content},
-                self.prompt.reask(last_problems, _reread_rows(errors, rows), len(rows)),
-            ]
-        rejected = self._rejected(t, rule_clean, best, last_problems, usage.attempts[t])
-        if rejected.actual is None and last_cand is not None:
-            rejected.actual = last_cand.values  # the candidate is kept for review, never used
+            settled = self._weigh(ask, done, attempt)
+            if settled is not None:
+                return settled
+        rejected = self._rejected(t, ask.rule_clean, ask.best, ask.last_problems, usage.attempts[t])
+        if rejected.actual is None and ask.last_cand is not None:
+            rejected.actual = ask.last_cand.values  # the candidate is kept for review, never used
         return rule, "rules", [rejected]
+
+    def _weigh(
+        self, ask: _Ask, done: Completion, attempt: int
+    ) -> tuple[TableRead, str, list[Finding]] | None:
+        """One answer: the table as settled by it, or None after adding the re-ask its failures ask for."""
+        try:
+            answer = parse_answer(done.content, ask.model)
+        except ModelAnswerError as exc:
+            if done.finish_reason == "length":
+                exc = ModelAnswerError(f"{exc} (the answer was cut off at max_tokens)")
+            self._reask(ask, done, [str(exc)], [])
+            return None
+        cand, errors = _judge(answer, ask)
+        ask.last_cand = cand
+        if not errors:
+            trusted = not [f for f in _errors(ask.rule_findings) if f.check not in _IDENTITIES]
+            return self._accepted(ask.t, ask.rule, trusted, cand, ask.rows, attempt, ask.rule_findings)
+        own_ok = not any(f.check in _OWN_CHECKS for f in errors)
+        only_identities = own_ok and all(f.check in _IDENTITIES for f in errors)
+        if only_identities and _agree(cand.values, ask.rule.values, ask.rows):
+            return _as_printed(ask.t, cand, len(errors)), "llm", []
+        if own_ok and (ask.best is None or len(errors) < ask.best[0]):
+            ask.best = (len(errors), cand, errors)
+        self._reask(ask, done, [f.message for f in errors[:12]], _reread_rows(errors, ask.rows))
+        return None
+
+    def _reask(self, ask: _Ask, done: Completion, problems: list[str], rows: list[str]) -> None:
+        """The answer and what was wrong with it (and which rows to read again) join the conversation."""
+        ask.last_problems = problems
+        ask.history += [
+            {"role": "assistant", "content": done.content},
+            self.prompt.reask(problems, rows, len(ask.rows)),
+        ]
 
     def _accepted(
         self,
@@ -354,21 +355,44 @@ def _count_usage(usage: LLMUsage, t: str, done: Completion) -> None:
         usage.add(done.tokens)
 
 
-def _judge(
-    answer: Any,
-    rows: tuple[CanonRow, ...],
-    rule: TableRead,
-    where: tuple[str, str, str | None, str],
-    rule_clean: bool,
-) -> tuple[TableRead, list[Finding]]:
+def _judge(answer: Any, ask: _Ask) -> tuple[TableRead, list[Finding]]:
     """A parsed answer as a candidate read, aligned to the source and checked: (it, its errors)."""
-    t, template, variant, sent = where
-    cand = to_read(answer, rows, t, rule.source, variant)
-    tied = align_answer(answer, rows, cand, rule) + disagreements(cand, rule)
-    found = check_answer(cand, template, sent, tied)
-    if not rule_clean and not _has_nonzero(cand.values):
+    t, rule = ask.t, ask.rule
+    cand = to_read(answer, ask.rows, t, rule.source, ask.variant)
+    tied = align_answer(answer, ask.rows, cand, rule) + disagreements(cand, rule)
+    found = check_answer(cand, ask.template, ask.sent, tied)
+    if not ask.rule_clean and not _has_nonzero(cand.values):
         found.append(_note(t, "llm.zeros", "error", _ZEROS))
     return cand, _errors(found)
+
+
+@dataclass
+class _Ask:
+    """One table's conversation with the model: what is sent, what came back, the best reading."""
+
+    t: str
+    template: str
+    rule: TableRead
+    rule_findings: list[Finding]
+    rule_clean: bool
+    rows: tuple[CanonRow, ...]
+    model: type[Answer]
+    sent: str
+    history: list[Message] = field(default_factory=list)
+    best: tuple[int, TableRead, list[Finding]] | None = None
+    last_cand: TableRead | None = None
+    last_problems: list[str] = field(default_factory=list)
+
+    @classmethod
+    def start(cls, t: str, template: str, rule: TableRead, rule_findings: list[Finding]) -> _Ask:
+        variant = rule.variant  # table 三's row set, as its reader decided it (None for 二 and 四)
+        rows, model = canonical_rows(t, template, variant), answer_model(t, template, variant)
+        clean = not _errors(rule_findings)
+        return cls(t, template, rule, rule_findings, clean, rows, model, compact_table_text(rule.source))
+
+    @property
+    def variant(self) -> str | None:
+        return self.rule.variant
 
 
 def _as_printed(t: str, cand: TableRead, n_failures: int) -> TableRead:
