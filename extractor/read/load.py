@@ -80,13 +80,16 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def sha256_file(p: Path) -> str | None:
-    """SHA-256 of a regular file within the size limit, streamed; None for anything else."""
+def sha256_file(p: Path, size: int | None = None) -> str | None:
+    """SHA-256 of a regular file within the size limit, a small one in one read and a big one in
+    1 MiB pieces; None for anything else. ``size``: what :func:`check_regular_file` returned, when
+    the caller already checked the file."""
     try:
-        check_regular_file(p, str(p))
+        if size is None:
+            size = check_regular_file(p, str(p))
         h = hashlib.sha256()
         with p.open("rb") as fh:
-            while chunk := fh.read(1 << 20):
+            while chunk := fh.read(-1 if size <= 1 << 20 else 1 << 20):
                 h.update(chunk)
     except (InputError, OSError):
         return None

@@ -10,7 +10,6 @@ never the end of the run. Per item, a wall-clock deadline is enforced where the 
 
 from __future__ import annotations
 
-import hashlib
 import signal
 import threading
 from collections.abc import Iterable, Iterator
@@ -29,6 +28,7 @@ from extractor.read.load import (
     TEXT_SUFFIXES,
     check_regular_file,
     sha256_bytes,
+    sha256_file,
 )
 from extractor.run.inputs import REPORT_SUFFIXES as REPORT_SUFFIXES  # re-exported for scripts
 from extractor.run.inputs import Inputs as Inputs
@@ -99,14 +99,7 @@ def _file_item(f: Path) -> Item:
         size = check_regular_file(f, shown)
     except InputError as exc:
         return Item(shown, error=exc)
-    try:
-        h = hashlib.sha256()
-        with open(f, "rb") as fh:  # a small file in one read, a big one in 1 MiB pieces
-            while chunk := fh.read(-1 if size <= 1 << 20 else 1 << 20):
-                h.update(chunk)
-        sha: str | None = h.hexdigest()
-    except OSError:
-        sha = None  # the reader says why, in the file's error record
+    sha = sha256_file(f, size)  # None: the reader says why, in the file's error record
     return Item(shown, path=shown, suffix=f.suffix.lower(), sha256=sha, size=size)
 
 
