@@ -44,6 +44,7 @@ from extractor.llm.schema import (
 )
 from extractor.models import Finding, LLMUsage, Severity, TableValues, finding
 from extractor.pipeline import HookResult, TableHook
+from extractor.spec import TEXT_COLUMNS
 from extractor.tables.locate import Located
 from extractor.tables.rules import TableRead
 
@@ -158,7 +159,7 @@ def _has_nonzero(values: TableValues) -> bool:
         isinstance(v, (int, float)) and v != 0
         for cols in values.values()
         for c, v in cols.items()
-        if c != "amount_text"
+        if c not in TEXT_COLUMNS
     )
 
 

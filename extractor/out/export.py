@@ -50,7 +50,7 @@ from typing import Any, Final, Literal, Protocol
 from extractor.errors import ExtractorError, ResultsFileError
 from extractor.out.provenance import cell_methods, report_id
 from extractor.run.jsonl import iter_lines, parse_line
-from extractor.spec import ACTIVE_ROWS, APPLICANT_COLUMNS, REVIEW_COLUMNS, codebook
+from extractor.spec import ACTIVE_ROWS, APPLICANT_COLUMNS, REVIEW_COLUMNS, TEXT_COLUMNS, codebook
 
 Target = Literal["csv", "parquet", "sqlite", "duckdb"]
 Form = Literal["long", "wide", "both"]
@@ -89,7 +89,7 @@ def _known_columns() -> dict[str, list[str]]:
     for template in ("2021", "2019"):
         for spec in ACTIVE_ROWS[template]:
             active.extend(c for c in spec.columns if c not in active)
-    active.append("amount_text")
+    active.extend(sorted(TEXT_COLUMNS))  # after every number column
     return {
         "active_disclosure": active,
         "applications": list(APPLICANT_COLUMNS),
