@@ -31,7 +31,7 @@ from pydantic import (
 )
 
 from extractor.errors import ModelAnswerError
-from extractor.models import CellValue, Finding, TableValues
+from extractor.models import CellValue, Finding, TableValues, finding
 from extractor.read.normalise import fold_for_match, near_in, normalise_text
 from extractor.spec import (
     ACTIVE_COLUMN_LABELS,
@@ -236,11 +236,7 @@ def check_labels(
             if other is not None
             else f"{where} echoes '{got.label}', which is not the label '{row.label}'"
         )
-        findings.append(
-            Finding(
-                check="llm.label", severity="error", table=table, row=row.key, actual=got.label, message=msg
-            )
-        )
+        findings.append(finding("llm.label", "error", msg, table=table, row=row.key, actual=got.label))
     return hits, findings
 
 
@@ -272,15 +268,15 @@ def to_read(
         out: dict[str, CellValue] = dict.fromkeys(row.columns)
         if len(got.values) != len(row.columns):
             findings.append(
-                Finding(
-                    check="llm.shape",
-                    severity="error",
+                finding(
+                    "llm.shape",
+                    "error",
+                    f"row {row.key} ('{row.label}') has {len(got.values)} values; "
+                    f"{len(row.columns)} are expected ({', '.join(row.column_labels)})",
                     table=table,
                     row=row.key,
                     expected=len(row.columns),
                     actual=len(got.values),
-                    message=f"row {row.key} ('{row.label}') has {len(got.values)} values; "
-                    f"{len(row.columns)} are expected ({', '.join(row.column_labels)})",
                 )
             )
         else:
@@ -290,14 +286,14 @@ def to_read(
                     value, text = _cell(v, col, printed is not None)
                 except ValueError as exc:
                     findings.append(
-                        Finding(
-                            check="llm.value",
-                            severity="error",
+                        finding(
+                            "llm.value",
+                            "error",
+                            f"{row.key}.{col}: {exc}",
                             table=table,
                             row=row.key,
                             column=col,
                             actual=v,
-                            message=f"{row.key}.{col}: {exc}",
                         )
                     )
                     continue
@@ -353,14 +349,14 @@ def check_grounding(values: TableValues, sent: str, table: str) -> list[Finding]
             forms = _forms(v, _printed(cols, col))
             if not any(f in r for f in forms for r in runs):
                 out.append(
-                    Finding(
-                        check="llm.grounding",
-                        severity="error",
+                    finding(
+                        "llm.grounding",
+                        "error",
+                        f"{table}.{row}.{col} = {v} does not occur in the text sent to the model",
                         table=table,
                         row=row,
                         column=col,
                         actual=v,
-                        message=f"{table}.{row}.{col} = {v} does not occur in the text sent to the model",
                     )
                 )
     return out
@@ -380,12 +376,12 @@ def check_coverage(values: TableValues, sent: str, table: str) -> list[Finding]:
         d = _digits(run)
         if d.strip("0") and d not in seq:
             out.append(
-                Finding(
-                    check="llm.coverage",
-                    severity="error",
+                finding(
+                    "llm.coverage",
+                    "error",
+                    f"the text prints {run} but no cell of the answer reads it",
                     table=table,
                     actual=run,
-                    message=f"the text prints {run} but no cell of the answer reads it",
                 )
             )
     return out

@@ -20,7 +20,7 @@ from typing import Final
 
 from extractor.check.record import error_record
 from extractor.errors import InputError, InputTooLargeError, RunStopped
-from extractor.models import Finding, Record
+from extractor.models import Record, finding
 from extractor.pipeline import Prepared, TableHook, complete, prepare_bytes, prepare_path
 from extractor.read.load import (
     HTML_SUFFIXES,
@@ -215,10 +215,6 @@ def _duplicate(rec: Record, item: Item, original: str) -> Record:
     rec.path = item.display
     rec.findings = [
         *rec.findings,
-        Finding(
-            check="duplicate",
-            severity="info",
-            message=f"identical to {original} (same SHA-256); extracted once",
-        ),
+        finding("duplicate", "info", f"identical to {original} (same SHA-256); extracted once"),
     ]
     return rec
