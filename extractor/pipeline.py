@@ -14,6 +14,7 @@ from extractor.errors import InputError, InputTooLargeError
 from extractor.models import Finding, LLMUsage, Record, TableValues
 from extractor.read.load import Document, load_bytes, load_path, sha256_bytes, sha256_file, text_limit
 from extractor.tables.applications import read_applications
+from extractor.tables.hidden import unread_cuts_where_blanks_hide
 from extractor.tables.locate import Located, locate, prose_evidence, strip_page_furniture
 from extractor.tables.rules import TableRead, read_active, read_review
 
@@ -111,6 +112,7 @@ def read_tables(text: str, located: Located) -> dict[str, TableRead]:
         reads["review_litigation"] = read_review(regions["review_litigation"].text(text))
     for k, r in reads.items():
         r.offset = regions[k].start
+    unread_cuts_where_blanks_hide(reads)
     return reads
 
 

@@ -88,3 +88,21 @@ def test_a_cut_without_a_printed_gap_is_still_read(layout: str) -> None:
     rec = _extract(layout, bl)
     assert wrong_cells(rec, fig.tables) == []
     assert rec.tables["active_disclosure"]["punishment"] == row
+
+
+@pytest.mark.parametrize("stray", ["12", "2022", "测试县人民政府2022"])
+@pytest.mark.parametrize("template", ["2019", "2021"])
+def test_a_stray_line_in_one_cell_a_line_text_is_never_read_as_a_cell(template: str, stray: str) -> None:
+    """A page number (or a torn running title) between table 四's header and its cells, in
+    text printing one cell a line with blank zero cells: dropping the empty lines at the end
+    would shift every cell and blame the source (``source_inconsistent``); the row stays unread."""
+    for seed in range(1, 5):
+        fig = R.figures(template, seed)
+        bl = R.styled(R.blocks(fig), "blank")
+        b = next(b for b in bl if b.table == "review_litigation")
+        i = next(i for i, r in enumerate(b.rows) if any("结果维持" in c for c in r))
+        b.rows[i + 1 : i + 1] = [[stray]]
+        b.data[i + 1 : i + 1] = [False]
+        rec = extract_bytes(R.render(bl, "lines"), "fig.txt", suffix=".txt")
+        assert wrong_cells(rec, fig.tables) == [], seed
+        assert rec.status in ("verified", "needs_review"), (seed, rec.status)

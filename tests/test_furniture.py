@@ -66,6 +66,23 @@ def _old_content(line: str) -> str:
     return re.sub(r"[\s|\ue000]+", "", line)
 
 
+def _ref_wrapped(lines: list[str], i: int) -> range | None:
+    """The one to five lines above ``lines[i]`` that print the title with it (each short)."""
+    for n in range(1, 6):
+        part = lines[max(i - n, 0) : i + 1]
+        contents = [_old_content(x) for x in part]
+        if (
+            i - n < 0
+            or not all(contents)
+            or any(len(c) > 24 or "|" in x for c, x in zip(contents, part[:-1], strict=False))
+        ):
+            return None
+        joined = "".join(contents)
+        if len(joined) <= 80 and F._TITLE.fullmatch(joined):
+            return range(i - n, i)
+    return None
+
+
 def _reference(text: str) -> str:
     """The pass as it was before its cheap guards (same result)."""
     lines = text.split("\n")
@@ -80,6 +97,11 @@ def _reference(text: str) -> str:
             blank = True
         elif len(c) <= 80 and F._TITLE.fullmatch(c):
             blank, title_seen = title_seen, True  # the first is the report's title
+        elif c.endswith("告") and (above := _ref_wrapped(lines, i)):
+            if title_seen:
+                for k in above:
+                    lines[k] = " " * len(lines[k])
+            blank, title_seen = title_seen, True
         elif not F._DIGIT.search(c):
             t3, t4 = F._words(c, F._T3_HEAD) >= 2 or "本列数据的勾稽关系" in c, F._words(c, F._T4_HEAD) >= 2
             blank = (t3 and t3_rows and not in_t4) or (t4 and t4_data)
@@ -128,3 +150,25 @@ def test_prefiltered_pass_equals_the_line_by_line_pass() -> None:
         assert got == _reference(text)
         changed += got != text
     assert changed >= 12  # the comparison covers texts that do hold furniture
+
+
+@pytest.mark.parametrize("repeat_header", [False, True])
+def test_a_running_title_wrapped_in_a_narrow_column_is_furniture(repeat_header: bool) -> None:
+    """Layout text of a PDF whose running title stands in a narrow column: the title over
+    three or five lines, its year a number the table would otherwise take. Both passes (the
+    second runs where a header row may repeat) blank every line of it; the title at the top is
+    the report's own; prose ending in 报告 is no title."""
+    title = "测试县人民政府2022年政府信息公开工作年度报告"
+    head = "申请人情况\t自然人\n本年新收\t1\n自然人\t商业企业\n" if repeat_header else ""
+    three = "    测试县人民政府2022\n    年政府信息公开工作\n    年度报告\n"
+    five = "    测试县人民\n    政府2022年政\n    府信息公开\n    工作年度报\n    告\n"
+    text = (
+        f"{title}\n{head}规章\t1\n{three}规范性文件\t2\n{five}行政许可\t3\n现将有关情况报告如下\n特此报告\n"
+    )
+    got = strip_furniture(text)
+    assert len(got) == len(text)
+    kept = [line.strip() for line in got.splitlines() if line.strip()]
+    assert kept[0] == title and "2022" not in "".join(kept[1:])
+    assert kept[-2:] == ["现将有关情况报告如下", "特此报告"]
+    assert [x for x in kept if "\t" in x][-3:] == ["规章\t1", "规范性文件\t2", "行政许可\t3"]
+    assert got == _reference(text)

@@ -28,6 +28,7 @@ from extractor.errors import (
     InputTooLargeError,
     UnsupportedFormatError,
 )
+from extractor.read.aligned import align_space_tables
 from extractor.read.normalise import SPAN, has_cjk, normalise_text
 from extractor.read.plain import close_pipe_tables, csv_to_tabs
 
@@ -163,7 +164,7 @@ def load_bytes(data: bytes, path: str, *, suffix: str = "") -> Document:
         if fmt == "html":
             text = html_to_text(text, path)
         else:
-            text = close_pipe_tables(csv_to_tabs(text) if suffix == ".csv" else text)
+            text = close_pipe_tables(csv_to_tabs(text) if suffix == ".csv" else align_space_tables(text))
     text = normalise_text(text)
     if not text.strip():
         raise EmptyInputError(path, "file holds no text")

@@ -35,11 +35,17 @@ _ANNOTATION: Final = re.compile(r"[（(][^（）()\n]*[\u3400-\u9fff][^（）()\
 # A sub-item ordinal ("2." before 其他法律…) glued to the previous row's digits.
 _LABEL_NUMBER: Final = re.compile(r"(?<![\d.])[1-9][.．、,，](?=[ \t]*[\u3400-\u9fff])")
 
+#: A comma before three digits that normalisation left (``1,8681,1011176``: "1,868" and "1,101"
+#: run together, or cells 1 | 8681 | …): thousands separator or cell boundary cannot be told.
+_GROUPED: Final = re.compile(r"\d,\d{3}")
+_DIGIT_RUN: Final = re.compile(r"[\d,.]+")
+
 _VALUE: Final = re.compile(r"([+\-]?)(\d+)(\.\d+)?(万元|元|万|件|个|项|次|条|宗)?")
 
 #: ``blank``: an empty cell between two inline separators (``\t\t``, ``| |``); ``line``: an empty
-#: piece bordered by a line break — a blank cell only where the row's cell count proves it.
-AtomKind = Literal["num", "blank", "marker", "line"]
+#: piece bordered by a line break — a blank cell only where the row's cell count proves it;
+#: ``grouped``: digits with a comma that may group thousands or part two cells (see _GROUPED).
+AtomKind = Literal["num", "blank", "marker", "line", "grouped"]
 
 
 class Atom(NamedTuple):
@@ -110,7 +116,7 @@ def atoms_of(segment: str, *, stop_at_text: bool = False, base: int = 0) -> list
     parts = _SEPARATORS.split(_own_lines(clean_segment(segment)))
     atoms: list[Atom] = []
     last = len(parts) - 1
-    seen_value = False
+    seen_value = shared_line = False
     off = base  # offset of parts[i] in the region (every separator is one character)
     new = tuple.__new__  # a NamedTuple's own __new__ is slow Python code; this is the hot loop
     # parts = [piece, sep, piece, sep, ..., piece]
@@ -124,6 +130,7 @@ def atoms_of(segment: str, *, stop_at_text: bool = False, base: int = 0) -> list
                 s0 = at + len(piece) - len(piece.lstrip())
                 atoms.append(new(Atom, ("num", stripped, s0, s0 + len(stripped))))
                 seen_value = True
+                shared_line = shared_line or i == 0
                 continue
             if not stripped:
                 if 0 < i < last:  # see _blank_kind (inlined: this loop is the hot path)
@@ -143,15 +150,25 @@ def atoms_of(segment: str, *, stop_at_text: bool = False, base: int = 0) -> list
             atoms.append(Atom("marker", stripped, s0, e0))
             seen_value = True
             continue
-        found = False
+        if "," in piece and (g := _GROUPED.search(piece)):
+            run = next(m for m in _DIGIT_RUN.finditer(piece) if m.start() <= g.start() < m.end())
+            atoms.append(Atom("grouped", run.group(0), at + run.start(), at + run.end()))
+            seen_value = True
+            continue
+        found = 0
         for m in NUMBER_TOKEN.finditer(piece):
             atoms.append(Atom("num", m.group(0), at + m.start(), at + m.end()))
-            found = True
+            found += 1
         if not found:
             if stop_at_text and seen_value and has_cjk(stripped):
                 break
             continue
+        shared_line = shared_line or found > 1 or i == 0
         seen_value = True
+    # cells printed side by side on a line, or on the label's own line: an empty line is layout,
+    # not a blank cell (that is a one-cell-a-line layout's, whose cells start below the label)
+    if shared_line:
+        return [a for a in atoms if a[0] != "line"]
     return atoms
 
 
@@ -202,7 +219,11 @@ def fit(
     line by an empty one, see :func:`empty_lines_are_cells`); a callable is asked only when
     the row has an empty line."""
     items = atoms
-    if "line" in map(_KIND, atoms):  # (C-level scan: this runs for every row)
+    kinds = set(map(_KIND, atoms))  # (C-level scan: this runs for every row)
+    if "grouped" in kinds:
+        shown = " ".join(a.text or "□" for a in atoms)
+        return Fit([], "none", GROUPED_COMMAS, printed=shown)
+    if "line" in kinds:
         items = [a for a in atoms if a[0] != "line"]
         if not (empty_lines() if callable(empty_lines) else empty_lines):
             atoms = items
@@ -261,6 +282,8 @@ def _split_fit(
     if not complete:
         return Fit([], "none", f"run-together digits '{printed}' allow too many splits", printed=printed)
     if total == 0:
+        if sum(len(t.digits) for t in tokens) < n:
+            return Fit([], "none", f"'{printed}' {FEWER_DIGITS} ({n})", printed=printed)
         return Fit(
             [], "none", f"'{printed}' cannot be cut into {n} cells without leading zeros", printed=printed
         )
@@ -329,6 +352,17 @@ AMBIGUOUS_BLANKS: Final = (
 #: header's columns or the row's identity may tell.
 SPLIT_OR_BLANKS: Final = (
     "fewer numbers than cells, printed apart: numbers run together or blank cells, which cannot be told"
+)
+#: "1 2" for seven cells: the report leaves cells blank, and nothing shows which (see
+#: :mod:`extractor.tables.hidden`: a blank may then hide inside any run-together token).
+FEWER_DIGITS: Final = "prints fewer digits than the row has cells: blank cells, not shown where"
+#: "1,8681,1011176": commas that may group thousands run together, or part cells.
+GROUPED_COMMAS: Final = (
+    "digits with commas that may be thousands separators or cell boundaries: the cells cannot be told"
+)
+_SURPLUS_LINES: Final = (
+    "more lines than cells: with the empty ones at the end dropped the row breaks its identity, "
+    "with another line dropped it keeps it; which lines are cells cannot be told"
 )
 _UNPROVEN_BLANKS: Final = (
     "empty lines stand between the values but their count does not prove which cells are blank"
@@ -411,6 +445,23 @@ def _line_between_values(atoms: Sequence[Atom]) -> bool:
     return bool(values) and any(a.kind == "line" for a in atoms[values[0] : values[-1]])
 
 
+def _stray_reading(
+    atoms: Sequence[Atom], n: int, kept: list[Atom], accept: Callable[[tuple[str, ...]], bool]
+) -> bool:
+    """Whether the row read with its surplus empty lines dropped breaks its identity while another
+    run of n of its lines keeps it: the surplus may be a stray line (a page number between the
+    header and the data), so which lines are the cells cannot be told."""
+    texts = tuple(a.text for a in kept)
+    if accept(texts):
+        return False
+    return any(
+        accept(window) and window != texts
+        for a in range(len(atoms) - n + 1)
+        if all(x.valid_single for x in atoms[a : a + n])
+        for window in [tuple(x.text for x in atoms[a : a + n])]
+    )
+
+
 def _with_empty_lines(
     atoms: Sequence[Atom], n: int, accept: Callable[[tuple[str, ...]], bool] | None
 ) -> list[Atom] | Fit | None:
@@ -422,6 +473,8 @@ def _with_empty_lines(
     if len(every) > 1:
         return _either_end(every, n, accept, list(atoms))
     if len(every[0]) == n:
+        if len(atoms) > n and accept is not None and _stray_reading(atoms, n, every[0], accept):
+            return Fit([], "none", _SURPLUS_LINES, printed=_shown(atoms))
         return every[0]
     if _line_between_values(atoms):
         return Fit([], "none", _UNPROVEN_BLANKS, printed=_shown(atoms))

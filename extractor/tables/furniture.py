@@ -91,6 +91,10 @@ def strip_furniture(text: str) -> str:
             if title_seen:
                 blanked.append((start, end))
             title_seen = True  # the first is the report's title
+        elif c[-1] == "告" and (above := _wrapped_title_at(text, start)):
+            if title_seen:
+                blanked.extend([*above, (start, end)])
+            title_seen = True
     if not blanked:
         return text
     out, cur = [], 0
@@ -99,6 +103,42 @@ def strip_furniture(text: str) -> str:
         cur = end
     out.append(text[cur:])
     return "".join(out)
+
+
+def _wrapped_title(lines: list[str], i: int) -> list[int]:
+    """The lines above ``lines[i]`` (up to five) that, with it, print the report's title wrapped
+    in a narrow column (``测试县人民政府2022`` / ``年政府信息公开工作`` / ``年度报告``)."""
+    joined, above = _content(lines[i]), list[int]()
+    for k in range(i - 1, max(i - 1 - _TITLE_LINES, -1), -1):
+        c = _content(lines[k])
+        if not c or len(c) > 24 or "|" in lines[k]:
+            return []
+        joined, above = c + joined, [k, *above]
+        if len(joined) <= 80 and _TITLE.fullmatch(joined):
+            return above
+    return []
+
+
+_TITLE_LINES: Final = 5
+
+
+def _wrapped_title_at(text: str, start: int) -> list[tuple[int, int]]:
+    """:func:`_wrapped_title` for the line starting at ``start``: the (start, end) of the lines above."""
+    lo = start
+    for _ in range(_TITLE_LINES):
+        if lo == 0:
+            break
+        lo = text.rfind("\n", 0, lo - 1) + 1
+    lines = text[lo:start].split("\n")[:-1]
+    if not lines:
+        return []
+    here = text[start : (e if (e := text.find("\n", start)) >= 0 else len(text))]
+    got = _wrapped_title([*lines, here], len(lines))
+    offsets, at = [], lo
+    for line in lines:
+        offsets.append((at, at + len(line)))
+        at += len(line) + 1
+    return [offsets[k] for k in got]
 
 
 def _page_mark(c: str) -> bool:
@@ -146,6 +186,12 @@ def _line_pass(text: str) -> str:
             blank = True
         elif len(c) <= 80 and c.endswith("报告") and _TITLE.fullmatch(c):
             blank, title_seen = title_seen, True  # the first is the report's title
+        elif c[-1] == "告" and (above := _wrapped_title(lines, i)):
+            if title_seen:
+                for k in above:
+                    lines[k] = " " * len(lines[k])
+                blank = changed = True
+            title_seen = True
         elif not digit(c):
             if _HEAD_CHARS.isdisjoint(c):  # no header word can be in it
                 continue
