@@ -20,7 +20,7 @@ from extractor.llm.options import LLMOptions
 if TYPE_CHECKING:
     from extractor.run.bulk import Outcome
     from extractor.run.inputs import InputFiles, Inputs
-    from extractor.run.jsonl import RecordWriter
+    from extractor.run.jsonl import RecordWriter, ResumeState
     from extractor.run.runner import Done
 
 
@@ -74,13 +74,13 @@ def check_usage(args: ExtractArgs) -> None:
         raise fail(f"{output} exists; use --resume to continue it or --overwrite to replace it")
 
 
-def open_output(output: Path, resume: bool) -> tuple[RecordWriter, set[str], dict[str, int]]:
-    from extractor.run.jsonl import RecordWriter
+def open_output(output: Path, resume: bool) -> tuple[RecordWriter, ResumeState]:
+    from extractor.run.jsonl import RecordWriter, ResumeState
 
     try:
         writer = RecordWriter(output, append=resume)
         if not resume:
-            return writer, set(), {}
+            return writer, ResumeState()
         state = writer.resume()
     except ExtractorError as exc:
         raise fail(str(exc)) from exc
@@ -92,7 +92,7 @@ def open_output(output: Path, resume: bool) -> tuple[RecordWriter, set[str], dic
             markup=False,
             highlight=False,
         )
-    return writer, state.paths, state.shas
+    return writer, state
 
 
 def preflight(hook: Any, files: int) -> None:
@@ -147,8 +147,7 @@ class _Run:
     inputs: Inputs
     hook: Any
     writer: RecordWriter
-    done_paths: set[str]
-    done_shas: dict[str, int]
+    done: ResumeState
     reasons: Counter[str] = field(default_factory=Counter)
 
     @property
@@ -159,7 +158,7 @@ class _Run:
         """The inputs (walked lazily: the run skips the done ones before reading them) and how
         many of them an earlier run already did."""
         files = self.inputs.files
-        done = files.count_in(self.done_paths) if self.args.resume else 0
+        done = files.count_in(self.done.paths) if self.args.resume else 0
         if self.args.resume:
             err.print(f"resume: {done} of {len(files)} inputs already in {self.args.output}", markup=False)
         return files, done
@@ -188,12 +187,12 @@ class _Run:
 
             try:
                 for m in self.inputs.missing:
-                    if m not in self.done_paths:
+                    if m not in self.done.paths:
                         rec = error_record(m, InputError(m, "no such file, folder or glob match"))
                         self.writer.write(rec)
                         tick(Done.of(rec))
                 outcome = run(files, self.writer, jobs=a.jobs, hook=self.hook, concurrency=a.concurrency,
-                              on_done=tick, done_paths=self.done_paths, done_shas=self.done_shas,
+                              on_done=tick, done_paths=self.done.paths, done_shas=self.done.first_at,
                               engine=a.engine, ray_address=a.ray_address, file_timeout=a.file_timeout,
                               hook_factory=hook_factory(options))  # fmt: skip
             except ExtractorError as exc:
@@ -239,8 +238,8 @@ def run_extract(args: ExtractArgs) -> int:
     except ExtractorError as exc:
         raise fail(str(exc)) from exc
     preflight(hook, len(inputs.files))
-    writer, done_paths, done_shas = open_output(args.output, args.resume)
-    job = _Run(args, inputs, hook, writer, done_paths, done_shas)
+    writer, done = open_output(args.output, args.resume)
+    job = _Run(args, inputs, hook, writer, done)
     outcome, stop_code = job.execute(*job.files(), options)
     if outcome.stopped:
         return stop_code

@@ -23,6 +23,15 @@ TABLE_NAMES: Final[dict[str, str]] = {
 
 
 @dataclass(frozen=True)
+class PrintedText:
+    """A number column whose text, as printed, a record keeps in a column of its own: table 二's
+    procurement amount (read as 元 from ``1.2万元`` or ``12,000``) beside ``amount_text``."""
+
+    number: str
+    text: str
+
+
+@dataclass(frozen=True)
 class RowSpec:
     """One canonical row: its key, the label as the template prints it, and match patterns.
 
@@ -37,6 +46,14 @@ class RowSpec:
     number: str = ""
     columns: tuple[str, ...] = ()
     signed: frozenset[str] = field(default_factory=frozenset)
+    #: The column of ``columns`` whose printed text is also kept (it is no number: never summed,
+    #: grounded, or sent to the model as a cell).
+    printed: PrintedText | None = None
+
+    @property
+    def cells(self) -> tuple[str, ...]:
+        """Every column a record holds for the row: the numbers, then the printed text kept."""
+        return self.columns if self.printed is None else (*self.columns, self.printed.text)
 
 
 # ---------------------------------------------------------------- table 二
@@ -98,10 +115,22 @@ _T2_2019: Final[tuple[RowSpec, ...]] = (
         columns=("prev_items", "change"),
         signed=frozenset({"change"}),
     ),
-    RowSpec("procurement", "政府集中采购", ("政府集中采购",), columns=("projects", "amount")),
+    RowSpec(
+        "procurement",
+        "政府集中采购",
+        ("政府集中采购",),
+        columns=("projects", "amount"),
+        printed=PrintedText("amount", "amount_text"),
+    ),
 )
 
 ACTIVE_ROWS: Final[dict[str, tuple[RowSpec, ...]]] = {"2021": _T2_2021, "2019": _T2_2019}
+#: Number column → the column keeping its printed text (``{"amount": "amount_text"}``).
+PRINTED_TEXT: Final[dict[str, str]] = {
+    r.printed.number: r.printed.text for rows in ACTIVE_ROWS.values() for r in rows if r.printed
+}
+#: The columns that hold a printed text, not a number.
+TEXT_COLUMNS: Final[frozenset[str]] = frozenset(PRINTED_TEXT.values())
 #: Column labels of table 二, as the templates print them (both templates' keys).
 ACTIVE_COLUMN_LABELS: Final[dict[str, str]] = {
     "issued": "本年制发件数",
@@ -262,8 +291,9 @@ def codebook() -> list[tuple[str, str, str, str, str, str]]:
     out: list[tuple[str, str, str, str, str, str]] = []
     for template in ("2021", "2019"):
         for r in ACTIVE_ROWS[template]:
-            cols = r.columns + (("amount_text",) if r.key == "procurement" else ())
-            out += [(template, "active_disclosure", r.key, c, r.label, ACTIVE_COLUMN_LABELS[c]) for c in cols]
+            out += [
+                (template, "active_disclosure", r.key, c, r.label, ACTIVE_COLUMN_LABELS[c]) for c in r.cells
+            ]
         for r in APPLICATION_ROWS[template]:
             label = f"{r.number}.{r.label}" if r.number else r.label
             out += [

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from typing import Any
 
 import docx
 import pytest
@@ -32,8 +33,8 @@ from reportlab.platypus import (  # type: ignore[import-untyped]
 from extractor.errors import InputError, InputTooLargeError, UnsupportedFormatError
 from extractor.models import Record
 from extractor.pipeline import extract_bytes, extract_document, extract_path
-from extractor.read import formats
-from extractor.read.load import Document, sha256_bytes
+from extractor.read import archive, formats
+from extractor.read.load import Document, load_bytes, sha256_bytes
 from extractor.read.normalise import SPAN, normalise_text
 
 from .helpers import CORPUS, SEEDS
@@ -236,6 +237,22 @@ def test_docx_layout_table_is_unwrapped(seed_refs: dict[str, tuple[str, Record]]
     assert rec.tables == ref.tables
 
 
+def test_a_docx_without_its_suffix_is_opened_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The loader sniffs a suffix-less DOCX and reads its parts from the one archive it opened."""
+    opened: list[object] = []
+    real_init = zipfile.ZipFile.__init__
+
+    def counting_init(self: zipfile.ZipFile, *args: Any, **kwargs: Any) -> None:
+        opened.append(args[0])
+        real_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(zipfile.ZipFile, "__init__", counting_init)
+    doc = load_bytes(_PROBE_DOCX, "upload", suffix="")
+    assert doc.source_format == "docx" and "规章" in doc.text
+    assert len(opened) == 1
+    assert load_bytes(_PROBE_DOCX, "r.docx", suffix=".docx").text == doc.text and len(opened) == 2
+
+
 def test_docx_errors() -> None:
     with pytest.raises(InputError, match="not a valid DOCX"):
         formats.docx_to_text(b"PK\x03\x04 broken", "bad.docx")
@@ -244,7 +261,9 @@ def test_docx_errors() -> None:
         zf.writestr("xl/workbook.xml", "<x/>")
     with pytest.raises(UnsupportedFormatError, match=r"word/document\.xml"):
         formats.docx_to_text(buf.getvalue(), "sheet.docx")
-    assert formats.is_docx(_PROBE_DOCX, "") and not formats.is_docx(buf.getvalue(), "")
+    probe, sheet = archive.open_package(_PROBE_DOCX), archive.open_package(buf.getvalue())
+    assert archive.is_docx(probe, "") and not archive.is_docx(sheet, "") and archive.is_docx(None, ".docx")
+    assert archive.open_package(b"PK\x03\x04 broken") is None and not archive.is_docx(None, "")
     buf2 = io.BytesIO()
     with zipfile.ZipFile(buf2, "w") as zf:
         zf.writestr("word/document.xml", "<not-a-docx")

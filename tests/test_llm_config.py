@@ -15,8 +15,8 @@ import pytest
 from extractor.errors import ConfigError, ModelAnswerError, PromptError
 from extractor.llm.align import align_answer
 from extractor.llm.config import DEFAULT_PROMPT, LLMConfig
+from extractor.llm.judge import check_answer
 from extractor.llm.prompt import compact_table_text, load_prompt
-from extractor.llm.route import check_answer
 from extractor.llm.schema import (
     answer_model,
     canonical_rows,

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from extractor.errors import InputError, InputTooLargeError, UnsupportedFormatError
-from extractor.read.formats import iter_zip
+from extractor.read.archive import iter_zip
 
 Members = list[tuple[str, bytes | InputError]]
 

@@ -297,16 +297,16 @@ def disagreements(cand: TableRead, rule: TableRead) -> list[Finding]:
             if rv is None or cv == rv:
                 continue
             out.append(
-                Finding(
-                    check="llm.cell_disagreement",
-                    severity="error",
+                finding(
+                    "llm.cell_disagreement",
+                    "error",
+                    f"{cand.key}.{row}.{col}: the model says {cv!r} but the rule path read {rv!r} "
+                    f"printed at [{s + rule.offset}, {e + rule.offset}]",
                     table=cand.key,
                     row=row,
                     column=col,
                     expected=rv,
                     actual=cv,
-                    message=f"{cand.key}.{row}.{col}: the model says {cv!r} but the rule path read {rv!r} "
-                    f"printed at [{s + rule.offset}, {e + rule.offset}]",
                 )
             )
     return out[:_MAX_SHOWN]

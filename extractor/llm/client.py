@@ -253,37 +253,10 @@ class LLMClient:
         async def send() -> Any:
             nonlocal attempts
             attempts += 1
+            return await self._attempt(messages, kwargs)
 
-            def call() -> Coroutine[
-                Any, Any, Any
-            ]:  # made once a slot is held: a stop never leaves it unawaited
-                return self._openai.chat.completions.create(
-                    model=self.model,
-                    messages=messages,  # type: ignore[arg-type]
-                    temperature=self.config.temperature,
-                    max_tokens=self.config.max_tokens,
-                    **kwargs,
-                )
-
-            try:
-                async with self._gate if self._gate is not None else contextlib.nullcontext():
-                    if self.broken is not None:  # the breaker opened while this request waited its turn
-                        raise EndpointUnavailable(f"the endpoint is unavailable for the rest of this run "
-                                                  f"({self.broken})")  # fmt: skip
-                    return await asyncio.wait_for(call(), self.config.timeout_s)
-            except TimeoutError as exc:
-                raise Deadline(f"no complete answer within {self.config.timeout_s:g} s") from exc
-
-        retrying = AsyncRetrying(
-            stop=stop_after_attempt(self.config.max_attempts) | stop_after_delay(self.config.max_total_s),
-            wait=wait_retry_after(
-                wait_exponential_jitter(multiplier=0.5, max=30, jitter=1), self.config.max_total_s
-            ),
-            retry=retry_if_exception(lambda e: is_transient(e, probing)),
-            reraise=True,
-        )
         try:
-            resp: Any = await retrying(send)
+            resp: Any = await self._retrying(probing)(send)
         except openai.APIStatusError as exc:
             if probing and exc.status_code in REFUSAL_STATUS:
                 raise _Refused(mode, f"HTTP {exc.status_code}") from exc
@@ -301,6 +274,40 @@ class LLMClient:
                 )
             ) from exc
         return self._completion(resp, mode, probing), attempts
+
+    async def _attempt(self, messages: list[Message], kwargs: dict[str, Any]) -> Any:
+        """One request, sent once a slot is held (so a stop never leaves it unawaited) and only if
+        the breaker did not open while it waited its turn; the answer has its deadline."""
+        try:
+            async with self._gate if self._gate is not None else contextlib.nullcontext():
+                if self.broken is not None:
+                    raise EndpointUnavailable(
+                        f"the endpoint is unavailable for the rest of this run ({self.broken})"
+                    )
+                return await asyncio.wait_for(
+                    self._openai.chat.completions.create(
+                        model=self.model,
+                        messages=messages,  # type: ignore[arg-type]
+                        temperature=self.config.temperature,
+                        max_tokens=self.config.max_tokens,
+                        **kwargs,
+                    ),
+                    self.config.timeout_s,
+                )
+        except TimeoutError as exc:
+            raise Deadline(f"no complete answer within {self.config.timeout_s:g} s") from exc
+
+    def _retrying(self, probing: bool) -> AsyncRetrying:
+        """The retry policy: attempts and total time bounded, exponential waits with jitter or the
+        server's Retry-After, transient errors only (a probe's refusal is not retried)."""
+        return AsyncRetrying(
+            stop=stop_after_attempt(self.config.max_attempts) | stop_after_delay(self.config.max_total_s),
+            wait=wait_retry_after(
+                wait_exponential_jitter(multiplier=0.5, max=30, jitter=1), self.config.max_total_s
+            ),
+            retry=retry_if_exception(lambda e: is_transient(e, probing)),
+            reraise=True,
+        )
 
     def _completion(self, resp: Any, mode: str, probing: bool) -> Completion:
         """The answer out of a response, which may be anything a broken endpoint sends with 200."""

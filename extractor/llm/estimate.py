@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Any
+from typing import NotRequired, TypedDict
 
 from extractor.errors import InputError
 from extractor.llm.config import LLMConfig
@@ -26,7 +26,26 @@ def tokens_of(chars: int) -> int:
     return math.ceil(chars / CHARS_PER_TOKEN)
 
 
-def estimate(paths: list[Path], config: LLMConfig) -> dict[str, Any]:
+class Estimate(TypedDict):
+    """What ``extractor estimate`` prints (as JSON, in this key order; ``cost`` only when priced)."""
+
+    reports: int
+    reports_to_model: int
+    unreadable: int
+    tables: int
+    tables_to_model: int
+    by_table: dict[str, int]
+    prompt_tokens: int
+    completion_tokens: int
+    prompt_tokens_max: int
+    table_text_tokens: int
+    whole_report_tokens: int
+    mode: str
+    heuristic: str
+    cost: NotRequired[float]
+
+
+def estimate(paths: list[Path], config: LLMConfig) -> Estimate:
     """What a run would send to the model, without calling it.
 
     Token counts use ``tokens ≈ characters / 1.5`` (CJK-heavy text; modern BPE tokenizers give
@@ -36,50 +55,54 @@ def estimate(paths: list[Path], config: LLMConfig) -> dict[str, Any]:
     and ``whole_report_tokens`` the whole report text (plus the system text), for comparison.
     """
     prompt = load_prompt(config.prompt_file)
-    mode = config.mode  # what would be sent once an endpoint is configured (no key needed here)
-    res: dict[str, Any] = {
-        "reports": 0,
-        "reports_to_model": 0,
-        "unreadable": 0,
-        "tables": 0,
-        "tables_to_model": 0,
-        "by_table": {},
-        "prompt_tokens": 0,
-        "completion_tokens": 0,
-        "prompt_tokens_max": 0,
-        "table_text_tokens": 0,
-        "whole_report_tokens": 0,
-        "mode": mode,
-        "heuristic": f"tokens = ceil(chars / {CHARS_PER_TOKEN})",
-    }
+    res = Estimate(
+        reports=0,
+        reports_to_model=0,
+        unreadable=0,
+        tables=0,
+        tables_to_model=0,
+        by_table={},
+        prompt_tokens=0,
+        completion_tokens=0,
+        prompt_tokens_max=0,
+        table_text_tokens=0,
+        whole_report_tokens=0,
+        mode=config.mode,  # what would be sent once an endpoint is configured (no key needed here)
+        heuristic=f"tokens = ceil(chars / {CHARS_PER_TOKEN})",
+    )
     for p in paths:
         try:
             doc = load_path(p)
         except InputError:
             res["unreadable"] += 1
             continue
-        res["reports"] += 1
-        text = strip_page_furniture(doc.text)
-        located = locate(text)
-        res["whole_report_tokens"] += tokens_of(len(text) + len(prompt.spec.system))
-        if located.template is None:
-            continue
-        reads = read_tables(text, located)
-        ver = verify_reads(text, located, reads)
-        by_table = {k: r.findings + [f for f in ver if f.table == k] for k, r in reads.items()}
-        res["tables"] += len(reads)
-        sent = routed_tables(mode, reads, by_table)
-        res["reports_to_model"] += int(bool(sent))
-        for t in sent:
-            _count_table(res, prompt, config, (t, located.template), reads[t])
+        _count_report(res, prompt, config, doc.text)
     cost = config.cost(res["prompt_tokens"], res["completion_tokens"])
     if cost is not None:
         res["cost"] = round(cost, 6)
     return res
 
 
+def _count_report(res: Estimate, prompt: Prompt, config: LLMConfig, report_text: str) -> None:
+    """Add one readable report: its whole text, its tables, and the routed ones' messages."""
+    res["reports"] += 1
+    text = strip_page_furniture(report_text)
+    located = locate(text)
+    res["whole_report_tokens"] += tokens_of(len(text) + len(prompt.spec.system))
+    if located.template is None:
+        return
+    reads = read_tables(text, located)
+    ver = verify_reads(text, located, reads)
+    by_table = {k: r.findings + [f for f in ver if f.table == k] for k, r in reads.items()}
+    res["tables"] += len(reads)
+    sent = routed_tables(config.mode, reads, by_table)
+    res["reports_to_model"] += int(bool(sent))
+    for t in sent:
+        _count_table(res, prompt, config, (t, located.template), reads[t])
+
+
 def _count_table(
-    res: dict[str, Any], prompt: Prompt, config: LLMConfig, which: tuple[str, str], read: TableRead
+    res: Estimate, prompt: Prompt, config: LLMConfig, which: tuple[str, str], read: TableRead
 ) -> None:
     """Add one routed table's messages, schema and expected answer to the estimate."""
     t, template = which
@@ -110,4 +133,4 @@ def _dummy_answer(rows: tuple[CanonRow, ...], values: TableValues) -> str:
     )
 
 
-__all__ = ["CHARS_PER_TOKEN", "estimate", "tokens_of"]
+__all__ = ["CHARS_PER_TOKEN", "Estimate", "estimate", "tokens_of"]

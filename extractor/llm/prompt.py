@@ -12,7 +12,7 @@ import re
 import tomllib
 from pathlib import Path
 from string import Template
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -27,8 +27,8 @@ from extractor.llm.schema import (
     schema_json,
 )
 from extractor.read.normalise import SPAN
+from extractor.spec import TableKey, TemplateId
 
-TableName = Literal["active_disclosure", "applications", "review_litigation"]
 Message = dict[str, str]
 
 
@@ -49,7 +49,7 @@ class Example(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     seed: str
-    template: Literal["2019", "2021"]
+    template: TemplateId
     text: str
     answer: str
     excerpt: bool = False
@@ -73,8 +73,8 @@ class PromptFile(BaseModel):
     reask_template: str
     json_instruction: str
     example_template: str | None = None
-    tables: dict[TableName, TablePrompt]
-    examples: dict[TableName, Example]
+    tables: dict[TableKey, TablePrompt]
+    examples: dict[TableKey, Example]
 
 
 class Prompt:

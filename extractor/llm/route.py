@@ -1,4 +1,5 @@
-"""The LLM path: routing, re-asks with cell-level feedback, acceptance, accounting, estimates.
+"""The LLM path: routing, re-asks with cell-level feedback, acceptance, accounting (one answer's
+checks: :mod:`extractor.llm.judge`; what a run would send: :mod:`extractor.llm.estimate`).
 
 ``make_hook(config)`` returns a :data:`extractor.pipeline.TableHook`. For each table it routes
 (``auto``: tables whose rule read has an error finding; ``always``: every table; ``off``: none)
@@ -22,25 +23,22 @@ The hook is thread-safe: its only shared state is the client (thread-safe) and t
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass, field
 
-from extractor.check.verify import Anchors, VerifyInput, verify
 from extractor.errors import ModelAnswerError, TransportError
-from extractor.llm.align import align_answer, disagreements
 from extractor.llm.cache import AnswerCache
 from extractor.llm.client import Completion, LLMClient
 from extractor.llm.config import LLMConfig
+from extractor.llm.judge import agree, cells_of, errors_of, judge
 from extractor.llm.prompt import Message, Prompt, compact_table_text, load_prompt
 from extractor.llm.schema import (
+    Answer,
     CanonRow,
     answer_model,
     canonical_rows,
-    check_coverage,
-    check_grounding,
     parse_answer,
-    to_read,
 )
-from extractor.models import Finding, LLMUsage, Severity, TableValues, finding
+from extractor.models import Finding, LLMUsage, Severity, finding
 from extractor.pipeline import HookResult, TableHook
 from extractor.tables.locate import Located
 from extractor.tables.rules import TableRead
@@ -89,75 +87,6 @@ def routed_tables(mode: str, reads: dict[str, TableRead], by_table: dict[str, li
     if mode == "always":
         return list(reads)
     return [t for t in reads if any(f.severity == "error" for f in by_table.get(t, []))]
-
-
-def _errors(findings: list[Finding]) -> list[Finding]:
-    return [f for f in findings if f.severity == "error"]
-
-
-def check_answer(
-    read: TableRead, template: str, sent: str, tied: list[Finding] | None = None
-) -> list[Finding]:
-    """All findings of a model reading of one table: its own checks (``tied``: how it aligned
-    to the source, see :mod:`extractor.llm.align`) plus the shared verifier, evidence included."""
-    t = read.key
-    tied = tied or []
-    own = tied + read.findings + check_grounding(read.values, sent, t) + check_coverage(read.values, sent, t)
-    shared = verify(
-        VerifyInput(
-            template=template,
-            tables={t: read.values},
-            labels={t: {row: (h.match, h.printed) for row, h in read.labels.items()}},
-            sources={t: read.source},
-            application_variant=read.variant,
-            text=read.source,
-            evidence={t: read.evidence(base=0)},
-            evidence_method={t: read.methods},
-            anchors={
-                t: Anchors(
-                    (0, len(read.source)),
-                    read.label_spans(base=0),
-                    read.columns or (),
-                    read.segment_spans(base=0),
-                )
-            },
-        )
-    )
-    unaligned = {f.row for f in tied} | ({None} if any(f.row is None for f in tied) else set())
-    return own + [
-        f
-        for f in shared
-        if f.table == t and f.check != "missing_table" and not (f.check == "evidence" and _said(f, unaligned))
-    ]
-
-
-def _said(f: Finding, unaligned: set[str | None]) -> bool:
-    """An evidence finding on a row whose misalignment is already reported (table 四: any)."""
-    return None in unaligned or f.row in unaligned
-
-
-def _cells(values: TableValues, rows: tuple[CanonRow, ...]) -> list[object]:
-    return [values.get(r.key, {}).get(c) for r in rows for c in r.columns]
-
-
-def _agree(a: TableValues, b: TableValues, rows: tuple[CanonRow, ...]) -> bool:
-    ca, cb = _cells(a, rows), _cells(b, rows)
-    return None not in ca and ca == cb
-
-
-_ZEROS = (
-    "the answer has no non-zero number, and zeros cannot be grounded in the text: an all-zero reading of "
-    "a table the rule path could not read proves nothing (a broken table must not become verified zeros)"
-)
-
-
-def _has_nonzero(values: TableValues) -> bool:
-    return any(
-        isinstance(v, (int, float)) and v != 0
-        for cols in values.values()
-        for c, v in cols.items()
-        if c != "amount_text"
-    )
 
 
 def _reread_rows(errors: list[Finding], rows: tuple[CanonRow, ...]) -> list[str]:
@@ -209,62 +138,63 @@ class LLMRouter:
     def _table(
         self, t: str, template: str, rule: TableRead, rule_findings: list[Finding], usage: LLMUsage
     ) -> tuple[TableRead, str, list[Finding]]:
-        variant = rule.variant  # table 三's row set, as its reader decided it (None for 二 and 四)
-        rows = canonical_rows(t, template, variant)
-        model = answer_model(t, template, variant)
-        sent = compact_table_text(rule.source)
-        history: list[Message] = []
-        best: tuple[int, TableRead, list[Finding]] | None = None
-        last_cand: TableRead | None = None
-        last_problems: list[str] = []
-        rule_clean = not _errors(rule_findings)
-
         client = self.client
         assert client is not None  # __call__ only routes tables when the path is enabled
+        ask = _Ask.start(t, template, rule, rule_findings)
 
         def build(schema_in_prompt: bool) -> list[Message]:
-            return (
-                self.prompt.messages(t, template, variant, sent, schema_in_prompt=schema_in_prompt) + history
-            )
+            sent = self.prompt.messages(t, template, ask.variant, ask.sent, schema_in_prompt=schema_in_prompt)
+            return sent + ask.history
 
         for attempt in range(1 + self.config.max_reasks):
             usage.attempts[t] = attempt + 1
             try:
-                done = client.complete(model.__name__, model, build)
+                done = client.complete(ask.model.__name__, ask.model, build)
             except TransportError as exc:
                 return rule, "rules", [_note(t, "llm.transport", "warning", f"{t}: no model answer: {exc}")]
             _count_usage(usage, t, done)
-            try:
-                answer = parse_answer(done.content, model)
-            except ModelAnswerError as exc:
-                if done.finish_reason == "length":
-                    exc = ModelAnswerError(f"{exc} (the answer was cut off at max_tokens)")
-                last_problems = [str(exc)]
-                history += [
-                    {"role": "assistant", "content": done.content},
-                    self.prompt.reask(last_problems, [], len(rows)),
-                ]
-                continue
-            cand, errors = _judge(answer, rows, rule, (t, template, variant, sent), rule_clean)
-            last_cand = cand
-            if not errors:
-                trusted = not [f for f in _errors(rule_findings) if f.check not in _IDENTITIES]
-                return self._accepted(t, rule, trusted, cand, rows, attempt, rule_findings)
-            own_ok = not any(f.check in _OWN_CHECKS for f in errors)
-            only_identities = own_ok and all(f.check in _IDENTITIES for f in errors)
-            if only_identities and _agree(cand.values, rule.values, rows):
-                return _as_printed(t, cand, len(errors)), "llm", []
-            if own_ok and (best is None or len(errors) < best[0]):
-                best = (len(errors), cand, errors)
-            last_problems = [f.message for f in errors[:12]]
-            history += [
-                {"role": "assistant", "content": done.content},
-                self.prompt.reask(last_problems, _reread_rows(errors, rows), len(rows)),
-            ]
-        rejected = self._rejected(t, rule_clean, best, last_problems, usage.attempts[t])
-        if rejected.actual is None and last_cand is not None:
-            rejected.actual = last_cand.values  # the candidate is kept for review, never used
+            settled = self._weigh(ask, done, attempt)
+            if settled is not None:
+                return settled
+        rejected = self._rejected(t, ask.rule_clean, ask.best, ask.last_problems, usage.attempts[t])
+        if rejected.actual is None and ask.last_cand is not None:
+            rejected.actual = ask.last_cand.values  # the candidate is kept for review, never used
         return rule, "rules", [rejected]
+
+    def _weigh(
+        self, ask: _Ask, done: Completion, attempt: int
+    ) -> tuple[TableRead, str, list[Finding]] | None:
+        """One answer: the table as settled by it, or None after adding the re-ask its failures ask for."""
+        try:
+            answer = parse_answer(done.content, ask.model)
+        except ModelAnswerError as exc:
+            if done.finish_reason == "length":
+                exc = ModelAnswerError(f"{exc} (the answer was cut off at max_tokens)")
+            self._reask(ask, done, [str(exc)], [])
+            return None
+        cand, errors = judge(
+            answer, ask.rows, ask.rule, (ask.t, ask.template, ask.variant, ask.sent), ask.rule_clean
+        )
+        ask.last_cand = cand
+        if not errors:
+            trusted = not [f for f in errors_of(ask.rule_findings) if f.check not in _IDENTITIES]
+            return self._accepted(ask.t, ask.rule, trusted, cand, ask.rows, attempt, ask.rule_findings)
+        own_ok = not any(f.check in _OWN_CHECKS for f in errors)
+        only_identities = own_ok and all(f.check in _IDENTITIES for f in errors)
+        if only_identities and agree(cand.values, ask.rule.values, ask.rows):
+            return _as_printed(ask.t, cand, len(errors)), "llm", []
+        if own_ok and (ask.best is None or len(errors) < ask.best[0]):
+            ask.best = (len(errors), cand, errors)
+        self._reask(ask, done, [f.message for f in errors[:12]], _reread_rows(errors, ask.rows))
+        return None
+
+    def _reask(self, ask: _Ask, done: Completion, problems: list[str], rows: list[str]) -> None:
+        """The answer and what was wrong with it (and which rows to read again) join the conversation."""
+        ask.last_problems = problems
+        ask.history += [
+            {"role": "assistant", "content": done.content},
+            self.prompt.reask(problems, rows, len(ask.rows)),
+        ]
 
     def _accepted(
         self,
@@ -279,7 +209,7 @@ class LLMRouter:
         # The rule read is complete and grounded (at most the source's own identities fail): a
         # model reading that differs from it is either wrong or a "repair" of the report's
         # numbers; neither may replace what is printed.
-        if trusted and not _agree(cand.values, rule.values, rows):
+        if trusted and not agree(cand.values, rule.values, rows):
             msg = (
                 f"{t}: the model's reading passes every check but differs from the complete rule "
                 "read; one of them is wrong in a way the checks cannot see, or the model repaired "
@@ -288,7 +218,7 @@ class LLMRouter:
             return (
                 rule,
                 "rules",
-                [_note(t, "llm.disagreement", "error", msg, actual=_cells(cand.values, rows))],
+                [_note(t, "llm.disagreement", "error", msg, actual=cells_of(cand.values, rows))],
             )
         how = "first answer" if attempt == 0 else f"answer after {attempt} re-ask(s)"
         cand.findings = [
@@ -343,7 +273,7 @@ def make_hook(config: LLMConfig) -> TableHook:
     return LLMRouter(config)
 
 
-__all__ = ["LLMRouter", "check_answer", "make_hook", "routed_tables"]
+__all__ = ["LLMRouter", "make_hook", "routed_tables"]
 
 
 def _count_usage(usage: LLMUsage, t: str, done: Completion) -> None:
@@ -354,21 +284,38 @@ def _count_usage(usage: LLMUsage, t: str, done: Completion) -> None:
         usage.add(done.tokens)
 
 
-def _judge(
-    answer: Any,
-    rows: tuple[CanonRow, ...],
-    rule: TableRead,
-    where: tuple[str, str, str | None, str],
-    rule_clean: bool,
-) -> tuple[TableRead, list[Finding]]:
-    """A parsed answer as a candidate read, aligned to the source and checked: (it, its errors)."""
-    t, template, variant, sent = where
-    cand = to_read(answer, rows, t, rule.source, variant)
-    tied = align_answer(answer, rows, cand, rule) + disagreements(cand, rule)
-    found = check_answer(cand, template, sent, tied)
-    if not rule_clean and not _has_nonzero(cand.values):
-        found.append(_note(t, "llm.zeros", "error", _ZEROS))
-    return cand, _errors(found)
+@dataclass
+class _Ask:
+    """One table's conversation with the model: what is sent, what came back, the best reading."""
+
+    t: str
+    template: str
+    rule: TableRead
+    rule_findings: list[Finding]
+    rule_clean: bool
+    rows: tuple[CanonRow, ...]
+    model: type[Answer]
+    sent: str
+    history: list[Message] = field(default_factory=list)
+    best: tuple[int, TableRead, list[Finding]] | None = None
+    last_cand: TableRead | None = None
+    last_problems: list[str] = field(default_factory=list)
+
+    @classmethod
+    def start(cls, t: str, template: str, rule: TableRead, rule_findings: list[Finding]) -> _Ask:
+        variant = rule.variant  # table 三's row set, as its reader decided it (None for 二 and 四)
+        rows, model = canonical_rows(t, template, variant), answer_model(t, template, variant)
+        clean = not errors_of(rule_findings)
+        return cls(t, template, rule, rule_findings, clean, rows, model, compact_table_text(rule.source))
+
+    @property
+    def variant(self) -> str | None:
+        return self.rule.variant
+
+    @property
+    def where(self) -> tuple[str, str, str | None, str]:
+        """(table, template, variant, the text sent), as :func:`extractor.llm.judge.judge` takes it."""
+        return self.t, self.template, self.variant, self.sent
 
 
 def _as_printed(t: str, cand: TableRead, n_failures: int) -> TableRead:

@@ -31,7 +31,7 @@ from pydantic import (
 )
 
 from extractor.errors import ModelAnswerError
-from extractor.models import CellValue, Finding, TableValues
+from extractor.models import CellValue, Finding, TableValues, finding
 from extractor.read.normalise import fold_for_match, near_in, normalise_text
 from extractor.spec import (
     ACTIVE_COLUMN_LABELS,
@@ -39,10 +39,13 @@ from extractor.spec import (
     APPLICANT_COLUMN_LABELS,
     APPLICANT_COLUMNS,
     APPLICATION_ROWS,
+    PRINTED_TEXT,
     REVIEW_COLUMN_LABELS,
     REVIEW_COLUMNS,
     REVIEW_GROUP_LABELS,
     REVIEW_GROUPS,
+    TEXT_COLUMNS,
+    PrintedText,
 )
 from extractor.tables.cells import MARKERS, clean_segment, to_value
 from extractor.tables.rules import LabelHit, TableRead
@@ -62,6 +65,7 @@ class CanonRow:
     patterns: tuple[str, ...]
     columns: tuple[str, ...]
     column_labels: tuple[str, ...]
+    printed: PrintedText | None = None
 
 
 def row_template(template: str, variant: str | None) -> str:
@@ -75,7 +79,14 @@ def canonical_rows(table: str, template: str, variant: str | None = None) -> tup
     """The rows the model must give for ``table``, in order."""
     if table == "active_disclosure":
         return tuple(
-            CanonRow(r.key, r.label, r.patterns, r.columns, tuple(ACTIVE_COLUMN_LABELS[c] for c in r.columns))
+            CanonRow(
+                r.key,
+                r.label,
+                r.patterns,
+                r.columns,
+                tuple(ACTIVE_COLUMN_LABELS[c] for c in r.columns),
+                r.printed,
+            )
             for r in ACTIVE_ROWS[template]
         )
     if table == "applications":
@@ -225,11 +236,7 @@ def check_labels(
             if other is not None
             else f"{where} echoes '{got.label}', which is not the label '{row.label}'"
         )
-        findings.append(
-            Finding(
-                check="llm.label", severity="error", table=table, row=row.key, actual=got.label, message=msg
-            )
-        )
+        findings.append(finding("llm.label", "error", msg, table=table, row=row.key, actual=got.label))
     return hits, findings
 
 
@@ -261,38 +268,38 @@ def to_read(
         out: dict[str, CellValue] = dict.fromkeys(row.columns)
         if len(got.values) != len(row.columns):
             findings.append(
-                Finding(
-                    check="llm.shape",
-                    severity="error",
+                finding(
+                    "llm.shape",
+                    "error",
+                    f"row {row.key} ('{row.label}') has {len(got.values)} values; "
+                    f"{len(row.columns)} are expected ({', '.join(row.column_labels)})",
                     table=table,
                     row=row.key,
                     expected=len(row.columns),
                     actual=len(got.values),
-                    message=f"row {row.key} ('{row.label}') has {len(got.values)} values; "
-                    f"{len(row.columns)} are expected ({', '.join(row.column_labels)})",
                 )
             )
         else:
             for col, v in zip(row.columns, got.values, strict=True):
-                money = row.key == "procurement" and col == "amount"
+                printed = row.printed if row.printed is not None and col == row.printed.number else None
                 try:
-                    value, text = _cell(v, col, money)
+                    value, text = _cell(v, col, printed is not None)
                 except ValueError as exc:
                     findings.append(
-                        Finding(
-                            check="llm.value",
-                            severity="error",
+                        finding(
+                            "llm.value",
+                            "error",
+                            f"{row.key}.{col}: {exc}",
                             table=table,
                             row=row.key,
                             column=col,
                             actual=v,
-                            message=f"{row.key}.{col}: {exc}",
                         )
                     )
                     continue
                 out[col] = value
-                if money:
-                    out["amount_text"] = text
+                if printed is not None:
+                    out[printed.text] = text
         values[row.key] = out
     return TableRead(table, values, labels, source, findings, True, variant)
 
@@ -315,6 +322,11 @@ def _digits(run: str) -> str:
     return run
 
 
+def _printed(cols: dict[str, CellValue], col: str) -> CellValue:
+    """The text a number column's cell was printed as, when the record keeps it (else None)."""
+    return cols.get(PRINTED_TEXT[col]) if col in PRINTED_TEXT else None
+
+
 def _forms(v: CellValue, text: object) -> list[str]:
     if isinstance(text, str) and text:
         return [m.group() for m in _RUN.finditer(normalise_text(text))][:1]
@@ -332,19 +344,19 @@ def check_grounding(values: TableValues, sent: str, table: str) -> list[Finding]
     out: list[Finding] = []
     for row, cols in values.items():
         for col, v in cols.items():
-            if col == "amount_text" or v is None or isinstance(v, str) or v == 0:
+            if col in TEXT_COLUMNS or v is None or isinstance(v, str) or v == 0:
                 continue
-            forms = _forms(v, cols.get("amount_text") if col == "amount" else None)
+            forms = _forms(v, _printed(cols, col))
             if not any(f in r for f in forms for r in runs):
                 out.append(
-                    Finding(
-                        check="llm.grounding",
-                        severity="error",
+                    finding(
+                        "llm.grounding",
+                        "error",
+                        f"{table}.{row}.{col} = {v} does not occur in the text sent to the model",
                         table=table,
                         row=row,
                         column=col,
                         actual=v,
-                        message=f"{table}.{row}.{col} = {v} does not occur in the text sent to the model",
                     )
                 )
     return out
@@ -355,21 +367,21 @@ def check_coverage(values: TableValues, sent: str, table: str) -> list[Finding]:
     seq = ""
     for cols in values.values():
         for col, v in cols.items():
-            if col == "amount_text":
+            if col in TEXT_COLUMNS:
                 continue
-            for f in _forms(v, cols.get("amount_text") if col == "amount" else None)[:1]:
+            for f in _forms(v, _printed(cols, col))[:1]:
                 seq += _digits(f)
     out: list[Finding] = []
     for run in digit_runs(sent):
         d = _digits(run)
         if d.strip("0") and d not in seq:
             out.append(
-                Finding(
-                    check="llm.coverage",
-                    severity="error",
+                finding(
+                    "llm.coverage",
+                    "error",
+                    f"the text prints {run} but no cell of the answer reads it",
                     table=table,
                     actual=run,
-                    message=f"the text prints {run} but no cell of the answer reads it",
                 )
             )
     return out

@@ -50,7 +50,7 @@ from typing import Any, Final, Literal, Protocol
 from extractor.errors import ExtractorError, ResultsFileError
 from extractor.out.provenance import cell_methods, report_id
 from extractor.run.jsonl import iter_lines, parse_line
-from extractor.spec import ACTIVE_ROWS, APPLICANT_COLUMNS, REVIEW_COLUMNS, codebook
+from extractor.spec import ACTIVE_ROWS, APPLICANT_COLUMNS, REVIEW_COLUMNS, TEXT_COLUMNS, codebook
 
 Target = Literal["csv", "parquet", "sqlite", "duckdb"]
 Form = Literal["long", "wide", "both"]
@@ -89,7 +89,7 @@ def _known_columns() -> dict[str, list[str]]:
     for template in ("2021", "2019"):
         for spec in ACTIVE_ROWS[template]:
             active.extend(c for c in spec.columns if c not in active)
-    active.append("amount_text")
+    active.extend(sorted(TEXT_COLUMNS))  # after every number column
     return {
         "active_disclosure": active,
         "applications": list(APPLICANT_COLUMNS),
@@ -174,7 +174,22 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-class _SqliteSink:
+class _Batched:
+    """A sink that holds each table's rows and hands them to its ``_flush`` ``_BATCH`` at a time."""
+
+    pending: dict[str, list[Row]]
+
+    def write(self, table: str, row: Row) -> None:
+        batch = self.pending[table]
+        batch.append(row)
+        if len(batch) >= _BATCH:
+            self._flush(table)
+
+    def _flush(self, table: str) -> None:
+        raise NotImplementedError
+
+
+class _SqliteSink(_Batched):
     def __init__(self, out: Path) -> None:
         out.parent.mkdir(parents=True, exist_ok=True)
         self.out = out
@@ -188,12 +203,6 @@ class _SqliteSink:
         self.db.execute(f"CREATE TABLE {_q(table)} ({cols})")
         self.inserts[table] = f"INSERT INTO {_q(table)} VALUES ({', '.join('?' * len(columns))})"
         self.pending[table] = []
-
-    def write(self, table: str, row: Row) -> None:
-        batch = self.pending[table]
-        batch.append(row)
-        if len(batch) >= _BATCH:
-            self._flush(table)
 
     def _flush(self, table: str) -> None:
         self.db.executemany(self.inserts[table], self.pending[table])
@@ -217,7 +226,7 @@ def _optional(module: str, target: str, package: str) -> Any:
         ) from exc
 
 
-class _ParquetSink:
+class _ParquetSink(_Batched):
     def __init__(self, out: Path) -> None:
         self.pa = _optional("pyarrow", "parquet", "pyarrow")
         self.pq = _optional("pyarrow.parquet", "parquet", "pyarrow")
@@ -237,12 +246,6 @@ class _ParquetSink:
         self.writers[table] = self.pq.ParquetWriter(str(path), schema)
         self.pending[table] = []
         self.paths.append(path)
-
-    def write(self, table: str, row: Row) -> None:
-        batch = self.pending[table]
-        batch.append(row)
-        if len(batch) >= _BATCH:
-            self._flush(table)
 
     def _flush(self, table: str) -> None:
         rows, schema = self.pending[table], self.schemas[table]

@@ -79,7 +79,7 @@ def render(record: Record, console: Console) -> None:
         # one grid per block of rows that share their columns (第二十条 (一), (五)+(六), …)
         blocks: list[tuple[tuple[str, ...], list[tuple[str, str]]]] = []
         for spec in ACTIVE_ROWS[tpl]:
-            cols_keys = spec.columns + (("amount_text",) if spec.key == "procurement" else ())
+            cols_keys = spec.cells
             if blocks and blocks[-1][0] == cols_keys:
                 blocks[-1][1].append((spec.key, spec.label))
             else:

@@ -51,10 +51,7 @@ def layout() -> dict[str, Any]:
     """Row order, labels and columns of every table, by template (what the page draws)."""
     out: dict[str, Any] = {}
     for template in ("2021", "2019"):
-        active = [
-            [r.key, r.label, [*r.columns, *(["amount_text"] if r.key == "procurement" else [])]]
-            for r in ACTIVE_ROWS[template]
-        ]
+        active = [[r.key, r.label, list(r.cells)] for r in ACTIVE_ROWS[template]]
         apps = [[r.key, f"{r.number}.{r.label}" if r.number else r.label, list(r.columns)]
                 for r in APPLICATION_ROWS[template]]  # fmt: skip
         review = [[g, REVIEW_GROUP_LABELS[g], list(REVIEW_COLUMNS)] for g in REVIEW_GROUPS]

@@ -1,4 +1,4 @@
-"""Binary input formats: PDF and DOCX → report text, and zip archives → members.
+"""Binary input formats: PDF and DOCX → report text (zip archives: :mod:`extractor.read.archive`).
 
 Tables come out as ``| a | b | c |`` rows, one grid row per line, exactly like the HTML loader
 (:func:`extractor.read.load._render`): a grid position covered by a merged cell (rowspan/colspan,
@@ -8,20 +8,16 @@ real empty cell is empty. Everything else is text in reading order.
 * :func:`pdf_to_text` returns ``""`` for a PDF without a text layer (a scan): the caller turns
   that into a ``needs_review`` record. A corrupt or encrypted PDF raises :class:`InputError`.
 * :func:`docx_to_text` walks the body XML so paragraphs and tables keep document order.
-* :func:`iter_zip` yields ``("archive.zip!inner/path", bytes | InputError)`` and never trusts the
-  sizes a zip header claims: members are read in chunks and cut off at the limits.
 """
 
 from __future__ import annotations
 
 import io
 import re
-import stat
 import zipfile
 import zlib
 from collections.abc import Iterator
-from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from extractor.errors import InputError, InputTooLargeError, UnsupportedFormatError
 from extractor.read.normalise import SPAN
@@ -37,7 +33,6 @@ _STREAM: Final = re.compile(rb"stream\r?\n")
 #: Upper bound on the declared uncompressed size of a DOCX package (python-docx reads parts whole).
 MAX_DOCX_UNPACKED: Final = 256 * 1024 * 1024
 _CHUNK: Final = 64 * 1024
-_RATIO_FLOOR: Final = 1024 * 1024  # below this many output bytes the ratio is not judged
 
 Grid = list[list[str | None]]
 
@@ -144,8 +139,11 @@ _DOCX_MAIN: Final = "application/vnd.openxmlformats-officedocument.wordprocessin
 _REL_DOC: Final = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"
 
 
-def docx_to_text(data: bytes, path: str) -> str:
+def docx_to_text(data: bytes | zipfile.ZipFile, path: str) -> str:
     """Paragraphs and tables of a DOCX body in document order; tables as pipe rows.
+
+    ``data`` is the file's bytes or the zip archive the loader already opened for
+    :func:`extractor.read.archive.is_docx` (closed here).
 
     Only the main document part is parsed (lxml, with python-docx's parser settings), so the
     output is the one python-docx's ``Document(...).element.body`` gave, at a fifth of the time.
@@ -156,11 +154,11 @@ def docx_to_text(data: bytes, path: str) -> str:
     return "\n".join(out)
 
 
-def _docx_body(data: bytes, path: str) -> Any:
+def _docx_body(data: bytes | zipfile.ZipFile, path: str) -> Any:
     from lxml import etree
 
     try:  # the package is opened once, for the checks and the parts
-        zf = zipfile.ZipFile(io.BytesIO(data))
+        zf = data if isinstance(data, zipfile.ZipFile) else zipfile.ZipFile(io.BytesIO(data))
         infos = zf.infolist()
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
         raise InputError(path, f"not a valid DOCX (zip) file: {exc}") from exc
@@ -294,166 +292,15 @@ def _docx_grid(tbl: Any) -> Grid:
     return grid
 
 
-# ----------------------------------------------------------------------------------------- zip
-def _member_name(info: zipfile.ZipInfo) -> str:
-    """The member's name, decoding legacy (non-UTF-8-flagged) names as GB18030 when they are."""
-    name = info.filename
-    if info.flag_bits & 0x800:
-        return name
-    try:
-        raw = name.encode("cp437")
-    except UnicodeEncodeError:
-        return name
-    for codec in ("utf-8", "gb18030"):
-        try:
-            return raw.decode(codec)
-        except UnicodeDecodeError:
-            continue
-    return name
-
-
-def _refusal(info: zipfile.ZipInfo, name: str) -> str | None:
-    parts = name.replace("\\", "/").split("/")
-    if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":"):
-        return "absolute path in archive member name"
-    if ".." in parts:
-        return "path traversal ('..') in archive member name"
-    if stat.S_ISLNK(info.external_attr >> 16):
-        return "symbolic link member"
-    if info.flag_bits & 0x1:
-        return "encrypted member"
-    return None
-
-
-class _Budget:
-    def __init__(self, max_total: int) -> None:
-        self.left = max_total
-
-
-def _read_member(
-    zf: zipfile.ZipFile, info: zipfile.ZipInfo, shown: str, max_bytes: int, max_ratio: int, budget: _Budget
-) -> bytes | InputError:
-    buf = io.BytesIO()
-    compressed = max(info.compress_size, 1)
-    try:
-        with zf.open(info) as fh:
-            while chunk := fh.read(_CHUNK):
-                size = buf.tell() + len(chunk)
-                if size > max_bytes:
-                    return InputTooLargeError(shown, f"member unpacks to over {max_bytes} bytes")
-                if size > _RATIO_FLOOR and size > max_ratio * compressed:
-                    return InputTooLargeError(
-                        shown, f"member expands more than {max_ratio}x its compressed size (zip bomb?)"
-                    )
-                if len(chunk) > budget.left:
-                    budget.left = -1
-                    return InputTooLargeError(shown, "archive unpacks to more than the total-size limit")
-                budget.left -= len(chunk)
-                buf.write(chunk)
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
-        return InputError(shown, f"corrupt archive member: {exc}")
-    except NotImplementedError as exc:
-        return UnsupportedFormatError(shown, f"unsupported zip compression: {exc}")
-    except RuntimeError as exc:  # encrypted without the flag bit, etc.
-        return InputError(shown, f"cannot read archive member: {exc}")
-    except Exception as exc:  # zlib.error and decompressor-specific errors
-        return InputError(shown, f"corrupt archive member: {type(exc).__name__}: {exc}")
-    return buf.getvalue()
-
-
-def iter_zip(
-    path: Path,
-    *,
-    max_members: int = 10_000,
-    max_member_bytes: int = 64 * 1024 * 1024,
-    max_total_bytes: int = 1024 * 1024 * 1024,
-    max_ratio: int = 200,
-) -> Iterator[tuple[str, bytes | InputError]]:
-    """Yield ``("archive.zip!inner/name", bytes or InputError)`` for each file in a zip.
-
-    Directory entries are skipped. A member is refused (an :class:`InputError` in place of its
-    bytes) for an absolute or ``..`` name, a symlink, encryption, more than ``max_member_bytes``
-    unpacked, or expanding more than ``max_ratio`` times (judged past 1 MiB of output). A ``.zip``
-    member is opened once (depth 1); a zip inside that is refused. When ``max_members`` or
-    ``max_total_bytes`` is exceeded, one last error item is yielded and iteration stops. A file
-    that is not a readable zip gives a single ``(str(path), InputError)``.
-    """
-    shown = str(path)
-    budget = _Budget(max_total_bytes)
-    count = [0]
-
-    def open_zip(source: Path | IO[bytes], name: str) -> zipfile.ZipFile | InputError:
-        try:
-            return zipfile.ZipFile(source)
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
-            return InputError(name, f"not a readable zip archive: {exc}")
-        except Exception as exc:
-            return InputError(name, f"not a readable zip archive: {type(exc).__name__}: {exc}")
-
-    def walk(zf: zipfile.ZipFile, prefix: str, depth: int) -> Iterator[tuple[str, bytes | InputError]]:
-        for info in zf.infolist():
-            if info.is_dir():
-                continue
-            count[0] += 1
-            if count[0] > max_members:
-                yield shown, InputTooLargeError(shown, f"archive has more than {max_members} members")
-                return
-            name = _member_name(info)
-            member = f"{prefix}!{name}"
-            why = _refusal(info, name)
-            if why is not None:
-                yield member, (UnsupportedFormatError if "encrypted" in why else InputError)(member, why)
-                continue
-            data = _read_member(zf, info, member, max_member_bytes, max_ratio, budget)
-            if isinstance(data, InputError) and budget.left < 0:
-                yield member, data
-                return
-            if isinstance(data, bytes) and name.lower().endswith(".zip"):
-                if depth >= 1:
-                    yield member, UnsupportedFormatError(member, "zip nested more than one level deep")
-                    continue
-                inner = open_zip(io.BytesIO(data), member)
-                if isinstance(inner, InputError):
-                    yield member, inner
-                    continue
-                with inner:
-                    yield from walk(inner, member, depth + 1)
-                if budget.left < 0 or count[0] > max_members:
-                    return
-                continue
-            yield member, data
-
-    outer = open_zip(path, shown)
-    if isinstance(outer, InputError):
-        yield shown, outer
-        return
-    with outer:
-        yield from walk(outer, shown, 0)
-
-
-#: Sniffers the loader can use to route bytes to the readers above.
+#: Sniffer the loader uses to route bytes to the PDF reader (a DOCX: :func:`extractor.read.archive.is_docx`).
 def is_pdf(data: bytes, suffix: str) -> bool:
     return suffix == ".pdf" or b"%PDF-" in data[:1024]
-
-
-def is_docx(data: bytes, suffix: str) -> bool:
-    if not data.startswith(b"PK\x03\x04"):
-        return False
-    if suffix == ".docx":
-        return True
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            return "word/document.xml" in zf.namelist()
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
-        return False
 
 
 __all__: Final[list[str]] = [
     "check_pdf_streams",
     "docx_to_text",
-    "is_docx",
     "is_pdf",
-    "iter_zip",
     "pdf_to_text",
     "render_grid",
 ]

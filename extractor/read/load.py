@@ -81,13 +81,16 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def sha256_file(p: Path) -> str | None:
-    """SHA-256 of a regular file within the size limit, streamed; None for anything else."""
+def sha256_file(p: Path, size: int | None = None) -> str | None:
+    """SHA-256 of a regular file within the size limit, a small one in one read and a big one in
+    1 MiB pieces; None for anything else. ``size``: what :func:`check_regular_file` returned, when
+    the caller already checked the file."""
     try:
-        check_regular_file(p, str(p))
+        if size is None:
+            size = check_regular_file(p, str(p))
         h = hashlib.sha256()
         with p.open("rb") as fh:
-            while chunk := fh.read(1 << 20):
+            while chunk := fh.read(-1 if size <= 1 << 20 else 1 << 20):
                 h.update(chunk)
     except (InputError, OSError):
         return None
@@ -153,11 +156,8 @@ def load_bytes(data: bytes, path: str, *, suffix: str = "") -> Document:
         fmt, text = "pdf", formats.pdf_to_text(data, path)
         if not text.strip():
             return Document(path=path, sha256=digest, text="", source_format="pdf", scanned=True)
-    elif formats.is_docx(data, suffix):
-        fmt, text = "docx", formats.docx_to_text(data, path)
     elif data.startswith(b"PK\x03\x04"):
-        what = "a zip archive inside an archive" if suffix == ".zip" else "a zip container (XLSX/PPTX/…)"
-        raise UnsupportedFormatError(path, f"unsupported format: {what}")
+        fmt, text = "docx", _docx_text(data, path, suffix)
     else:
         text, notes = decode_bytes(data, path)
         fmt, text = _unwrap(text, suffix, path)
@@ -169,6 +169,21 @@ def load_bytes(data: bytes, path: str, *, suffix: str = "") -> Document:
     if not text.strip():
         raise EmptyInputError(path, "file holds no text")
     return Document(path=path, sha256=digest, text=text, source_format=fmt, notes=notes)
+
+
+def _docx_text(data: bytes, path: str, suffix: str) -> str:
+    """A zip container's text when it is a DOCX (opened once, to sniff and to read), else refused."""
+    from extractor.read import archive, formats
+
+    package = archive.open_package(data)
+    try:
+        if archive.is_docx(package, suffix):
+            return formats.docx_to_text(package or data, path)
+    finally:
+        if package is not None:
+            package.close()
+    what = "a zip archive inside an archive" if suffix == ".zip" else "a zip container (XLSX/PPTX/…)"
+    raise UnsupportedFormatError(path, f"unsupported format: {what}")
 
 
 _BOMS: Final = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"))

@@ -57,8 +57,26 @@ def ray_process(
     timeout: float | None = None,
 ) -> Iterator[tuple[Any, str]]:
     """Yield ``(item, record_json)`` for every item, computed on Ray workers."""
-    from extractor.run.reaper import start_reaper
     from extractor.run.runner import process
+
+    ray = _started_ray(address)
+    work = functools.partial(_extract_batch, options=hook_factory, timeout=timeout)
+    pending: list[Any] = []
+    for it in items:
+        if it.error is not None:  # refused before reading: the same record as the local engine's
+            yield it, process(it)
+            continue
+        pending.append(it)
+        if len(pending) >= BATCH:
+            yield from _on_workers(ray, pending, work)
+            pending = []
+    if pending:
+        yield from _on_workers(ray, pending, work)
+
+
+def _started_ray(address: str | None) -> Any:
+    """The ``ray`` module, connected to ``address`` (or to a local cluster that ends with this process)."""
+    from extractor.run.reaper import start_reaper
 
     try:
         import ray
@@ -74,34 +92,23 @@ def ray_process(
             configure_logging=False,
             ignore_reinit_error=True,
         )
-    ctx = ray.data.DataContext.get_current()
-    ctx.enable_progress_bars = False
-    work = functools.partial(_extract_batch, options=hook_factory, timeout=timeout)
-    pending: list[Any] = []
+    ray.data.DataContext.get_current().enable_progress_bars = False
+    return ray
 
-    def flush(chunk: list[Any]) -> Iterator[tuple[Any, str]]:
-        rows = [
-            {
-                "display": it.display,
-                "path": it.path or "",
-                "data": it.data or b"",
-                "suffix": it.suffix,
-                "sha256": it.sha256 or "",
-            }
-            for it in chunk
-        ]
-        by_display = {it.display: it for it in chunk}
-        ds = ray.data.from_items(rows).map_batches(work, batch_size=32, batch_format="numpy")
-        for row in ds.iter_rows():
-            yield by_display[str(row["display"])], str(row["record"])
 
-    for it in items:
-        if it.error is not None:  # refused before reading: the same record as the local engine's
-            yield it, process(it)
-            continue
-        pending.append(it)
-        if len(pending) >= BATCH:
-            yield from flush(pending)
-            pending = []
-    if pending:
-        yield from flush(pending)
+def _on_workers(ray: Any, chunk: list[Any], work: Any) -> Iterator[tuple[Any, str]]:
+    """One chunk of items through Ray Data's batches, streamed back as ``(item, record_json)``."""
+    rows = [
+        {
+            "display": it.display,
+            "path": it.path or "",
+            "data": it.data or b"",
+            "suffix": it.suffix,
+            "sha256": it.sha256 or "",
+        }
+        for it in chunk
+    ]
+    by_display = {it.display: it for it in chunk}
+    ds = ray.data.from_items(rows).map_batches(work, batch_size=32, batch_format="numpy")
+    for row in ds.iter_rows():
+        yield by_display[str(row["display"])], str(row["record"])

@@ -67,10 +67,12 @@ def iter_records(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
 
 @dataclass
 class ResumeState:
-    """What an earlier run left: paths and hashes done, and the lines that could not be kept."""
+    """What an earlier run left: what is done, and the lines that could not be kept."""
 
+    #: The paths of the records kept (their inputs are not read again).
     paths: set[str] = field(default_factory=set)
-    shas: dict[str, int] = field(default_factory=dict)
+    #: Input SHA-256 → byte offset of its first non-error record (a later copy gets that record).
+    first_at: dict[str, int] = field(default_factory=dict)
     kept: int = 0
     dropped: list[int] = field(default_factory=list)
     dropped_to: Path | None = None
@@ -92,7 +94,7 @@ def _scan(path: Path) -> tuple[ResumeState, list[tuple[int, int]]]:
         state.paths.add(obj["path"])
         sha = obj.get("sha256")
         if isinstance(sha, str) and obj.get("status") != "error":
-            state.shas.setdefault(sha, kept_bytes)
+            state.first_at.setdefault(sha, kept_bytes)
         kept_bytes += len(raw)
         state.kept += 1
     return state, good

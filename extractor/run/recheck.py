@@ -15,7 +15,7 @@ from typing import Final
 from extractor.check.evidence import anchors_from
 from extractor.check.verify import VerifyInput, status_of, verify
 from extractor.errors import InputError
-from extractor.models import Finding, Record, Status
+from extractor.models import Finding, Record, Status, finding
 from extractor.read.load import load_path
 from extractor.tables.locate import locate, strip_page_furniture
 
@@ -49,10 +49,10 @@ def recheck_record(rec: Record) -> tuple[Status, list[Finding]]:
     sources, prose, text = _source(rec)
     if not sources:
         kept.append(
-            Finding(
-                check="recheck",
-                severity="info",
-                message=f"{rec.path}: source not available (or changed); grounding, evidence not re-checked",
+            finding(
+                "recheck",
+                "info",
+                f"{rec.path}: source not available (or changed); grounding, evidence not re-checked",
             )
         )
     fresh = verify(

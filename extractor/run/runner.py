@@ -10,7 +10,6 @@ never the end of the run. Per item, a wall-clock deadline is enforced where the 
 
 from __future__ import annotations
 
-import hashlib
 import signal
 import threading
 from collections.abc import Iterable, Iterator
@@ -21,7 +20,7 @@ from typing import Final
 
 from extractor.check.record import error_record
 from extractor.errors import InputError, InputTooLargeError, RunStopped
-from extractor.models import Finding, Record
+from extractor.models import Record, finding
 from extractor.pipeline import Prepared, TableHook, complete, prepare_bytes, prepare_path
 from extractor.read.load import (
     HTML_SUFFIXES,
@@ -29,6 +28,7 @@ from extractor.read.load import (
     TEXT_SUFFIXES,
     check_regular_file,
     sha256_bytes,
+    sha256_file,
 )
 from extractor.run.inputs import REPORT_SUFFIXES as REPORT_SUFFIXES  # re-exported for scripts
 from extractor.run.inputs import Inputs as Inputs
@@ -99,14 +99,7 @@ def _file_item(f: Path) -> Item:
         size = check_regular_file(f, shown)
     except InputError as exc:
         return Item(shown, error=exc)
-    try:
-        h = hashlib.sha256()
-        with open(f, "rb") as fh:  # a small file in one read, a big one in 1 MiB pieces
-            while chunk := fh.read(-1 if size <= 1 << 20 else 1 << 20):
-                h.update(chunk)
-        sha: str | None = h.hexdigest()
-    except OSError:
-        sha = None  # the reader says why, in the file's error record
+    sha = sha256_file(f, size)  # None: the reader says why, in the file's error record
     return Item(shown, path=shown, suffix=f.suffix.lower(), sha256=sha, size=size)
 
 
@@ -114,7 +107,7 @@ def iter_items(files: Iterable[Path]) -> Iterator[Item]:
     """Work items, streamed: zip archives are opened member by member."""
     for f in files:
         if f.suffix.lower() == ".zip" and f.is_file():
-            from extractor.read.formats import iter_zip
+            from extractor.read.archive import iter_zip
 
             for name, payload in iter_zip(f):
                 if isinstance(payload, InputError):
@@ -222,10 +215,6 @@ def _duplicate(rec: Record, item: Item, original: str) -> Record:
     rec.path = item.display
     rec.findings = [
         *rec.findings,
-        Finding(
-            check="duplicate",
-            severity="info",
-            message=f"identical to {original} (same SHA-256); extracted once",
-        ),
+        finding("duplicate", "info", f"identical to {original} (same SHA-256); extracted once"),
     ]
     return rec
