@@ -10,9 +10,10 @@ import pytest
 
 from extractor.spec import APPLICATION_ROWS, OUTCOME_ROWS
 from extractor.tables.applications import _h3, _resolve_applications
-from extractor.tables.cells import Fit, as_int
+from extractor.tables.cells import Fit
 from extractor.tables.rules import MAX_COMBINATIONS
 from extractor.tables.splitting import Token, _valid, parse_token, split_tokens
+from extractor.tables.values import as_int
 
 
 def _reference_cuts(digits: str, k: int) -> Iterator[tuple[str, ...]]:

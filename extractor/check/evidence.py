@@ -31,8 +31,8 @@ from typing import Final
 from extractor.models import CellValue, Finding, TableValues, finding
 from extractor.read.normalise import SPAN, has_cjk
 from extractor.spec import ACTIVE_ROWS, APPLICANT_COLUMNS, REVIEW_COLUMNS, REVIEW_GROUPS
-from extractor.tables.cells import MARKERS, to_value
 from extractor.tables.columns import printed_order
+from extractor.tables.values import MARKERS, to_value
 
 Spans = Mapping[str, Mapping[str, Sequence[int]]]  # row → column → [start, end]
 _UNIT: Final = re.compile(r"万元|元|万|件|个|项|次|条|宗")

@@ -47,8 +47,9 @@ from extractor.spec import (
     TEXT_COLUMNS,
     PrintedText,
 )
-from extractor.tables.cells import MARKERS, clean_segment, to_value
+from extractor.tables.cells import clean_segment
 from extractor.tables.rules import LabelHit, TableRead
+from extractor.tables.values import MARKERS, to_value
 
 _REVIEW_PATTERNS: Final[dict[str, tuple[str, ...]]] = {
     "review": ("行政复议",),

@@ -19,12 +19,10 @@ from extractor.spec import APPLICANT_COLUMN_LABELS, APPLICANT_COLUMNS, APPLICATI
 from extractor.tables.cells import (
     Atom,
     Fit,
-    as_int,
     atoms_of,
     clean_segment,
     empty_lines_lazily,
     fit,
-    to_value,
 )
 from extractor.tables.columns import printed_order
 from extractor.tables.rules import (
@@ -40,6 +38,7 @@ from extractor.tables.rules import (
     unread_row_finding,
 )
 from extractor.tables.torn import has_loose_rows, pair_torn_rows
+from extractor.tables.values import as_int, to_value
 
 
 def _h3(cells: tuple[str, ...], order: tuple[str, ...] | None = None) -> bool:

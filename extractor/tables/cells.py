@@ -15,11 +15,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Final, Literal, NamedTuple
 
-from extractor.models import CellValue
 from extractor.read.normalise import SPAN, has_cjk
 from extractor.tables.splitting import NUMBER_TOKEN, Token, parse_token, split_tokens
+from extractor.tables.values import MARKERS
 
-MARKERS: Final = frozenset({"/", "-", "--", "—", "——", "–", "无", "\\", "/ ", "-/-"})
 _SEPARATORS: Final = re.compile(r"([\t|\n])")
 _MD_RULE: Final = re.compile(r"^[ \t]*\|?(?:[ \t]*:?-{3,}:?[ \t]*\|)+[ \t]*(?::?-{3,}:?)?[ \t]*$", re.M)
 _NOISE: Final = re.compile(
@@ -40,7 +39,6 @@ _LABEL_NUMBER: Final = re.compile(r"(?<![\d.])[1-9][.．、,，](?=[ \t]*[\u3400
 _GROUPED: Final = re.compile(r"\d,\d{3}")
 _DIGIT_RUN: Final = re.compile(r"[\d,.]+")
 
-_VALUE: Final = re.compile(r"([+\-]?)(\d+)(\.\d+)?(万元|元|万|件|个|项|次|条|宗)?")
 
 #: ``blank``: an empty cell between two inline separators (``\t\t``, ``| |``); ``line``: an empty
 #: piece bordered by a line break — a blank cell only where the row's cell count proves it;
@@ -504,35 +502,3 @@ def _with_empty_lines(
     if _line_between_values(atoms):
         return Fit([], "none", _UNPROVEN_BLANKS, printed=_shown(atoms))
     return None
-
-
-def to_value(text: str, *, money_yuan: bool = False) -> CellValue:
-    """A cell text → its value: int/float as printed, a marker string, or None for blank."""
-    t = text.strip()
-    if not t:
-        return None
-    if t in MARKERS:
-        return t
-    if t.isascii() and t.isdigit():
-        return int(t)
-    m = _VALUE.fullmatch(t)
-    if m is None:
-        return None
-    sign, digits, frac, unit = m.groups()
-    number: int | float = float(f"{digits}{frac}") if frac else int(digits)
-    if money_yuan and unit in ("万元", "万"):
-        number = round(float(number) * 10000, 6)
-        if number == int(number):
-            number = int(number)
-    return -number if sign == "-" else number
-
-
-def as_int(text: str) -> int | None:
-    if text.isascii() and text.isdigit():
-        return int(text)
-    v = to_value(text)
-    if v is None:
-        return 0 if not text.strip() else None
-    if isinstance(v, str):
-        return 0
-    return int(v) if isinstance(v, int) or float(v).is_integer() else None

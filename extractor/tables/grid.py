@@ -13,7 +13,8 @@ from typing import Final
 
 from extractor.read.normalise import SPAN
 from extractor.spec import RowSpec
-from extractor.tables.cells import MARKERS, Atom, atoms_of
+from extractor.tables.cells import Atom, atoms_of
+from extractor.tables.values import MARKERS
 
 _DATA_LINE: Final = re.compile(r"\d|(?:^|[\t|])[ \t]*(?:/|-|—|无)[ \t]*(?:[\t|]|$)")
 _DATA_LINES: Final = re.compile(_DATA_LINE.pattern, re.M)

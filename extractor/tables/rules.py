@@ -27,16 +27,15 @@ from extractor.tables.cells import (
     Atom,
     CellSpan,
     Fit,
-    as_int,
     atoms_of,
     cell_spans,
     empty_lines_lazily,
     fit,
-    to_value,
 )
 from extractor.tables.columns import printed_order
 from extractor.tables.grid import domain, header_aligned, review_rows
 from extractor.tables.labels import best_near
+from extractor.tables.values import as_int, to_value
 
 MAX_COMBINATIONS = 50_000
 Cells = tuple[str, ...]
