@@ -79,3 +79,26 @@ def test_circled_and_superscript_digits_are_not_numbers() -> None:
 
     assert [a.kind for a in atoms_of("\t①\t²\t3\t")] == ["num"]
     assert to_value("①") is None
+
+
+def test_plain_table_renders_as_the_span_grid_does() -> None:
+    """The fast path for tables without spans gives the grid expansion's text exactly: rows
+    padded to the widest, empty rows inside kept, trailing empty rows dropped."""
+    import random
+
+    from extractor.read.html_grid import _Cell, _render, _Table
+
+    rng = random.Random(9)
+    words = ["", " ", "1", "a | b", " 12\n3 ", "规章", "\xa0", "x\ty"]
+    for _ in range(300):
+        table = _Table()
+        for _ in range(rng.randrange(0, 6)):
+            row = []
+            for _ in range(rng.choice((0, 0, 1, 3, 4, 7))):
+                cell = _Cell(1, 1)
+                cell.parts = [rng.choice(words) for _ in range(rng.randrange(0, 3))]
+                row.append(cell)
+            table.rows.append(row)
+        plain = _render(table)
+        table.spanned = True  # the general grid expansion
+        assert _render(table) == plain
