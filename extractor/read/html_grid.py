@@ -46,6 +46,10 @@ _TAG_ONLY: Final = re.compile(
     r"<!--.*?(?:-->|$)|<![^>]*+>?|<\?[^>]*+>?|<(/?)([A-Za-z][\w:-]*+)((?:[^>\"']++|\"[^\"]*+\"|'[^']*+')*+)>",
     re.S,
 )
+#: :data:`_TAG_ONLY`, with a plain cell ``<td>text</td>`` (no attributes, no tag inside) first as
+#: one match: the three steps it stands for (open, text, close) in one turn of the loop. Where it
+#: matches, the tag pattern would match ``<td>`` there and then ``</td>`` right after the text.
+_TAG_OR_CELL: Final = re.compile(r"<td>([^<]*+)</td>|" + _TAG_ONLY.pattern, re.S)
 _CELL_OR_TABLE: Final = frozenset({"table", "tr", "td", "th"})
 _SPAN_ATTR: Final = re.compile(r"\b(rowspan|colspan)\s*=\s*[\"']?\s*(\d+)", re.I)
 #: Tag names as printed → lower case, for the names met in nearly every report (the scanner's
@@ -83,7 +87,7 @@ class _GridParser:
         pos = 0
         n = len(html)
         out, tables, lower = self.out, self.tables, _LOWER.get
-        for m in _TAG_ONLY.finditer(html):
+        for m in _TAG_OR_CELL.finditer(html):
             start = m.start()
             if start < pos:
                 continue  # inside a skipped <script>/<style> body
@@ -94,7 +98,17 @@ class _GridParser:
                 cell = self.cell
                 (out if cell is None else cell.parts).append(text)
             pos = m.end()
-            closing, tag, attrs = m.groups()
+            plain, closing, tag, attrs = m.groups()
+            if plain is not None:  # <td>text</td>
+                if tables:
+                    self._cell(tables[-1], None)
+                if plain:
+                    if "&" in plain:
+                        plain = _unescape(plain) if len(plain) < 64 else unescape(plain)
+                    cell = self.cell
+                    (out if cell is None else cell.parts).append(plain)
+                self.cell = None
+                continue
             if tag is None:
                 continue  # comment, doctype, processing instruction
             tag = lower(tag) or tag.lower()
