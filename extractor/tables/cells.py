@@ -121,7 +121,7 @@ def atoms_of(segment: str, *, stop_at_text: bool = False, base: int = 0) -> list
         stripped = piece.strip()
         if stripped.isascii():
             if stripped.isdigit():
-                s0 = at + len(piece) - len(piece.lstrip())
+                s0 = at if stripped is piece else at + len(piece) - len(piece.lstrip())
                 atoms.append(new(Atom, ("num", stripped, s0, s0 + len(stripped))))
                 seen_value = True
                 continue
@@ -156,6 +156,8 @@ def atoms_of(segment: str, *, stop_at_text: bool = False, base: int = 0) -> list
 
 
 _KIND: Final = operator.itemgetter(0)
+_TEXT: Final = operator.itemgetter(1)
+_ZEROS: Final = itertools.repeat("0")
 _LAYOUT: Final = " \t|" + SPAN + _CUT
 _VALUE_HINT: Final = re.compile(r"\d|(?:^|[\t|])[ \t]*(?:/|-{1,2}|—{1,2}|–|无|\\)[ \t]*(?:[\t|]|$)")
 
@@ -213,7 +215,7 @@ def fit(
         items = options[0]
     if len(items) == n and _well_formed(items):
         # the common case first: exactly n well-formed cells, none blank (printed is for messages)
-        return Fit([tuple(a[1] for a in items)], "positional", raw_count=1, items=tuple(items))
+        return Fit([tuple(map(_TEXT, items))], "positional", raw_count=1, items=tuple(items))
     if len(items) != n and len(items) != len(atoms):
         items_or_fit = _with_empty_lines(atoms, n, accept)
         if isinstance(items_or_fit, Fit):
@@ -341,6 +343,10 @@ def _shown(atoms: Sequence[Atom]) -> str:
 
 def _well_formed(items: Sequence[Atom]) -> bool:
     """Every item a well-formed cell other than a blank (plain digits checked inline: hot)."""
+    texts = list(map(_TEXT, items))
+    joined = "".join(texts)
+    if "" not in texts and joined.isdigit() and joined.isascii():  # all plain digits (no blank, marker)
+        return sum(map(str.startswith, texts, _ZEROS)) == texts.count("0")  # no leading zero but "0"
     for a in items:
         kind, t = a[0], a[1]
         if kind == "num" and t.isdigit() and t.isascii() and (t[0] != "0" or t == "0"):
