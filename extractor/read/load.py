@@ -10,6 +10,7 @@ is read as HTML.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 import re
@@ -232,11 +233,17 @@ def _unwrap(text: str, suffix: str, path: str) -> tuple[str, str]:
             text = inner
         elif suffix in SCRIPT_SUFFIXES:
             raise UnsupportedFormatError(path, "no report text found inside the JSON/JS file")
-    if len(_ESCAPED_QUOTE.findall(text[:20000])) >= 5 and _TAG.search(text):
+    if _at_least(_ESCAPED_QUOTE, text, 20000, 5) and _TAG.search(text):
         text = _js_unescape(text)
-    if suffix in HTML_SUFFIXES or len(_TAG.findall(text[:50000])) >= 3:
+    if suffix in HTML_SUFFIXES or _at_least(_TAG, text, 50000, 3):
         return "html", text
     return "text", text
+
+
+def _at_least(rx: re.Pattern[str], text: str, end: int, k: int) -> bool:
+    """Whether ``rx`` matches ``k`` times in ``text[:end]`` (the search stops at the k-th; an
+    HTML report holds a thousand tags)."""
+    return sum(1 for _ in itertools.islice(rx.finditer(text, 0, end), k)) >= k
 
 
 def _looks_like_script(text: str) -> bool:
