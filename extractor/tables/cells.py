@@ -396,8 +396,11 @@ def _either_end(
     return Fit([], "none", AMBIGUOUS_BLANKS, printed=_shown(atoms))
 
 
-_FILLED: Final = re.compile(r"\S[ \t]*\n")
-_SPACED: Final = re.compile(r"\S[ \t]*\n[ \t]*(?=\n)")
+#: A filled line's end (``\S[ \t]*\n``) and one followed by an empty line
+#: (``\S[ \t]*\n[ \t]*(?=\n)``), searched in the reversed text: there the patterns open with
+#: the line break, which the engine scans for, instead of being tried at every character.
+_FILLED: Final = re.compile(r"\n[ \t]*\S")
+_SPACED: Final = re.compile(r"\n[ \t]*\n[ \t]*\S")
 
 
 def empty_lines_lazily(region: str) -> Callable[[], bool]:
@@ -408,8 +411,9 @@ def empty_lines_lazily(region: str) -> Callable[[], bool]:
 def empty_lines_are_cells(region: str) -> bool:
     """False for text that puts an empty line after most lines (PDF text layers, pasted pages):
     there an empty line is spacing, never a cell."""
-    filled = len(_FILLED.findall(region))
-    return not filled or len(_SPACED.findall(region)) * 2 < filled
+    backwards = region[::-1]
+    filled = len(_FILLED.findall(backwards))
+    return not filled or len(_SPACED.findall(backwards)) * 2 < filled
 
 
 def _line_between_values(atoms: Sequence[Atom]) -> bool:
