@@ -45,3 +45,20 @@ def test_thousands_separator_search_is_the_look_behind_form() -> None:
         assert _THOUSANDS.sub("", s) == want, s
     assert changed > 500  # the comma rule applies often
     assert normalise_text("共1,234,567件，2,34 与 1,2345") == "共1234567件，2,34 与 1,2345"
+
+
+def test_str_split_whitespace_is_the_regex_whitespace() -> None:
+    """The squeezes that drop whitespace with str.split (grounding, S4) remove what ``\\s+`` did,
+    over every character of the Basic Multilingual Plane that either calls whitespace."""
+    import re
+
+    from extractor.check.verify import _grounding_text
+
+    every = "".join(chr(c) for c in range(0x10000) if not 0xD800 <= c < 0xE000)
+    spaces = [ch for ch in every if ch.isspace() or re.fullmatch(r"\s", ch)]
+    assert len(spaces) > 20
+    rng = random.Random(4)
+    for _ in range(5000):
+        s = "".join(rng.choice([*spaces, "1", ",", "规", "a"]) for _ in range(rng.randrange(0, 20)))
+        assert "".join(s.split()) == re.sub(r"\s+", "", s)
+        assert _grounding_text(s) == re.sub(r"\s+", "", s).replace(",", "")
