@@ -172,3 +172,68 @@ def test_a_running_title_wrapped_in_a_narrow_column_is_furniture(repeat_header: 
     assert kept[-2:] == ["现将有关情况报告如下", "特此报告"]
     assert [x for x in kept if "\t" in x][-3:] == ["规章\t1", "规范性文件\t2", "行政许可\t3"]
     assert got == _reference(text)
+
+
+def test_page_line_pattern_is_the_content_check() -> None:
+    """The one-pass page-mark search over the raw text finds exactly the lines whose content
+    (layout removed) :func:`_page_mark` accepts: random lines of page-mark pieces and layout."""
+    import random
+
+    from extractor.tables.furniture import _PAGE_LINE, _content, _page_mark
+
+    rng = random.Random(11)
+    pieces = ["-", "—", "–", "－", "第", "共", "页", "/", ",", "，", "p", "P", "a", "A", "g", "G", "e", "E"]
+    pieces += ["o", "O", "f", "F", "续", "上", "表", "(", "（", ")", "）", "1", "23", "4567", "报", "x"]
+    layout = [" ", "\t", "|", "\u3000", "\xa0", "\ue000", "\x0b", ""]
+    forms = ["- 4 -", "—12—", "第2页 共5页", "共3页/第1页", "3/9", "Page 2 of 7", "（续表）", "续上表"]
+    forms.append("| 第 1 页 |")
+    seen = 0
+    for _ in range(20000):
+        if rng.random() < 0.3:
+            line = "".join(ch + rng.choice(layout) for ch in rng.choice(forms))
+        else:
+            line = "".join(rng.choice(pieces) + rng.choice(layout) for _ in range(rng.randrange(1, 9)))
+        expected = bool(_content(line)) and _page_mark(_content(line))
+        seen += expected
+        assert (_PAGE_LINE.fullmatch(line) is not None) == expected, repr(line)
+        gone = " " * len(line) if expected else line
+        for text, want in (
+            (f"前文\n{line}\n后文", f"前文\n{gone}\n后文"),
+            (f"{line}\n{line}\n后文", f"{gone}\n{gone}\n后文"),
+            (f"前文\n{line}", f"前文\n{gone}"),
+        ):
+            assert strip_furniture(text) == want, repr(text)
+    assert seen > 3000  # both outcomes are tried often
+
+
+def _headers_may_repeat_in(joined: str) -> bool:
+    """The header test on the content itself (layout removed), as it was first written."""
+    first = joined.find("本年新收")
+    if first >= 0 and any(joined.find(w, first) >= 0 for w in (*F._T3_HEAD, "本列数据的勾稽关系")):
+        return True
+    k = min((i for w in F._T4_HEAD if (i := joined.find(w)) >= 0), default=-1)
+    m = re.compile(r"\d").search(joined, k) if k >= 0 else None
+    return m is not None and any(joined.find(w, m.end()) >= 0 for w in F._T4_HEAD)
+
+
+def test_header_repeat_search_in_raw_text_is_the_content_search() -> None:
+    """The header-repeat test searched in the raw text (layout allowed inside the words) gives
+    the answer of the search in the content, on random texts of header words, numbers and layout."""
+    import random
+
+    rng = random.Random(12)
+    words = [*F._T3_HEAD, *F._T4_HEAD, "本年新收", "本列数据的勾稽关系", "本年", "新收", "1", "23", "结果"]
+    layout = [" ", "\n", "\t", "|", "\u3000", "\ue000", " \n ", ""]
+    outcomes = set()
+    for _ in range(5000):
+        text = ""
+        for _ in range(rng.randrange(1, 8)):
+            w = rng.choice(words)
+            if rng.random() < 0.3:  # layout inside the word
+                k = rng.randrange(len(w) + 1)
+                w = w[:k] + rng.choice(layout) + w[k:]
+            text += w + rng.choice(layout)
+        expected = _headers_may_repeat_in(F._content(text))
+        outcomes.add(expected)
+        assert F._headers_may_repeat(text) == expected, repr(text)
+    assert outcomes == {True, False}

@@ -80,3 +80,107 @@ def test_circled_and_superscript_digits_are_not_numbers() -> None:
 
     assert [a.kind for a in atoms_of("\t①\t²\t3\t")] == ["num"]
     assert to_value("①") is None
+
+
+def test_plain_table_renders_as_the_span_grid_does() -> None:
+    """The fast path for tables without spans gives the grid expansion's text exactly: rows
+    padded to the widest, empty rows inside kept, trailing empty rows dropped."""
+    import random
+
+    from extractor.read.html_grid import _Cell, _render, _Table
+
+    rng = random.Random(9)
+    words = ["", " ", "1", "a | b", " 12\n3 ", "规章", "\xa0", "x\ty"]
+    for _ in range(300):
+        table = _Table()
+        for _ in range(rng.randrange(0, 6)):
+            row = []
+            for _ in range(rng.choice((0, 0, 1, 3, 4, 7))):
+                cell = _Cell(1, 1)
+                cell.parts = [rng.choice(words) for _ in range(rng.randrange(0, 3))]
+                row.append(cell)
+            table.rows.append(row)
+        plain = _render(table)
+        table.spanned = True  # the general grid expansion
+        assert _render(table) == plain
+
+
+def test_plain_cell_fast_path_reads_as_the_tag_scanner_does() -> None:
+    """``<td>text</td>`` taken as one match gives the text of the tag-by-tag scan, on random HTML
+    of cells (with and without attributes), rows, tables, comments, scripts and stray ``<``."""
+    import random
+    import re
+    from html import unescape
+
+    from extractor.read import html_grid as H
+
+    class TagByTag(H._GridParser):
+        def feed(self, html: str) -> None:  # the scan without the plain-cell match
+            pos, n = 0, len(html)
+            for m in H._TAG_ONLY.finditer(html):
+                start, end = m.span()
+                if start < pos:
+                    continue
+                if start > pos:
+                    self._emit(unescape(html[pos:start]))
+                pos = end
+                closing, tag, attrs = m.groups()
+                if tag is None:
+                    continue
+                tag = tag.lower()
+                if closing:
+                    self.end(tag)
+                elif tag in H._SKIP:
+                    close = re.compile(rf"</\s*{tag}\s*>", re.I).search(html, pos)
+                    pos = close.end() if close else n
+                elif tag in H._CELL_OR_TABLE:
+                    self.start(tag, attrs or "")
+                elif tag in H._BLOCK:
+                    self._emit("\n")
+            if pos < n:
+                self._emit(unescape(html[pos:]))
+
+    rng = random.Random(10)
+    bits = [
+        "<table>",
+        "</table>",
+        "<tr>",
+        "</tr>",
+        "<td>",
+        "</td>",
+        "<TD>",
+        "<td colspan=2>",
+        "<td rowspan='2'>",
+    ]
+    bits += [
+        "<th>",
+        "</th>",
+        "<p>",
+        "</p>",
+        "<br>",
+        "<!-- c -->",
+        "<script>x</script>",
+        "<style>",
+        "</style>",
+    ]
+    bits += [
+        "1",
+        "规章",
+        "&nbsp;",
+        "&amp;",
+        " ",
+        "\n",
+        "<",
+        "a<b",
+        "<td>2</td>",
+        "<td></td>",
+        "<td>&lt;</td>",
+    ]
+    for _ in range(3000):
+        html = "".join(rng.choice(bits) for _ in range(rng.randrange(1, 30)))
+        ref = TagByTag()
+        ref.feed(html)
+        ref.close()
+        assert H.html_to_text(html) == re.sub(r"\n[ \t]*\n(?:[ \t]*\n)+", "\n\n", "".join(ref.out)), repr(
+            html
+        )

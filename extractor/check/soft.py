@@ -12,9 +12,6 @@ from typing import Final
 from extractor.models import Finding, TableValues, finding
 from extractor.spec import APPLICANT_COLUMN_LABELS, APPLICANT_COLUMNS, TABLE_KEYS
 
-_WS: Final = re.compile(r"\s+")
-
-
 _f = finding  # (check, severity, message, *, table, row, column, expected, actual)
 
 
@@ -72,7 +69,7 @@ def _s3(act: TableValues, meta: Mapping[str, object]) -> list[Finding]:
 def _s4(tables: Mapping[str, TableValues], prose: str) -> list[Finding]:
     """S4: a count the prose states differs from the table's cell (the first mention)."""
     out: list[Finding] = []
-    prose = prose if not _WS.search(prose) else _WS.sub("", prose)
+    prose = "".join(prose.split())  # (str.split's whitespace is the regex \s; no copy when none)
     for rx, table, row, col, core in _S4_PATTERNS:
         cell = tables.get(table, {}).get(row, {}).get(col)
         if not isinstance(cell, (int, float)):

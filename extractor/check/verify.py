@@ -8,7 +8,6 @@ evidence says (:mod:`extractor.check.evidence`), and the soft checks S3–S5.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
@@ -88,6 +87,7 @@ def verify(inp: VerifyInput) -> list[Finding]:
     return out
 
 
+_NO_CELLS: Final[Mapping[str, CellValue]] = {}
 _LABELS: Final = {
     **{("active_disclosure", r.key): r.label for rows in ACTIVE_ROWS.values() for r in rows},
     **{("applications", r.key): r.label for rows in APPLICATION_ROWS.values() for r in rows},
@@ -165,8 +165,9 @@ def _check_complete(inp: VerifyInput, variant: str) -> list[Finding]:
         unread = [
             f"{row}.{col}"
             for row, cols in _expected_rows(table, inp.template or "2021", variant).items()
+            if None in map((got := values.get(row, _NO_CELLS)).get, cols)  # (a read row: at C speed)
             for col in cols
-            if values.get(row, {}).get(col) is None
+            if got.get(col) is None
         ]
         if unread:
             shown = ", ".join(unread[:10]) + (" …" if len(unread) > 10 else "")
@@ -298,11 +299,8 @@ def _check_h5(inp: VerifyInput) -> list[Finding]:
     return out
 
 
-_WS: Final = re.compile(r"\s+")
-
-
 def _grounding_text(source: str) -> str:
-    return _WS.sub("", source).replace(",", "")
+    return "".join(source.split()).replace(",", "")  # (str.split's whitespace is the regex \s)
 
 
 def _printed_forms(v: int | float) -> list[str]:

@@ -10,12 +10,12 @@ is read as HTML.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 import re
 import stat
 from dataclasses import dataclass, field
-from html import unescape
 from pathlib import Path
 from typing import Final
 
@@ -29,7 +29,8 @@ from extractor.errors import (
     UnsupportedFormatError,
 )
 from extractor.read.aligned import align_space_tables
-from extractor.read.normalise import SPAN, has_cjk, normalise_text
+from extractor.read.html_grid import html_to_text
+from extractor.read.normalise import has_cjk, normalise_text
 from extractor.read.plain import close_pipe_tables, csv_to_tabs
 
 MAX_BYTES: Final = 64 * 1024 * 1024
@@ -37,8 +38,6 @@ MAX_BYTES: Final = 64 * 1024 * 1024
 #: the rule path holds ~100 bytes per character of a table region, so this bounds a file's memory.
 MAX_TEXT_CHARS: Final = 1_000_000
 TEXT_LIMIT_ENV: Final = "EXTRACTOR_MAX_TEXT_CHARS"
-#: Upper bound on the cells of one HTML table once row/col spans are expanded.
-MAX_GRID_CELLS: Final = 250_000
 TEXT_SUFFIXES: Final = {".txt", ".md", ".markdown", ".text", ".csv", ".tsv", ""}
 HTML_SUFFIXES: Final = {".html", ".htm", ".xhtml", ".shtml"}
 SCRIPT_SUFFIXES: Final = {".json", ".js", ".jsonl"}
@@ -250,11 +249,17 @@ def _unwrap(text: str, suffix: str, path: str) -> tuple[str, str]:
             text = inner
         elif suffix in SCRIPT_SUFFIXES:
             raise UnsupportedFormatError(path, "no report text found inside the JSON/JS file")
-    if len(_ESCAPED_QUOTE.findall(text[:20000])) >= 5 and _TAG.search(text):
+    if _at_least(_ESCAPED_QUOTE, text, 20000, 5) and _TAG.search(text):
         text = _js_unescape(text)
-    if suffix in HTML_SUFFIXES or len(_TAG.findall(text[:50000])) >= 3:
+    if suffix in HTML_SUFFIXES or _at_least(_TAG, text, 50000, 3):
         return "html", text
     return "text", text
+
+
+def _at_least(rx: re.Pattern[str], text: str, end: int, k: int) -> bool:
+    """Whether ``rx`` matches ``k`` times in ``text[:end]`` (the search stops at the k-th; an
+    HTML report holds a thousand tags)."""
+    return sum(1 for _ in itertools.islice(rx.finditer(text, 0, end), k)) >= k
 
 
 def _looks_like_script(text: str) -> bool:
@@ -325,178 +330,3 @@ def _js_unescape(s: str) -> str:
         return _SIMPLE_ESCAPES.get(e, e)
 
     return _JS_ESCAPE.sub(repl, s)
-
-
-# ------------------------------------------------------------------ HTML → text with grids
-_BLOCK: Final = {
-    "p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "section",
-    "article", "header", "footer", "blockquote", "pre", "hr", "caption", "title",
-}  # fmt: skip
-_SKIP: Final = {"script", "style", "head", "noscript", "template"}
-
-
-class _Cell:
-    __slots__ = ("colspan", "parts", "rowspan")
-
-    def __init__(self, rowspan: int, colspan: int) -> None:
-        self.parts: list[str] = []
-        self.rowspan = rowspan
-        self.colspan = colspan
-
-
-class _Table:
-    def __init__(self) -> None:
-        self.rows: list[list[_Cell]] = []
-
-
-#: A tag, comment, doctype or processing instruction. The attribute runs are possessive: their
-#: tokenisation is unique, so this matches exactly what the backtracking form did, with less work.
-_TAG_ONLY: Final = re.compile(
-    r"<!--.*?(?:-->|$)|<![^>]*+>?|<\?[^>]*+>?|<(/?)([A-Za-z][\w:-]*+)((?:[^>\"']++|\"[^\"]*+\"|'[^']*+')*+)>",
-    re.S,
-)
-_CELL_OR_TABLE: Final = frozenset({"table", "tr", "td", "th"})
-_SPAN_ATTR: Final = re.compile(r"\b(rowspan|colspan)\s*=\s*[\"']?\s*(\d+)", re.I)
-
-
-class _GridParser:
-    """A small, forgiving HTML reader: text in order, tables as grids. Never raises on bad HTML."""
-
-    def __init__(self, path: str = "<html>") -> None:
-        self.path = path
-        self.out: list[str] = []
-        self.tables: list[_Table] = []
-        self.cell: _Cell | None = None
-
-    def _emit(self, s: str) -> None:
-        if self.cell is not None:
-            self.cell.parts.append(s)
-        else:
-            self.out.append(s)
-
-    def feed(self, html: str) -> None:
-        pos = 0
-        n = len(html)
-        out = self.out
-        for m in _TAG_ONLY.finditer(html):
-            start, end = m.span()
-            if start < pos:
-                continue  # inside a skipped <script>/<style> body
-            if start > pos:
-                text = html[pos:start]
-                if "&" in text:
-                    text = unescape(text)
-                cell = self.cell
-                (out if cell is None else cell.parts).append(text)
-            pos = end
-            closing, tag, attrs = m.groups()
-            if tag is None:
-                continue  # comment, doctype, processing instruction
-            tag = tag.lower()
-            if closing:
-                self.end(tag)
-            elif tag in _SKIP:
-                close = re.compile(rf"</\s*{tag}\s*>", re.I).search(html, pos)
-                pos = close.end() if close else n
-            elif tag in _CELL_OR_TABLE:
-                self.start(tag, attrs or "")
-            elif tag in _BLOCK:
-                self._emit("\n")
-        if pos < n:
-            text = html[pos:]
-            self._emit(unescape(text) if "&" in text else text)
-
-    def start(self, tag: str, attrs: str) -> None:
-        if tag == "table":
-            if self.tables and self.cell is not None:
-                return  # nested table: its text flows into the enclosing cell
-            self.tables.append(_Table())
-        elif tag == "tr" and self.tables and self.cell is None:
-            self.tables[-1].rows.append([])
-        elif tag in ("td", "th") and self.tables:
-            if self.cell is not None:
-                self.cell = None  # an unclosed cell ends where the next one starts
-            spans = {k.lower(): v for k, v in _SPAN_ATTR.findall(attrs)} if "span" in attrs.lower() else {}
-            cell = _Cell(_span(spans.get("rowspan")), _span(spans.get("colspan")))
-            if not self.tables[-1].rows:
-                self.tables[-1].rows.append([])
-            self.tables[-1].rows[-1].append(cell)
-            self.cell = cell
-        elif tag in _BLOCK:
-            self._emit("\n")
-
-    def end(self, tag: str) -> None:
-        if tag in ("td", "th"):
-            self.cell = None
-        elif tag == "tr":
-            self.cell = None
-        elif tag == "table" and self.tables:
-            self.cell = None
-            self._flush_table()
-        elif tag in _BLOCK:
-            self._emit("\n")
-
-    def close(self) -> None:
-        self.cell = None
-        while self.tables:
-            self._flush_table()
-
-    def _flush_table(self) -> None:
-        table = self.tables.pop()
-        check_grid_size(table, self.path)
-        self.out.append("\n" + _render(table, self.path) + "\n")
-
-
-def _span(v: str | None) -> int:
-    if v is None:
-        return 1
-    try:
-        return max(1, min(int(str(v).strip().strip('"')), 200))
-    except (TypeError, ValueError):
-        return 1
-
-
-def check_grid_size(table: _Table, path: str) -> None:
-    """Refuse a table whose spans expand past :data:`MAX_GRID_CELLS` (a rowspan/colspan bomb)."""
-    cells = 0
-    for row in table.rows:
-        for cell in row:
-            cells += cell.rowspan * cell.colspan
-        cells += 1
-        if cells > MAX_GRID_CELLS:
-            raise InputTooLargeError(
-                path, f"an HTML table expands to over {MAX_GRID_CELLS} cells (row/col spans); refused"
-            )
-
-
-def _render(table: _Table, path: str = "<html>") -> str:
-    """Expand row/col spans into a grid; render rows as ``| a | b |`` with blank span copies."""
-    grid: dict[tuple[int, int], str] = {}
-    width = 0
-    for r, row in enumerate(table.rows):
-        c = 0
-        for cell in row:
-            while (r, c) in grid:
-                c += 1
-            text = " ".join("".join(cell.parts).split()).replace("|", "/")
-            for dr in range(cell.rowspan):
-                for dc in range(cell.colspan):
-                    grid[(r + dr, c + dc)] = text if dr == 0 and dc == 0 else SPAN
-            c += cell.colspan
-            width = max(width, c)
-    nrows = max((r for r, _ in grid), default=-1) + 1
-    if nrows * width > MAX_GRID_CELLS:
-        raise InputTooLargeError(path, f"an HTML table spans {nrows} × {width} cells, over {MAX_GRID_CELLS}")
-    lines = []
-    for r in range(nrows):
-        cells = [grid.get((r, c), SPAN) for c in range(width)]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
-
-
-def html_to_text(html: str, path: str = "<html>") -> str:
-    parser = _GridParser(path)
-    parser.feed(html)
-    parser.close()
-    text = "".join(parser.out)
-    return re.sub(r"\n[ \t]*\n(?:[ \t]*\n)+", "\n\n", text)

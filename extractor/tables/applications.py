@@ -141,7 +141,11 @@ def _take_rows(
             if hits[key].match != "missing":
                 findings.append(unread_row_finding(table, key, f, "that all satisfy the identities"))
             continue
-        got = _blank_policy(key, dict(zip(columns, cand, strict=True)), table, findings, zeroed)
+        joined = "".join(cand)
+        if "" not in cand and joined.isdigit() and joined.isascii():  # plain numbers: no blank to rule on
+            got: dict[str, CellValue] = dict(zip(columns, map(int, cand), strict=True))
+        else:
+            got = _blank_policy(key, dict(zip(columns, cand, strict=True)), table, findings, zeroed)
         values[key] = got if read.columns is None else {c: got[c] for c in APPLICANT_COLUMNS}
         if f is None:
             continue

@@ -139,7 +139,7 @@ def atoms_of(segment: str, *, stop_at_text: bool = False, base: int = 0, cells: 
         stripped = piece.strip()
         if stripped.isascii():
             if stripped.isdigit():
-                s0 = at + len(piece) - len(piece.lstrip())
+                s0 = at if stripped is piece else at + len(piece) - len(piece.lstrip())
                 atoms.append(new(Atom, ("num", stripped, s0, s0 + len(stripped))))
                 seen_value = True
                 shared_line = shared_line or i == 0
@@ -196,6 +196,8 @@ def _number_first(parts: list[str], i: int) -> bool:
 
 _NUMBER_CELL: Final = re.compile(r"[ \t]*[+\-]?\d[\d,.]*[ \t]*")
 _KIND: Final = operator.itemgetter(0)
+_TEXT: Final = operator.itemgetter(1)
+_ZEROS: Final = itertools.repeat("0")
 _LAYOUT: Final = " \t|" + SPAN + _CUT
 _VALUE_HINT: Final = re.compile(r"\d|(?:^|[\t|])[ \t]*(?:/|-{1,2}|—{1,2}|–|无|\\)[ \t]*(?:[\t|]|$)")
 
@@ -257,7 +259,7 @@ def fit(
         items = options[0]
     if len(items) == n and _well_formed(items):
         # the common case first: exactly n well-formed cells, none blank (printed is for messages)
-        return Fit([tuple(a[1] for a in items)], "positional", raw_count=1, items=tuple(items))
+        return Fit([tuple(map(_TEXT, items))], "positional", raw_count=1, items=tuple(items))
     if len(items) != n and len(items) != len(atoms):
         items_or_fit = _with_empty_lines(atoms, n, accept)
         if isinstance(items_or_fit, Fit):
@@ -398,6 +400,10 @@ def _shown(atoms: Sequence[Atom]) -> str:
 
 def _well_formed(items: Sequence[Atom]) -> bool:
     """Every item a well-formed cell other than a blank (plain digits checked inline: hot)."""
+    texts = list(map(_TEXT, items))
+    joined = "".join(texts)
+    if "" not in texts and joined.isdigit() and joined.isascii():  # all plain digits (no blank, marker)
+        return sum(map(str.startswith, texts, _ZEROS)) == texts.count("0")  # no leading zero but "0"
     for a in items:
         kind, t = a[0], a[1]
         if kind == "num" and t.isdigit() and t.isascii() and (t[0] != "0" or t == "0"):
@@ -447,8 +453,11 @@ def _either_end(
     return Fit([], "none", AMBIGUOUS_BLANKS, printed=_shown(atoms))
 
 
-_FILLED: Final = re.compile(r"\S[ \t]*\n")
-_SPACED: Final = re.compile(r"\S[ \t]*\n[ \t]*(?=\n)")
+#: A filled line's end (``\S[ \t]*\n``) and one followed by an empty line
+#: (``\S[ \t]*\n[ \t]*(?=\n)``), searched in the reversed text: there the patterns open with
+#: the line break, which the engine scans for, instead of being tried at every character.
+_FILLED: Final = re.compile(r"\n[ \t]*\S")
+_SPACED: Final = re.compile(r"\n[ \t]*\n[ \t]*\S")
 
 
 def empty_lines_lazily(region: str) -> Callable[[], bool]:
@@ -459,8 +468,9 @@ def empty_lines_lazily(region: str) -> Callable[[], bool]:
 def empty_lines_are_cells(region: str) -> bool:
     """False for text that puts an empty line after most lines (PDF text layers, pasted pages):
     there an empty line is spacing, never a cell."""
-    filled = len(_FILLED.findall(region))
-    return not filled or len(_SPACED.findall(region)) * 2 < filled
+    backwards = region[::-1]
+    filled = len(_FILLED.findall(backwards))
+    return not filled or len(_SPACED.findall(backwards)) * 2 < filled
 
 
 def _line_between_values(atoms: Sequence[Atom]) -> bool:

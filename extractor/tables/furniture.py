@@ -60,43 +60,58 @@ _PAGE_CHAR: Final = re.compile("[-—–－第共pP续/]")
 _AFTER_GAO: Final = re.compile(_GAP + r"(?:\n|$)")
 
 
+def _page_line() -> re.Pattern[str]:
+    """A whole line that is a page mark: ``_PAGE.fullmatch`` of its content lower-cased, with
+    layout allowed after every character (as :func:`_content` removes it). The length bound
+    of :func:`_page_mark` holds for every form (the longest is 12 characters)."""
+    g = _GAP + "+"  # possessive: no form starts with layout, so giving some back never helps
+    d = rf"\d{g}(?:\d{g}){{0,2}}"  # \d{1,3}
+    dash = rf"[-—–－]{g}(?:[-—–－]{g})?"  # [-—–－]{1,2}
+    forms = (
+        f"{dash}{d}{dash}",
+        f"第{g}{d}页{g}(?:(?:[,，/]{g})?共{g}{d}页{g})?",
+        f"共{g}{d}页{g}(?:(?:[,，/]{g})?第{g}{d}页{g})?",
+        f"{d}/{g}{d}",
+        f"[pP]{g}[aA]{g}[gG]{g}[eE]{g}{d}(?:[oO]{g}[fF]{g}{d})?",
+        f"(?:[(（]{g})?续{g}(?:上{g})?表{g}(?:[)）]{g})?",
+    )
+    return re.compile(f"{g}(?:{'|'.join(forms)})(?=\\n|\\Z)")
+
+
+#: A page-mark line; searched as the line break before it (a literal first character is found
+#: by the regex engine's fast scan, where a pattern opening with ``^`` is tried at every position).
+_PAGE_LINE: Final = _page_line()
+_PAGE_AFTER_BREAK: Final = re.compile(f"\\n({_PAGE_LINE.pattern})")
+
+
 def strip_furniture(text: str) -> str:
     """``text`` with its furniture lines blanked (same length)."""
-    if _headers_may_repeat(_content(text)):
+    if _headers_may_repeat(text):
         return _line_pass(text)
     # Only page marks and later copies of the title can be furniture: look at those lines only.
-    starts: set[int] = set()
-    search, pos = _PAGE_CHAR.search, 0
-    while (m := search(text, pos)) is not None:  # one look per line: on from the next line
-        starts.add(text.rfind("\n", 0, m.start()) + 1)
-        pos = text.find("\n", m.start()) + 1
-        if pos == 0:
-            break
+    blanked = [m.span(1) for m in _PAGE_AFTER_BREAK.finditer(text)]
+    if (first := _PAGE_LINE.match(text)) is not None:  # the first line has no break before it
+        blanked.append(first.span())
+    title_seen = False
     at = text.find("告")
     while at >= 0:  # a line whose content ends with 报告 (a title, maybe)
         if _AFTER_GAO.match(text, at + 1):
-            starts.add(text.rfind("\n", 0, at) + 1)
+            start = text.rfind("\n", 0, at) + 1
+            end = text.find("\n", at)
+            c = _content(text[start : len(text) if end < 0 else end])
+            stop = len(text) if end < 0 else end
+            if len(c) <= 80 and c.endswith("报告") and _TITLE.fullmatch(c):
+                if title_seen:
+                    blanked.append((start, stop))
+                title_seen = True  # the first is the report's title
+            elif c and (above := _wrapped_title_at(text, start)):
+                if title_seen:
+                    blanked.extend([*above, (start, stop)])
+                title_seen = True
         at = text.find("告", at + 1)
-    blanked: list[tuple[int, int]] = []
-    title_seen = False
-    for start in sorted(starts):
-        end = text.find("\n", start)
-        end = len(text) if end < 0 else end
-        c = _content(text[start:end])
-        if not c:
-            continue
-        if _page_mark(c):
-            blanked.append((start, end))
-        elif len(c) <= 80 and c.endswith("报告") and _TITLE.fullmatch(c):
-            if title_seen:
-                blanked.append((start, end))
-            title_seen = True  # the first is the report's title
-        elif c[-1] == "告" and (above := _wrapped_title_at(text, start)):
-            if title_seen:
-                blanked.extend([*above, (start, end)])
-            title_seen = True
     if not blanked:
         return text
+    blanked.sort()
     out, cur = [], 0
     for start, end in blanked:
         out += [text[cur:start], " " * (end - start)]
@@ -149,16 +164,29 @@ def _page_mark(c: str) -> bool:
     )
 
 
-def _headers_may_repeat(joined: str) -> bool:
-    """Whether a table 三 or 四 header row can stand again after its data (``joined``: the
-    whole text's content): a 三 header word after the first 本年新收, or a 四 header word after
-    a number that follows the first 四 header word. When not, no header row is furniture."""
-    first = joined.find("本年新收")
-    if first >= 0 and any(joined.find(w, first) >= 0 for w in (*_T3_HEAD, "本列数据的勾稽关系")):
+def _spread(words: tuple[str, ...]) -> re.Pattern[str]:
+    """Any of ``words`` in the raw text, layout (as :func:`_content` removes it, line breaks
+    too) allowed between its characters: a match starts where the word starts in the content."""
+    return re.compile("|".join("[\\s|\ue000]*+".join(map(re.escape, w)) for w in words))
+
+
+_NEW_RECEIVED: Final = _spread(("本年新收",))
+_T3_WORDS: Final = _spread((*_T3_HEAD, "本列数据的勾稽关系"))
+_T4_WORDS: Final = _spread(_T4_HEAD)
+
+
+def _headers_may_repeat(text: str) -> bool:
+    """Whether a table 三 or 四 header row can stand again after its data: in the whole text's
+    content, a 三 header word after the first 本年新收, or a 四 header word after a number that
+    follows the first 四 header word. When not, no header row is furniture. (Searched in the
+    raw text with layout between the characters allowed: the same answer, as the content's
+    characters keep their order.)"""
+    first = _NEW_RECEIVED.search(text)
+    if first is not None and _T3_WORDS.search(text, first.start()) is not None:
         return True
-    k = min((i for w in _T4_HEAD if (i := joined.find(w)) >= 0), default=-1)
-    m = _DIGIT.search(joined, k) if k >= 0 else None
-    return m is not None and any(joined.find(w, m.end()) >= 0 for w in _T4_HEAD)
+    k = _T4_WORDS.search(text)
+    m = _DIGIT.search(text, k.start()) if k is not None else None
+    return m is not None and _T4_WORDS.search(text, m.end()) is not None
 
 
 #: A line of digits and layout alone (``\s`` is str.isspace's set, as ``_content`` removes).

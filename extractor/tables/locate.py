@@ -94,13 +94,15 @@ def _title_on_its_line(text: str) -> tuple[str, int] | None:
     """Agency and year from a line (or two consecutive lines, a title wrapped in a PDF) that
     holds the title and nothing else: a sentence that merely mentions 做好…年度报告 is no title."""
     raw = [line for line in text[:3000].split("\n") if line.strip()][:60]
-    lines = [_LINE_LEAD.sub("", fold_for_match(line)) for line in raw]
-    for i, line in enumerate(lines):
+    line = _LINE_LEAD.sub("", fold_for_match(raw[0])) if raw else ""
+    for i in range(len(raw)):  # (each line folded when reached: the title is usually first)
+        nxt = _LINE_LEAD.sub("", fold_for_match(raw[i + 1])) if i + 1 < len(raw) else None
         found = _whole_title(line, _title_then_body(raw[i]))
-        if found is None and i + 1 < len(lines) and _whole_title(lines[i + 1], True) is None:
-            found = _whole_title(line + lines[i + 1], _title_then_body(raw[i + 1]))  # wrapped
+        if found is None and nxt is not None and _whole_title(nxt, True) is None:
+            found = _whole_title(line + nxt, _title_then_body(raw[i + 1]))  # wrapped
         if found is not None:
             return found
+        line = nxt or ""
     return None
 
 

@@ -9,8 +9,10 @@ cannot be read stays ``None`` with a finding; nothing is ever filled in.
 from __future__ import annotations
 
 import bisect
+import operator
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Final
 
 from extractor.models import CellValue, Finding, TableValues, finding
 from extractor.read.normalise import SqMap, SubMap, fold_for_match, squeeze_for_match
@@ -36,6 +38,9 @@ from extractor.tables.columns import printed_order
 from extractor.tables.grid import domain, header_aligned, review_rows
 from extractor.tables.labels import best_near
 from extractor.tables.values import as_int, to_value
+
+_SPAN_OF: Final = operator.itemgetter(2, 3)  # an Atom's (start, end)
+_KIND_OF: Final = operator.itemgetter(0)
 
 MAX_COMBINATIONS = 50_000
 Cells = tuple[str, ...]
@@ -85,8 +90,8 @@ class TableRead:
         """Tie a whole row read by ``f`` as ``cand`` (cells whose value is None are not tied)."""
         items = f.items
         if f.how == "positional" and len(items) == len(cand) and None not in values.values():
-            self.spans[row] = {c: (a[2], a[3]) for c, a in zip(cols, items, strict=True)}  # the common case
-            if any(a[0] == "blank" for a in items):
+            self.spans[row] = dict(zip(cols, map(_SPAN_OF, items), strict=True))  # the common case
+            if "blank" in map(_KIND_OF, items):
                 self.methods[row] = {c: "blank" for c, a in zip(cols, items, strict=True) if a[0] == "blank"}
             return
         self.tie_row(row, values, zip(cols, cell_spans(f, cand), strict=True))
