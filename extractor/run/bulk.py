@@ -98,7 +98,7 @@ class _Dedup:
         if self.lines is not None:
             key = self.lines.write_line(done.line, done.status)
         else:
-            rec = rec or Record.model_validate_json(done.line)
+            rec = rec or Record.from_json(done.line)
             key = self.writer.write(rec)
         if sha and done.status != "error":
             self.first.add(sha, key)
@@ -112,7 +112,7 @@ class _Dedup:
     def finish(self, item: Item, done: Done, rec: Record | None = None) -> None:
         original = self.emit(done, item.sha256, rec)
         for dup in self.in_flight.pop(item.sha256 or "", []):
-            copy = _duplicate(Record.model_validate_json(done.line), dup, original)
+            copy = _duplicate(Record.from_json(done.line), dup, original)
             self.emit(Done.of(copy), None, copy)
 
     def wanted(self, item: Item) -> bool:
@@ -123,7 +123,7 @@ class _Dedup:
         first = self.first.get(sha) if sha else None
         if first is not None:
             key, resumed = first
-            rec = Record.model_validate_json(self.writer.read_at(key))
+            rec = Record.from_json(self.writer.read_at(key))
             copy = _duplicate(rec, item, "an earlier record" if resumed else rec.path)
             self.emit(Done.of(copy), None, copy)
             return False
@@ -192,7 +192,7 @@ def _on_ray(items: Iterator[Item], dedup: _Dedup, address: str | None, hook_fact
     from extractor.run.engine_ray import ray_process
 
     for it, line in ray_process(items, address=address, hook_factory=hook_factory, timeout=timeout):
-        rec = Record.model_validate_json(line)
+        rec = Record.from_json(line)
         dedup.finish(it, Done.of(rec, line), rec)
 
 
