@@ -120,7 +120,7 @@ def show(
             raise fail(f"{file} is a results file with {len(matches)} records: pick one with --record NAME")
         if len(matches) != 1:
             raise fail(f"{file}: {len(matches)} records match --record {record_path!r}; need exactly one")
-        record = Record.model_validate(matches[0])
+        record = Record.from_dict(matches[0])
     else:
         record = extract_path(file)
     if as_json:
@@ -147,7 +147,7 @@ def verify(
     try:
         for line_no, obj in iter_records(results):
             try:
-                rec = Record.model_validate(obj)
+                rec = Record.from_dict(obj)
             except ValueError as exc:
                 raise fail(
                     f"{results}: line {line_no} is not an extractor record ({exc.__class__.__name__})"

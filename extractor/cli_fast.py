@@ -1,4 +1,5 @@
-"""The console entry points, with a fast path for ``extractor extract`` that skips typer.
+"""The console entry points, with fast paths for ``extractor extract`` and ``extractor --help``
+that skip typer.
 
 Typer builds the click command of every subcommand before it parses anything: about a quarter
 of a one-file run's start-up. A command line of ``extract`` made only of its documented options
@@ -8,6 +9,10 @@ calls. Anything else — another command, ``--help``, an unknown or repeated opt
 typer would reject or that looks like an option, ``--``, bundled short flags — goes to typer
 unchanged, so its messages and exit codes stay exactly the same (tests/test_cli_fast.py compares
 the two paths, and this table with the click command's parameters).
+
+``extractor --help`` alone is printed from :data:`COMMANDS` with click's layout rules (the
+terminal's width, the short help cut at a sentence or with "..."); tests/test_cli_fast.py checks
+that it is typer's help byte for byte at every width and lists every command and option typer has.
 """
 
 from __future__ import annotations
@@ -41,6 +46,25 @@ EXTRACT_OPTIONS: dict[str, tuple[str, str]] = {
     "-q": ("quiet", "flag"),
     "--quiet": ("quiet", "flag"),
 }
+
+#: The top-level help as typer has it: the app's help, its options, each command's first paragraph
+#: (the command's docstring in :mod:`extractor.cli`, whitespace collapsed).
+APP_HELP = "Verified tables from 政府信息公开工作年度报告 (government information-disclosure annual reports)."
+TOP_OPTIONS = (("--version", "Print the version."), ("--help", "Show this message and exit."))
+COMMANDS = (
+    ("extract", "Extract every report under PATHS into a JSONL file, one record per report."),
+    (
+        "show",
+        "Show one report's tables and findings (failing cells marked): extracted from a report file, "
+        "or read back from a results JSONL (``--record``) — e.g. to review a needs_review run.",
+    ),
+    ("verify", "Re-check saved records with the current verifier; exit 1 if any status would change."),
+    ("regress", "Compare every golden case field by field; print a diff; exit 1 on any change."),
+    ("estimate", "Say, before spending anything, how many reports and tables would go to the model."),
+    ("export", "Export results to CSV, Parquet, SQLite or DuckDB (long and wide forms)."),
+    ("serve", "Serve the HTTP API and the review page (/review; OpenAPI docs at /docs)."),
+    ("review", "Write the review page for a results JSONL: one self-contained HTML file, no network."),
+)
 
 _INT = re.compile(r"[0-9]{1,9}")
 _FLOAT = re.compile(r"[0-9]{1,9}(?:\.[0-9]{1,9})?")
@@ -92,7 +116,91 @@ def parse_extract(argv: list[str]) -> dict[str, Any] | None:
     return {"paths": paths, **fields}
 
 
+def _short_help(text: str, limit: int) -> str:
+    """click's short help: the words up to ``limit`` characters, cut after a sentence or with "..."."""
+    words = text.split()
+    total, i = 0, 0
+    for i, word in enumerate(words):
+        total += len(word) + (i > 0)
+        if total > limit:
+            break
+        if word[-1] == ".":
+            return " ".join(words[: i + 1])
+        if total == limit and i != len(words) - 1:
+            break
+    else:
+        return " ".join(words)
+    total += 3
+    while i > 0:
+        total -= len(words[i]) + (i > 0)
+        if total <= limit:
+            break
+        i -= 1
+    return " ".join(words[:i]) + "..."
+
+
+def _fill(text: str, width: int, first: str = "", rest: str = "") -> str:
+    """click's wrapping: textwrap's, a word longer than a line cut where the line ends."""
+    import textwrap
+
+    class _Wrapper(textwrap.TextWrapper):
+        def _handle_long_word(self, chunks: list[str], line: list[str], length: int, width: int) -> None:
+            room = max(width - length, 1)
+            line.append(chunks[-1][:room])
+            chunks[-1] = chunks[-1][room:]
+
+    wrapper = _Wrapper(width, initial_indent=first, subsequent_indent=rest, replace_whitespace=False)
+    return wrapper.fill(text.expandtabs())
+
+
+def _definitions(rows: list[tuple[str, str]], width: int) -> list[str]:
+    """click's definition list (options, commands), indented by 2."""
+    first_col = min(max(len(name) for name, _ in rows), 30) + 2
+    out = []
+    for name, text in rows:
+        if not text:
+            out.append(f"  {name}")
+            continue
+        lead = f"  {name}" + (" " * (first_col - len(name)) if len(name) <= first_col - 2 else "")
+        lines = _fill(text, max(width - first_col - 2, 10)).splitlines() or [""]
+        if len(name) > first_col - 2:
+            out.append(lead)
+            lead = " " * (first_col + 2)
+        out.append(lead + lines[0])
+        out.extend(" " * (first_col + 2) + line for line in lines[1:])
+    return out
+
+
+def top_help(prog: str, width: int) -> str:
+    """``extractor --help`` as typer prints it for a help ``width`` (click's: the terminal's
+    columns, within 50–78)."""
+    usage = f"Usage: {prog} "
+    args = "[OPTIONS] COMMAND [ARGS]..."
+    if width >= len(usage) + 20:
+        lines = [_fill(args, width, usage, " " * len(usage))]
+    else:
+        lines = [usage, _fill(args, width, " " * 11, " " * 11)]
+    lines += ["", _fill(APP_HELP, width, "  ", "  "), "", "Options:"]
+    lines += _definitions(list(TOP_OPTIONS), width)
+    limit = width - 6 - max(len(name) for name, _ in COMMANDS)
+    lines += ["", "Commands:", *_definitions([(n, _short_help(t, limit)) for n, t in COMMANDS], width)]
+    return "\n".join(lines)
+
+
+def _help_width() -> int:
+    import shutil
+
+    return max(min(shutil.get_terminal_size().columns, 80) - 2, 50)
+
+
 def _run(argv: list[str], prog_name: str | None) -> None:
+    if argv == ["--help"] and "_EXTRACTOR_COMPLETE" not in os.environ:
+        main_module = sys.modules.get("__main__")
+        prog = prog_name or os.path.basename(sys.argv[0])
+        if prog_name is not None or getattr(main_module, "__package__", None) in (None, ""):
+            sys.stdout.write(top_help(prog, _help_width()) + "\n")
+            sys.stdout.flush()
+            sys.exit(0)
     fields = parse_extract(argv)
     if fields is None:
         from extractor.cli import app

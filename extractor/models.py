@@ -1,12 +1,23 @@
-"""Pydantic models of the output record (one JSON object per report), its findings and the
-LLM path's usage (``meta.llm_usage``)."""
+"""The output record (one JSON object per report), its findings and the LLM path's usage
+(``meta.llm_usage``).
+
+Plain dataclasses: building and writing a record never imports pydantic (a third of a one-file
+run's start-up). ``to_json`` writes the same bytes pydantic's ``model_dump_json`` wrote when these
+were pydantic models: compact, UTF-8, NaN/infinity as ``null``; the few values the standard
+encoder writes otherwise (a float below 1e-4, a set, a path…) are written by pydantic itself.
+Reading a record back — ``from_dict``/``from_json`` — validates it with pydantic (loaded then),
+types and unknown keys as before: what a saved file or a request holds is not trusted.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Literal
+import json
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+if TYPE_CHECKING:
+    from pydantic import ConfigDict, TypeAdapter
 
 #: ``reviewed``: read by a person (``meta.reviews``: who, when, what and why), every check passing.
 Status = Literal[
@@ -30,8 +41,67 @@ STATUSES: tuple[Status, ...] = (
     "reviewed",
 )
 
+_T = TypeVar("_T")
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+#: Python writes a float below 1e-4 as ``1e-05``, pydantic as ``0.00001`` (a string that merely
+#: looks like one only costs the slower, still identical, pydantic path).
+_SMALL_FLOAT = re.compile(r"[0-9]e-[0-9]")
 
-class Finding(BaseModel):
+
+_ADAPTERS: dict[type, Any] = {}
+
+
+def _adapter(cls: type[_T]) -> TypeAdapter[_T]:
+    """pydantic's validator and serialiser of ``cls`` (pydantic loads here, on first use)."""
+    adapter: TypeAdapter[_T] | None = _ADAPTERS.get(cls)
+    if adapter is None:
+        from pydantic import TypeAdapter
+
+        adapter = _ADAPTERS[cls] = TypeAdapter(cls)
+    return adapter
+
+
+def _to_json(value: Any, obj: Any) -> str:
+    """``value`` (``obj`` as plain dicts and lists) as compact JSON, exactly as pydantic writes ``obj``."""
+    try:
+        text = _ENCODER.encode(value)
+    except (TypeError, ValueError):  # NaN or infinity, or a type JSON has no form for
+        return _adapter(type(obj)).dump_json(obj).decode()
+    if "e-" in text and _SMALL_FLOAT.search(text):
+        return _adapter(type(obj)).dump_json(obj).decode()
+    return text
+
+
+class _Json:
+    """Reading (validated) and writing of the dataclasses below."""
+
+    __slots__ = ()
+
+    def _plain(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def to_json(self) -> str:
+        """The JSON object, compact (the JSONL line of a record)."""
+        return _to_json(self._plain(), self)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object as Python values (a fresh copy: lists, dicts, str, numbers, None)."""
+        value: dict[str, Any] = json.loads(self.to_json())
+        return value
+
+    @classmethod
+    def from_dict(cls, obj: Any) -> Self:
+        """Validated: a wrong type or an unknown key raises pydantic's ``ValidationError``."""
+        return _adapter(cls).validate_python(obj)
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> Self:
+        """:meth:`from_dict` of a JSON text."""
+        return _adapter(cls).validate_json(text)
+
+
+@dataclass(slots=True, kw_only=True)
+class Finding(_Json):
     """One observation of the pipeline about one report.
 
     ``severity``: ``error`` blocks ``verified`` (an unread, ambiguous or ungrounded value, or a
@@ -40,7 +110,7 @@ class Finding(BaseModel):
     Identity failures (H1–H4) have ``severity="error"`` and ``check`` starting with ``H``.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    __pydantic_config__: ClassVar[ConfigDict] = {"extra": "forbid"}
 
     check: str
     severity: Severity
@@ -50,6 +120,18 @@ class Finding(BaseModel):
     expected: Any = None
     actual: Any = None
     message: str
+
+    def _plain(self) -> dict[str, Any]:
+        return {
+            "check": self.check,
+            "severity": self.severity,
+            "table": self.table,
+            "row": self.row,
+            "column": self.column,
+            "expected": self.expected,
+            "actual": self.actual,
+            "message": self.message,
+        }
 
 
 def finding(
@@ -76,10 +158,11 @@ def finding(
     )
 
 
-class Record(BaseModel):
+@dataclass(slots=True, kw_only=True)
+class Record(_Json):
     """The JSONL record for one input file."""
 
-    model_config = ConfigDict(extra="forbid")
+    __pydantic_config__: ClassVar[ConfigDict] = {"extra": "forbid"}
 
     path: str
     sha256: str | None = None
@@ -88,21 +171,37 @@ class Record(BaseModel):
     template: str | None = None
     status: Status
     method: Method = "rules"
-    table_methods: dict[str, str] = Field(default_factory=dict)
-    findings: list[Finding] = Field(default_factory=list)
-    tables: dict[str, TableValues] = Field(default_factory=dict)
+    table_methods: dict[str, str] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+    tables: dict[str, TableValues] = field(default_factory=dict)
     #: table → row → column → [start, end): where each read value is printed, as offsets into
     #: the source text (``extractor.pipeline.source_text``); a blank read as 0 spans its slot.
-    evidence: dict[str, dict[str, dict[str, list[int]]]] = Field(default_factory=dict)
+    evidence: dict[str, dict[str, dict[str, list[int]]]] = field(default_factory=dict)
     #: How a cell was tied when not by the plain ordinal after its row label:
     #: "grid", "cut", "blank", "block" (labels printed before their numbers) or "llm".
-    evidence_method: dict[str, dict[str, dict[str, str]]] = Field(default_factory=dict)
-    meta: dict[str, Any] = Field(default_factory=dict)
+    evidence_method: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
     extractor_version: str = ""
 
-    def to_json(self) -> str:
-        return self.model_dump_json(exclude_none=False)
+    def _plain(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "sha256": self.sha256,
+            "agency": self.agency,
+            "year": self.year,
+            "template": self.template,
+            "status": self.status,
+            "method": self.method,
+            "table_methods": self.table_methods,
+            "findings": [f._plain() for f in self.findings],
+            "tables": self.tables,
+            "evidence": self.evidence,
+            "evidence_method": self.evidence_method,
+            "meta": self.meta,
+            "error": self.error,
+            "extractor_version": self.extractor_version,
+        }
 
 
 @dataclass(frozen=True)
@@ -113,7 +212,8 @@ class Tokens:
     completion_tokens: int = 0
 
 
-class LLMUsage(BaseModel):
+@dataclass(slots=True, kw_only=True)
+class LLMUsage(_Json):
     """What the LLM path spent on one report; kept in the record as ``meta.llm_usage``."""
 
     model: str | None = None
@@ -126,13 +226,27 @@ class LLMUsage(BaseModel):
     prompt_tokens: int = 0
     completion_tokens: int = 0
     #: The tables routed to the model, in table order.
-    tables_sent: list[str] = Field(default_factory=list)
+    tables_sent: list[str] = field(default_factory=list)
     #: table → answers asked for (1 + re-asks).
-    attempts: dict[str, int] = Field(default_factory=dict)
+    attempts: dict[str, int] = field(default_factory=dict)
     #: table → the structured-output mode of its last answer.
-    modes: dict[str, str] = Field(default_factory=dict)
+    modes: dict[str, str] = field(default_factory=dict)
     #: In the price currency; absent from the record when no price is configured.
     cost: float | None = None
+
+    def _plain(self) -> dict[str, Any]:
+        return {
+            "model": self.model,
+            "prompt": self.prompt,
+            "calls": self.calls,
+            "cache_hits": self.cache_hits,
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "tables_sent": list(self.tables_sent),
+            "attempts": dict(self.attempts),
+            "modes": dict(self.modes),
+            "cost": self.cost,
+        }
 
     def add(self, tokens: Tokens) -> None:
         self.prompt_tokens += tokens.prompt_tokens
@@ -140,7 +254,10 @@ class LLMUsage(BaseModel):
 
     def to_meta(self) -> dict[str, Any]:
         """The JSON object kept in ``meta.llm_usage`` (``cost`` only when priced)."""
-        return self.model_dump(exclude={"cost"} if self.cost is None else None)
+        out = self._plain()
+        if self.cost is None:
+            del out["cost"]
+        return out
 
     def numbers(self) -> dict[str, float]:
         """The summable figures (what a job's progress adds up over its records)."""

@@ -63,7 +63,8 @@ def outputs(name: str, data: bytes) -> tuple[str, str]:
     # Fields other issues add (issue 9's cell evidence) are left out: the fingerprints pin what
     # main's readers gave before them.
     record.meta.pop("anchors", None)
-    return text, record.model_dump_json(exclude={"evidence", "evidence_method"})
+    fields = {k: v for k, v in record.to_dict().items() if k not in ("evidence", "evidence_method")}
+    return text, json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
 
 
 def _sha(s: str) -> str:

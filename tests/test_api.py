@@ -38,7 +38,7 @@ def test_bad_input_is_an_error_record_not_an_exception(tmp_path: Path) -> None:
 def test_llm_config_off_runs_the_rules_alone() -> None:
     path = CORPUS / "012.txt"
     cfg = extractor.LLMConfig(model="m", base_url="http://127.0.0.1:9/v1", mode="off")
-    assert extractor.extract_file(path, llm=cfg).model_dump() == extractor.extract_file(path).model_dump()
+    assert extractor.extract_file(path, llm=cfg).to_json() == extractor.extract_file(path).to_json()
 
 
 def test_errors_share_one_root() -> None:

@@ -17,7 +17,7 @@ import typer.main
 
 from extractor import cli
 from extractor.cli_extract import ExtractArgs
-from extractor.cli_fast import EXTRACT_OPTIONS, parse_extract
+from extractor.cli_fast import APP_HELP, COMMANDS, EXTRACT_OPTIONS, TOP_OPTIONS, parse_extract, top_help
 from tests.helpers import SAMPLES
 
 _KIND = {bool: "flag", int: "int1", float: "float1", Path: "path", str: "str"}
@@ -148,3 +148,41 @@ def test_the_console_script_takes_the_fast_path(tmp_path: Path) -> None:
     assert "1 records → " in p.stderr
     assert (tmp_path / "o.jsonl").read_text(encoding="utf-8").count("\n") == 1
     assert "from extractor.cli_fast import main" in script.read_text(encoding="utf-8")
+
+
+def _typer_help(prog: str, width: int) -> str:
+    group = typer.main.get_command(cli.app)
+    return group.get_help(group.context_class(group, info_name=prog, terminal_width=width))
+
+
+def test_the_help_table_is_every_command_and_option_typer_has() -> None:
+    group = typer.main.get_command(cli.app)
+    assert group.help == APP_HELP
+    top = [(opt, p.help) for p in group.get_params(group.context_class(group)) for opt in p.opts]
+    assert top == list(TOP_OPTIONS)
+    commands = group.commands  # type: ignore[attr-defined]
+    assert [name for name, _ in COMMANDS] == list(commands) and not any(c.hidden for c in commands.values())
+    for name, first_paragraph in COMMANDS:
+        assert " ".join(commands[name].help.split("\n\n")[0].split()) == first_paragraph, name
+
+
+@pytest.mark.parametrize("width", [*range(50, 79), 10, 120])
+def test_the_fast_help_is_typers_at_every_width(width: int) -> None:
+    assert top_help("extractor", width) == _typer_help("extractor", width)
+    long_name = "a-program-name-long-enough-to-push-the-usage-down"  # click's other usage layout
+    assert top_help(long_name, width) == _typer_help(long_name, width)
+
+
+def test_help_from_the_fast_path_and_from_typer_are_the_same_bytes(tmp_path: Path) -> None:
+    script = Path(sys.executable).parent / "extractor"
+    for columns in ("30", "64", "200"):
+        env = {**os.environ, "COLUMNS": columns}
+        typer_run = subprocess.run([sys.executable, "-c", _TYPER, "--help"], capture_output=True, env=env)
+        mark = tmp_path / f"mark{columns}"
+        fast = subprocess.run(
+            [sys.executable, "-c", _FAST, str(mark), "--help"], capture_output=True, env=env
+        )
+        assert (fast.returncode, fast.stdout, fast.stderr) == (0, typer_run.stdout, b"")
+        assert typer_run.returncode == 0 and mark.read_text() == "False"  # typer was not imported
+        console = subprocess.run([str(script), "--help"], capture_output=True, env=env)
+        assert (console.returncode, console.stdout) == (0, typer_run.stdout)

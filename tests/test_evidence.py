@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 
@@ -101,7 +102,7 @@ def test_true_record_passes(rich: tuple[Record, str]) -> None:
 
 
 def _swap(rec: Record, a: tuple[str, str, str], b: tuple[str, str, str]) -> Record:
-    tampered = rec.model_copy(deep=True)
+    tampered = copy.deepcopy(rec)
     t = tampered.tables
     va, vb = t[a[0]][a[1]][a[2]], t[b[0]][b[1]][b[2]]
     assert va != vb, "the test needs two different numbers"
@@ -133,7 +134,7 @@ def test_swapped_values_are_caught_cell_by_cell(rich: tuple[Record, str], table:
 
 def test_moved_or_reused_span_is_caught(rich: tuple[Record, str]) -> None:
     rec, text = rich
-    t = rec.model_copy(deep=True)
+    t = copy.deepcopy(rec)
     ev = t.evidence["applications"]
     # both cells now point at the same printed number
     ev["new_received"]["natural_person"] = list(ev["carried_over"]["natural_person"])
@@ -146,7 +147,7 @@ def test_moved_or_reused_span_is_caught(rich: tuple[Record, str]) -> None:
 
 def test_columns_out_of_order_are_caught(rich: tuple[Record, str]) -> None:
     rec, text = rich
-    t = rec.model_copy(deep=True)
+    t = copy.deepcopy(rec)
     row = t.evidence["review_litigation"]["review"]
     vals = t.tables["review_litigation"]["review"]
     row["upheld"], row["corrected"] = row["corrected"], row["upheld"]
@@ -166,7 +167,7 @@ def test_a_cut_must_make_up_the_printed_token() -> None:
         if m == "cut"
     )
     assert _evidence_errors(rec, text) == []
-    t = rec.model_copy(deep=True)
+    t = copy.deepcopy(rec)
     s = t.evidence[cut[0]][cut[1]][cut[2]][0]
     t.evidence[cut[0]][cut[1]][cut[2]] = [s, s]  # a cut that no longer covers its digits
     assert cut in _evidence_errors(t, text)
@@ -179,7 +180,7 @@ def test_cli_verify_reports_a_swap_that_keeps_every_sum(tmp_path: Path) -> None:
     assert runner.invoke(app, ["extract", str(RICH), "-o", str(out), "-q"]).exit_code == 0
     res = runner.invoke(app, ["verify", str(out)])
     assert res.exit_code == 0, res.output
-    rec = Record.model_validate_json(out.read_text(encoding="utf-8").splitlines()[0])
+    rec = Record.from_json(out.read_text(encoding="utf-8").splitlines()[0])
     a, b = _distinct_pair(rec, "active_disclosure")
     out.write_text(_swap(rec, a, b).to_json() + "\n", encoding="utf-8")
     res = runner.invoke(app, ["verify", str(out)])
@@ -228,6 +229,6 @@ def test_column_order_comes_from_the_header(layout: str) -> None:
     assert orders["applications"][:3] == ["natural_person", "research", "commercial"]
     assert orders["review_litigation"][:2] == ["corrected", "upheld"]
     # a saved record claiming the template's order (or another) for these cells fails the check
-    t = rec.model_copy(deep=True)
+    t = copy.deepcopy(rec)
     t.meta["anchors"]["applications"].pop("columns")
     assert any(e[0] == "applications" for e in _evidence_errors(t, source_text(data, name)))

@@ -81,7 +81,7 @@ def test_usage_is_typed_and_priced_only_when_a_price_is_set(
     serve_truth(llm_server, RICH)
     rec, _ = run(RICH, config(llm_server, tmp_path))
     usage = rec.meta["llm_usage"]
-    assert "cost" not in usage and LLMUsage.model_validate(usage).to_meta() == usage
+    assert "cost" not in usage and LLMUsage.from_dict(usage).to_meta() == usage
     assert list(usage) == ["model", "prompt", "calls", "cache_hits", "prompt_tokens", "completion_tokens",
                            "tables_sent", "attempts", "modes"]  # fmt: skip
     priced = config(llm_server, tmp_path, price_prompt_per_m=1.0, price_completion_per_m=3.0)
@@ -89,7 +89,7 @@ def test_usage_is_typed_and_priced_only_when_a_price_is_set(
     sent = sum(len(json.dumps(r["messages"], ensure_ascii=False)) // 2 for r in llm_server.calls()[3:])
     assert usage["prompt_tokens"] == sent > 0
     assert usage["cost"] == round(priced.cost(usage["prompt_tokens"], usage["completion_tokens"]) or 0, 8) > 0
-    assert LLMUsage.model_validate(usage).to_meta() == usage
+    assert LLMUsage.from_dict(usage).to_meta() == usage
 
 
 def test_auto_routes_only_tables_with_errors(llm_server: ScriptedServer, tmp_path: Path) -> None:

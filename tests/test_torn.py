@@ -3,6 +3,7 @@ own, their labels as loose text lines elsewhere (figures of our own, tests/rende
 
 from __future__ import annotations
 
+import copy
 import re
 
 import pytest
@@ -105,7 +106,7 @@ def test_tampered_pairings_are_caught() -> None:
     rec, text = _torn_record()
     a, b = TORN[0], TORN[1]
     # the two number-only rows given to each other's rows: out of the template's order
-    swapped = rec.model_copy(deep=True)
+    swapped = copy.deepcopy(rec)
     seg = swapped.meta["anchors"]["applications"]["segments"]
     ev = swapped.evidence["applications"]
     seg[a], seg[b] = seg[b], seg[a]
@@ -114,13 +115,13 @@ def test_tampered_pairings_are_caught() -> None:
     t[a], t[b] = t[b], t[a]
     assert any("out of the template's row order" in m for m in _evidence_errors(swapped, text))
     # a paired row's segment claimed on a labelled row of the table
-    labelled = rec.model_copy(deep=True)
+    labelled = copy.deepcopy(rec)
     granted = labelled.meta["anchors"]["applications"]["labels"]["granted"]
     line_end = text.find("\n", granted[1])
     labelled.meta["anchors"]["applications"]["segments"][a] = [granted[0], line_end]
     assert any("is not one pipe row of cells alone" in m for m in _evidence_errors(labelled, text))
     # without its segment, a paired row's cells stand outside its label's row
-    bare = rec.model_copy(deep=True)
+    bare = copy.deepcopy(rec)
     del bare.meta["anchors"]["applications"]["segments"][a]
     assert any(f"applications.{a}." in m and "lies outside" in m for m in _evidence_errors(bare, text))
 

@@ -9,25 +9,15 @@ were left undone. Records already finished are on disk; ``--resume`` does the re
 
 from __future__ import annotations
 
-import ctypes
 import functools
 import os
 import signal
 import sys
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
-from concurrent.futures import (
-    FIRST_COMPLETED,
-    Executor,
-    Future,
-    ProcessPoolExecutor,
-    ThreadPoolExecutor,
-    wait,
-)
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from extractor.check.record import error_record
 from extractor.errors import InputError
@@ -50,6 +40,12 @@ from extractor.run.runner import (
 )
 from extractor.run.seen import FirstRecords, SeenPaths
 
+if TYPE_CHECKING:  # the pools load when a run uses one (a one-file run does not: start-up)
+    from concurrent.futures import Executor, Future, ProcessPoolExecutor
+
+    _Pending = dict[Future[list[Done]], tuple[Item, ...]]
+    _Threads = dict[Future[tuple[Done, Record]], Item]
+
 _PR_SET_PDEATHSIG = 1
 
 
@@ -66,6 +62,8 @@ def _worker_init(parent: int) -> None:
     """In each worker process: die with the parent (SIGKILL on its death), leave SIGINT to it."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if sys.platform.startswith("linux"):
+        import ctypes
+
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     if os.getppid() != parent:  # the parent died before the death signal was armed
@@ -98,7 +96,7 @@ class _Dedup:
         if self.lines is not None:
             key = self.lines.write_line(done.line, done.status)
         else:
-            rec = rec or Record.model_validate_json(done.line)
+            rec = rec or Record.from_json(done.line)
             key = self.writer.write(rec)
         if sha and done.status != "error":
             self.first.add(sha, key)
@@ -112,7 +110,7 @@ class _Dedup:
     def finish(self, item: Item, done: Done, rec: Record | None = None) -> None:
         original = self.emit(done, item.sha256, rec)
         for dup in self.in_flight.pop(item.sha256 or "", []):
-            copy = _duplicate(Record.model_validate_json(done.line), dup, original)
+            copy = _duplicate(Record.from_json(done.line), dup, original)
             self.emit(Done.of(copy), None, copy)
 
     def wanted(self, item: Item) -> bool:
@@ -123,7 +121,7 @@ class _Dedup:
         first = self.first.get(sha) if sha else None
         if first is not None:
             key, resumed = first
-            rec = Record.model_validate_json(self.writer.read_at(key))
+            rec = Record.from_json(self.writer.read_at(key))
             copy = _duplicate(rec, item, "an earlier record" if resumed else rec.path)
             self.emit(Done.of(copy), None, copy)
             return False
@@ -192,7 +190,7 @@ def _on_ray(items: Iterator[Item], dedup: _Dedup, address: str | None, hook_fact
     from extractor.run.engine_ray import ray_process
 
     for it, line in ray_process(items, address=address, hook_factory=hook_factory, timeout=timeout):
-        rec = Record.model_validate_json(line)
+        rec = Record.from_json(line)
         dedup.finish(it, Done.of(rec, line), rec)
 
 
@@ -206,6 +204,8 @@ def _in_threads(items: Iterator[Item], dedup: _Dedup, outcome: Outcome, hook: Ta
     """The LLM path. The rule path runs here, in the main thread, under the per-file deadline;
     only the hook (the model's requests) runs in threads. Reports that need no model never queue
     behind ones that do: there are more threads than request slots."""
+    from concurrent.futures import ThreadPoolExecutor
+
     threads = concurrency * 2 + 2
     pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="extract")
     pending: _Threads = {}
@@ -233,6 +233,8 @@ def _in_threads(items: Iterator[Item], dedup: _Dedup, outcome: Outcome, hook: Ta
 
 
 def _new_pool(jobs: int) -> ProcessPoolExecutor:
+    from concurrent.futures import ProcessPoolExecutor
+
     return ProcessPoolExecutor(max_workers=jobs, initializer=_worker_init, initargs=(os.getpid(),))
 
 
@@ -261,9 +263,6 @@ class _Batcher:
     def flush(self) -> list[tuple[Item, ...]]:
         out, self.batch = ([tuple(self.batch)] if self.batch else []), []
         return out
-
-
-_Pending = dict[Future[list[Done]], tuple[Item, ...]]
 
 
 def _in_processes(items: Iterator[Item], dedup: _Dedup, outcome: Outcome, jobs: int, timeout: float) -> None:
@@ -296,6 +295,8 @@ def _in_processes(items: Iterator[Item], dedup: _Dedup, outcome: Outcome, jobs: 
 
 def _drain_or_recover(pool: ProcessPoolExecutor, pending: _Pending, dedup: _Dedup, jobs: int,
                       work: Callable[[tuple[Item, ...]], list[Done]]) -> ProcessPoolExecutor:  # fmt: skip
+    from concurrent.futures.process import BrokenProcessPool
+
     try:
         _drain_batches(pending, dedup)
         return pool
@@ -313,6 +314,8 @@ def _drain_or_recover(pool: ProcessPoolExecutor, pending: _Pending, dedup: _Dedu
 
 
 def _drain_batches(pending: _Pending, dedup: _Dedup) -> None:
+    from concurrent.futures import FIRST_COMPLETED, wait
+
     finished, _ = wait(pending, return_when=FIRST_COMPLETED)
     for fut in finished:
         results = fut.result()  # raises before the task leaves ``pending`` (a broken pool recovers it)
@@ -322,6 +325,8 @@ def _drain_batches(pending: _Pending, dedup: _Dedup) -> None:
 
 def _alone(item: Item, work: Callable[[tuple[Item, ...]], list[Done]]) -> Done:
     """Run one item in a process of its own; its ``error`` record if that process dies too."""
+    from concurrent.futures.process import BrokenProcessPool
+
     solo = _new_pool(1)
     try:
         return solo.submit(work, (item,)).result()[0]
@@ -332,9 +337,6 @@ def _alone(item: Item, work: Callable[[tuple[Item, ...]], list[Done]]) -> Done:
         _stop_pool(solo)
 
 
-_Threads = dict[Future[tuple[Done, Record]], Item]
-
-
 def _harvest(pending: _Threads, dedup: _Dedup) -> None:
     """Write the records already finished (without waiting)."""
     for fut in [f for f in pending if f.done()]:
@@ -342,6 +344,8 @@ def _harvest(pending: _Threads, dedup: _Dedup) -> None:
 
 
 def _drain(pending: _Threads, dedup: _Dedup) -> None:
+    from concurrent.futures import FIRST_COMPLETED, wait
+
     finished, _ = wait(pending, return_when=FIRST_COMPLETED)
     for fut in finished:
         done, rec = fut.result()
@@ -351,6 +355,8 @@ def _drain(pending: _Threads, dedup: _Dedup) -> None:
 def _stop_pool(pool: Executor) -> None:
     """End a pool now: cancel what is queued, kill worker processes (threads end when their
     requests are cancelled by the client)."""
+    from concurrent.futures import ProcessPoolExecutor
+
     if isinstance(pool, ProcessPoolExecutor):
         for proc in list((getattr(pool, "_processes", None) or {}).values()):
             proc.kill()

@@ -132,7 +132,7 @@ def apply_review(
             spans.pop(c.column, None)
             methods.setdefault(c.table, {}).setdefault(c.row, {})[c.column] = "human"
         changes.append({**c.model_dump(), "machine": machine, "action": action})
-    old = [Finding.model_validate(f) for f in rec.get("findings") or []]
+    old = [Finding.from_dict(f) for f in rec.get("findings") or []]
     kept = [
         f
         for f in old
@@ -180,6 +180,6 @@ def _reviewed(
     meta["history"] = [*meta.get("history", []), {**previous, "replaced_at": review["at"]}]
     meta["reviews"] = [*meta.get("reviews", []), review]
     new["tables"] = tables
-    new["findings"] = [f.model_dump() for f in [*findings, note]]
+    new["findings"] = [f.to_dict() for f in [*findings, note]]
     new["status"] = "reviewed"
     return new

@@ -73,12 +73,12 @@ async def extract_one(request: Request, c: C) -> Response:
     suffix = Path(name).suffix.lower()
     item = Item(name, data=data, suffix=suffix, sha256=sha256_bytes(data))
     # the CLI's guarded item path: a hostile file (too deep, too big) is an error record, never a 500
-    rec = Record.model_validate_json(await run_in_threadpool(process, item, c.hook))
+    rec = Record.from_json(await run_in_threadpool(process, item, c.hook))
     kept = c.data_dir / "uploads" / f"{rec.sha256 or 'none'}_{safe_name(name)}"
     kept.parent.mkdir(parents=True, exist_ok=True)
     kept.write_bytes(data)
     line = rec.to_json()
-    rec_id = c.store.add_record(None, rec.model_dump(), line, str(kept))
+    rec_id = c.store.add_record(None, rec.to_dict(), line, str(kept))
     return Response(line, media_type="application/json", headers={"X-Record-Id": rec_id or ""})
 
 
@@ -170,7 +170,7 @@ def review(rec_id: str, body: ReviewRequest, c: C) -> Response:
     try:
         new = apply_review(rec, body, Source(read_source(on_disk, rec["path"], rec.get("sha256"))))
     except ReviewError as exc:
-        found = [f.model_dump() for f in exc.findings]
+        found = [f.to_dict() for f in exc.findings]
         return JSONResponse({"detail": str(exc), "findings": found}, 409 if exc.conflict else 422)
     c.store.save_review(rec_id, new, new["meta"]["reviews"][-1], str(rec["status"]))
     return Response(c.store.record_line(rec_id), media_type="application/json")

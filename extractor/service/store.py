@@ -133,7 +133,7 @@ class Store:
             usage = (json.loads(raw).get("meta") or {}).get("llm_usage")
             if usage is None:
                 continue
-            for k, v in LLMUsage.model_validate(usage).numbers().items():
+            for k, v in LLMUsage.from_dict(usage).numbers().items():
                 total[k] = total.get(k, 0) + v
         return total
 
