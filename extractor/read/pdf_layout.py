@@ -13,7 +13,7 @@ import io
 from typing import Any
 
 from extractor.errors import InputError, UnsupportedFormatError
-from extractor.read import formats, pdf_text
+from extractor.read import formats, pdf_columns, pdf_text
 from extractor.read.formats import Grid, render_grid
 from extractor.read.pdf_text import Char
 
@@ -53,8 +53,9 @@ class PlumberPages:
             self.pdf.close()
 
 
-def page_text(page: Any) -> str:
-    """A page's text from chars and edges (``PageObjects``), as pdfplumber lays it out."""
+def page_text(page: Any, carry: pdf_columns.Carry | None = None) -> str:
+    """A page's text from chars and edges (``PageObjects``), as pdfplumber lays it out; with
+    ``carry``, unruled tables read by column (:mod:`extractor.read.pdf_columns`)."""
     # Table finding grows much faster than linearly with ruling edges: a page of hatching or
     # vector art is read as text only.
     found = _find_tables(page) if len(page.edges) <= formats.MAX_PDF_EDGES else []
@@ -63,11 +64,13 @@ def page_text(page: Any) -> str:
     chars = mids.outside([t.bbox for t in tables])
     bands = _Bands(chars)
     x0, top, x1, bottom = page.bbox
+    if carry is not None and tables:  # ruled tables: the page is read as pdfplumber lays it out
+        carry.columns, carry = None, None
 
     def band(b_top: float, b_bottom: float) -> str:
         if b_bottom - b_top < 0.5:
             return ""
-        return pdf_text.band_text(bands.near(b_top, b_bottom), (x0, b_top, x1, b_bottom))
+        return pdf_columns.band_text(bands.near(b_top, b_bottom), (x0, b_top, x1, b_bottom), carry)
 
     parts: list[str] = []
     cursor = top
