@@ -79,10 +79,15 @@ _GROUPS: Final = frozenset(
 )
 _WIDTH: Final = {"applications": (7,), "review_litigation": (15,), "active_disclosure": (1, 2, 3)}
 _ROW_LABELS: Final[dict[str, tuple[str, ...]]] = {
-    "active_disclosure": tuple({_key(r.patterns[-1]) for rows in ACTIVE_ROWS.values() for r in rows}),
-    "applications": tuple({_key(r.label) for rows in APPLICATION_ROWS.values() for r in rows}),
+    table: tuple(
+        {_key(p) for rows in specs.values() for r in rows for p in (r.label, *r.patterns) if len(_key(p)) >= 3}
+    )
+    for table, specs in (("active_disclosure", ACTIVE_ROWS), ("applications", APPLICATION_ROWS))
 }
-_OTHER_HEADING: Final = _key("(六)其他处理")
+_ROW_LABELS["active_disclosure"] += ("规章",)
+#: a group heading printed in the row of its first sub-row (``（四）无法提供 府信息``)
+_HEADING_WORD: Final = re.compile(r"[（(][一二三四五六七八九十][）)][\u3400-\u9fff]*|[一二三四五六七八九十]、[\u3400-\u9fff]*")
+_OTHER_HEADINGS: Final = frozenset({_key("(六)其他处理"), _key("(六)其他")})
 _OTHER_SUB: Final = _key("逾期不补正")
 _VALUE: Final = re.compile(r"[+\-−]?\d[\d,.]*(?:万元|元|万)?|[/\-—–无]|--|——")
 _PAGE_MARK: Final = re.compile(r"[-—\s]*\d+[-—\s]*|\d+\s*/\s*\d+|第\s*\d+\s*页.*")
@@ -175,6 +180,18 @@ def _header_word(w: XWord) -> bool:
     return bool(k) and any(k in label for label in (*_LEAVES, *_GROUPS))
 
 
+def _heading_line(line: Line) -> bool:
+    """Only headings or pieces of them, one at least whole."""
+    return all(_header_word(w) for w in line) and any(_key(w.text) in _LEAVES or _key(w.text) in _GROUPS for w in line)
+
+
+def _is_header(lines: list[Line], k: int) -> bool:
+    """A header line: headings only, one whole, or pieces of headings next to such a line."""
+    if not lines[k] or not all(_header_word(w) for w in lines[k]):
+        return False
+    return any(0 <= j < len(lines) and _heading_line(lines[j]) for j in (k - 1, k, k + 1))
+
+
 def _columns(block: list[Line]) -> Columns | None:
     """The columns a header block names, or None when its leaf headings make no known table."""
     exact: list[XWord] = []
@@ -233,7 +250,7 @@ def _rewrite(lines: list[Line], carry: Carry) -> list[str] | None:
     while i < len(lines):
         if cols is None:
             j = i
-            while j < len(lines) and all(_header_word(w) for w in lines[j]):
+            while j < len(lines) and _is_header(lines, j):
                 j += 1
             cols = _columns(lines[i:j]) if j > i else None
             i = max(j, i + 1)
@@ -271,7 +288,7 @@ def _section_end(lines: list[Line], start: int, cols: Columns) -> tuple[int, str
             continue
         if _T2_BLOCK.match(text):
             return k, "block"
-        if all(_header_word(w) for w in line):
+        if _is_header(lines, k):
             return k, "header"
         label, values, straddles = _split(line, cols)
         if straddles or any(not _is_value(w.text) for w in values):
@@ -301,7 +318,7 @@ def _section(lines: list[Line], start: int, end: int, cols: Columns, reason: str
                 row[cols.band_of(w) or 0] = w.text
             cells[k] = row
             data.append(k)
-    blank = _blank_rows(lines, start, end, cols, data, reason)
+    blank = _blank_rows(lines, start, end, cols, data)
     needed = blank or any("" in row for row in cells.values())
     if not needed:
         return {}
@@ -309,10 +326,10 @@ def _section(lines: list[Line], start: int, end: int, cols: Columns, reason: str
     return cells
 
 
-def _blank_rows(lines: list[Line], start: int, end: int, cols: Columns, data: list[int], reason: str) -> list[int]:
+def _blank_rows(lines: list[Line], start: int, end: int, cols: Columns, data: list[int]) -> list[int]:
     """Last lines of the label blocks that are rows with every cell blank: a block of label lines
-    (rows told apart by the gap between line tops) holding a template row label, with a data row
-    or table 二's next block after it. None where a block holds two data lines."""
+    (rows told apart by the gap between line tops) holding a template row label (a group heading
+    in its line left aside). None where a block holds two data lines."""
     labels = _ROW_LABELS.get(cols.table)
     kept = [k for k in range(start, end) if not _PAGE_MARK.fullmatch(_line_text(lines[k]))]
     if not labels or not kept:
@@ -328,13 +345,13 @@ def _blank_rows(lines: list[Line], start: int, end: int, cols: Columns, data: li
         return []
     out: list[int] = []
     for i, block in enumerate(blocks):
-        later = any(has_data[i + 1 :]) or (reason == "block" and cols.table == "active_disclosure")
-        if has_data[i] or not later:
+        if has_data[i]:
             continue
-        key = _key("".join(w.text for k in block for w in lines[k]))
-        hit = [label for label in labels if label in key]
+        words = [w.text for k in block for w in lines[k]]
+        keys = (_key("".join(words)), _key("".join(w for w in words if not _HEADING_WORD.fullmatch(w))))
+        hit = {label for label in labels for key in keys if label in key}
         nxt = _key("".join(w.text for k in blocks[i + 1] for w in lines[k])) if i + 1 < len(blocks) else ""
-        if hit == [_OTHER_HEADING] and _OTHER_SUB in nxt:  # 2021's （六） heading over its sub-rows
+        if hit <= _OTHER_HEADINGS and _OTHER_SUB in nxt:  # 2021's （六） heading over its sub-rows
             continue
         if hit:
             out.append(block[-1])
