@@ -443,6 +443,6 @@ def _pdf(
     return buf.getvalue()
 
 
-def render_pdf(bl: list[Block], *, pagesize: tuple[float, float], footer: str) -> bytes:
+def render_pdf(bl: list[Block], *, pagesize: tuple[float, float], footer: str, ruled: bool = True) -> bytes:
     """A PDF whose tables run over several pages, with a footer and a running title per page."""
-    return _pdf(bl, pagesize, footer)
+    return _pdf(bl, pagesize, footer, ruled=ruled)

@@ -75,22 +75,40 @@ for _table, _labels in (
 _LEAVES[_key("处理决定数量")] = "active_disclosure"  # 2019's heading of ``decisions``
 #: headings over other headings (never a column of their own)
 _GROUPS: Final = frozenset(
-    _key(s) for s in ("信息内容", "申请人情况", "法人或其他组织", "行政复议", "行政诉讼", "未经复议直接起诉", "复议后起诉")
+    _key(s)
+    for s in (
+        "信息内容",
+        "申请人情况",
+        "法人或其他组织",
+        "行政复议",
+        "行政诉讼",
+        "未经复议直接起诉",
+        "复议后起诉",
+    )
 )
 _WIDTH: Final = {"applications": (7,), "review_litigation": (15,), "active_disclosure": (1, 2, 3)}
 _ROW_LABELS: Final[dict[str, tuple[str, ...]]] = {
     table: tuple(
-        {_key(p) for rows in specs.values() for r in rows for p in (r.label, *r.patterns) if len(_key(p)) >= 3}
+        {
+            _key(p)
+            for rows in specs.values()
+            for r in rows
+            for p in (r.label, *r.patterns)
+            if len(_key(p)) >= 3
+        }
     )
     for table, specs in (("active_disclosure", ACTIVE_ROWS), ("applications", APPLICATION_ROWS))
 }
 _ROW_LABELS["active_disclosure"] += ("规章",)
 #: a group heading printed in the row of its first sub-row (``（四）无法提供 府信息``)
-_HEADING_WORD: Final = re.compile(r"[（(][一二三四五六七八九十][）)][\u3400-\u9fff]*|[一二三四五六七八九十]、[\u3400-\u9fff]*")
+_HEADING_WORD: Final = re.compile(
+    r"[（(][一二三四五六七八九十][）)][\u3400-\u9fff]*|[一二三四五六七八九十]、[\u3400-\u9fff]*"
+)
 _OTHER_HEADINGS: Final = frozenset({_key("(六)其他处理"), _key("(六)其他")})
 _OTHER_SUB: Final = _key("逾期不补正")
 _VALUE: Final = re.compile(r"[+\-−]?\d[\d,.]*(?:万元|元|万)?|[/\-—–无]|--|——")
 _PAGE_MARK: Final = re.compile(r"[-—\s]*\d+[-—\s]*|\d+\s*/\s*\d+|第\s*\d+\s*页.*")
+_RUNNING: Final = re.compile(r"年度报告|^[-—\s]*\d+[-—\s]*$|^\d+\s*/\s*\d+$|^第\s*\d+\s*页")
 _T2_BLOCK: Final = re.compile(r"第二十条第[（(]")
 
 
@@ -100,16 +118,19 @@ def _is_value(text: str) -> bool:
 
 @dataclass
 class Columns:
-    """A section's columns: the table, the x of the label/value border and the band edges."""
+    """A section's columns: the table, the band edges (``edges[0]``: the label/value border) and
+    each column heading's x-extent."""
 
     table: str
     edges: list[float]  # len = columns + 1
+    heads: list[tuple[float, float]]
 
     def band_of(self, w: XWord) -> int | None:
-        """The band holding the word with the margin kept, or None."""
-        for i in range(len(self.edges) - 1):
+        """The column whose band holds the word with the margin kept and whose heading it stands
+        under (their x-extents overlap), or None."""
+        for i, (a, b) in enumerate(self.heads):
             if self.edges[i] + MARGIN <= w.x0 and w.x1 <= self.edges[i + 1] - MARGIN:
-                return i
+                return i if w.x0 <= b and a <= w.x1 else None
         return None
 
 
@@ -182,7 +203,9 @@ def _header_word(w: XWord) -> bool:
 
 def _heading_line(line: Line) -> bool:
     """Only headings or pieces of them, one at least whole."""
-    return all(_header_word(w) for w in line) and any(_key(w.text) in _LEAVES or _key(w.text) in _GROUPS for w in line)
+    return all(_header_word(w) for w in line) and any(
+        _key(w.text) in _LEAVES or _key(w.text) in _GROUPS for w in line
+    )
 
 
 def _is_header(lines: list[Line], k: int) -> bool:
@@ -200,9 +223,13 @@ def _columns(block: list[Line]) -> Columns | None:
         for w in line:
             k = _key(w.text)
             (exact if k in _LEAVES or k in _GROUPS else pieces).append(w)
-    for _, stack in itertools.groupby(sorted(pieces, key=lambda w: (round(w.x0), w.top)), key=lambda w: round(w.x0)):
+    for _, stack in itertools.groupby(
+        sorted(pieces, key=lambda w: (round(w.x0), w.top)), key=lambda w: round(w.x0)
+    ):
         ws = list(stack)
-        exact.append(XWord("".join(w.text for w in ws), ws[0].x0, max(w.x1 for w in ws), ws[0].top, ws[-1].bottom))
+        exact.append(
+            XWord("".join(w.text for w in ws), ws[0].x0, max(w.x1 for w in ws), ws[0].top, ws[-1].bottom)
+        )
     leaves = sorted((w for w in exact if _key(w.text) in _LEAVES), key=lambda w: w.x0)
     if any(_key(w.text) not in _LEAVES and _key(w.text) not in _GROUPS for w in exact) or not leaves:
         return None
@@ -212,9 +239,13 @@ def _columns(block: list[Line]) -> Columns | None:
     table = (
         "active_disclosure"
         if "active_disclosure" in tables
-        else "applications" if len(leaves) == 7 else "review_litigation"
+        else "applications"
+        if len(leaves) == 7
+        else "review_litigation"
     )
-    if len(leaves) not in _WIDTH[table] or any(a.x1 + 2 * MARGIN >= b.x0 for a, b in itertools.pairwise(leaves)):
+    if len(leaves) not in _WIDTH[table] or any(
+        a.x1 + 2 * MARGIN >= b.x0 for a, b in itertools.pairwise(leaves)
+    ):
         return None
     if table == "active_disclosure":
         head = [w for w in exact if _key(w.text) == _key("信息内容")]
@@ -223,7 +254,7 @@ def _columns(block: list[Line]) -> Columns | None:
     mids = [(a.x1 + b.x0) / 2 for a, b in itertools.pairwise(leaves)]
     reach = min((b.x0 - a.x1) / 2 for a, b in itertools.pairwise(leaves)) if len(leaves) > 1 else 0.0
     right = leaves[-1].x1 + max(reach, leaves[-1].x1 - leaves[-1].x0)
-    return Columns(table, [leaves[0].x0 - 2 * MARGIN, *mids, right])
+    return Columns(table, [leaves[0].x0 - 2 * MARGIN, *mids, right], [(w.x0, w.x1) for w in leaves])
 
 
 # ------------------------------------------------------------------------------- sections
@@ -247,6 +278,8 @@ def _rewrite(lines: list[Line], carry: Carry) -> list[str] | None:
     changed = False
     cols, carry.columns = carry.columns, None
     i = 0
+    while cols is not None and i < min(len(lines), 3) and _RUNNING.search(_line_text(lines[i])):
+        i += 1  # the page's running title over a table going on from the page before
     while i < len(lines):
         if cols is None:
             j = i
@@ -347,8 +380,13 @@ def _blank_rows(lines: list[Line], start: int, end: int, cols: Columns, data: li
     for i, block in enumerate(blocks):
         if has_data[i]:
             continue
-        words = [w.text for k in block for w in lines[k]]
-        keys = (_key("".join(words)), _key("".join(w for w in words if not _HEADING_WORD.fullmatch(w))))
+        words = [w for k in block for w in lines[k]]
+        stacks = itertools.groupby(sorted(words, key=lambda w: (round(w.x0), w.top)), key=lambda w: round(w.x0))
+        keys = (
+            _key("".join(w.text for w in words)),
+            _key("".join(w.text for w in words if not _HEADING_WORD.fullmatch(w.text))),
+            *(_key("".join(w.text for w in stack)) for _, stack in stacks),
+        )
         hit = {label for label in labels for key in keys if label in key}
         nxt = _key("".join(w.text for k in blocks[i + 1] for w in lines[k])) if i + 1 < len(blocks) else ""
         if hit <= _OTHER_HEADINGS and _OTHER_SUB in nxt:  # 2021's （六） heading over its sub-rows
