@@ -401,8 +401,17 @@ def _docx(bl: list[Block]) -> bytes:
     return buf.getvalue()
 
 
+#: per table, cells drawn as plain strings aligned as given: ``{table: {(row, col): "RIGHT"}}``
+Aligned = dict[str, dict[tuple[int, int], str]]
+
+
 def _pdf(
-    bl: list[Block], pagesize: tuple[float, float] | None = None, footer: str = "", *, ruled: bool = True
+    bl: list[Block],
+    pagesize: tuple[float, float] | None = None,
+    footer: str = "",
+    *,
+    ruled: bool = True,
+    aligned: Aligned | None = None,
 ) -> bytes:
     from reportlab.lib.pagesizes import A4, landscape  # type: ignore[import-untyped]
     from reportlab.lib.styles import ParagraphStyle  # type: ignore[import-untyped]
@@ -423,14 +432,12 @@ def _pdf(
             flow.append(Paragraph(html.escape(b.text), st))
             continue
         width = max(len(r) for r in b.rows)
-        data = [[Paragraph(html.escape(c), st) if c else "" for c in r] for r in _padded(b)]
-        flow.append(
-            Table(
-                data,
-                colWidths=[(page[0] - 40) / width] * width,
-                style=[("GRID", (0, 0), (-1, -1), 0.5, (0, 0, 0))] if ruled else [],
-            )
-        )
+        data: list[list[object]] = [[Paragraph(html.escape(c), st) if c else "" for c in r] for r in _padded(b)]
+        style: list[tuple[Any, ...]] = [("GRID", (0, 0), (-1, -1), 0.5, (0, 0, 0))] if ruled else []
+        for (i, j), how in (aligned or {}).get(b.table, {}).items():
+            data[i][j] = b.rows[i][j]
+            style += [("ALIGN", (j, i), (j, i), how), ("FONT", (j, i), (j, i), font, 7)]
+        flow.append(Table(data, colWidths=[(page[0] - 40) / width] * width, style=style))
         flow.append(Spacer(1, 6))
 
     def furniture(canvas: Any, d: Any) -> None:
