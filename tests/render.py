@@ -432,7 +432,9 @@ def _pdf(
             flow.append(Paragraph(html.escape(b.text), st))
             continue
         width = max(len(r) for r in b.rows)
-        data: list[list[object]] = [[Paragraph(html.escape(c), st) if c else "" for c in r] for r in _padded(b)]
+        data: list[list[object]] = [
+            [Paragraph(html.escape(c), st) if c else "" for c in r] for r in _padded(b)
+        ]
         style: list[tuple[Any, ...]] = [("GRID", (0, 0), (-1, -1), 0.5, (0, 0, 0))] if ruled else []
         for (i, j), how in (aligned or {}).get(b.table, {}).items():
             data[i][j] = b.rows[i][j]

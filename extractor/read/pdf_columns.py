@@ -381,7 +381,9 @@ def _blank_rows(lines: list[Line], start: int, end: int, cols: Columns, data: li
         if has_data[i]:
             continue
         words = [w for k in block for w in lines[k]]
-        stacks = itertools.groupby(sorted(words, key=lambda w: (round(w.x0), w.top)), key=lambda w: round(w.x0))
+        stacks = itertools.groupby(
+            sorted(words, key=lambda w: (round(w.x0), w.top)), key=lambda w: round(w.x0)
+        )
         keys = (
             _key("".join(w.text for w in words)),
             _key("".join(w.text for w in words if not _HEADING_WORD.fullmatch(w.text))),
