@@ -108,6 +108,8 @@ _OTHER_HEADINGS: Final = frozenset({_key("(六)其他处理"), _key("(六)其他
 _OTHER_SUB: Final = _key("逾期不补正")
 _VALUE: Final = re.compile(r"[+\-−]?\d[\d,.]*(?:万元|元|万)?|[/\-—–无]|--|——")
 _PAGE_MARK: Final = re.compile(r"[-—\s]*\d+[-—\s]*|\d+\s*/\s*\d+|第\s*\d+\s*页.*")
+#: text any header block of the three tables holds (also wrapped): bands without it are not read twice
+_HINT: Final = re.compile(r"信息内容|自然|商业|公益|结果|审结")
 _RUNNING: Final = re.compile(r"年度报告|^[-—\s]*\d+[-—\s]*$|^\d+\s*/\s*\d+$|^第\s*\d+\s*页")
 _T2_BLOCK: Final = re.compile(r"第二十条第[（(]")
 
@@ -263,7 +265,7 @@ def band_text(chars: list[Char], bbox: tuple[float, float, float, float], carry:
     that is unambiguous and needed (``carry``: the section open on the page before; without it
     the text layout's own text)."""
     text = pdf_text.band_text(chars, bbox)
-    if carry is None:
+    if carry is None or (carry.columns is None and not _HINT.search(text)):
         return text
     lines = lines_of(chars, bbox)
     if "\n".join(_line_text(line) for line in lines) != text:  # never a line set of its own
