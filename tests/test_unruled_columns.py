@@ -9,9 +9,11 @@ from reportlab.lib.pagesizes import A4, A5, landscape, portrait  # type: ignore[
 
 from extractor.models import Record
 from extractor.pipeline import extract_bytes
-from extractor.read import formats
+from extractor.read import formats, pdf_columns, pdf_text, pdfium
 
 from . import render as R
+from .helpers import CORPUS
+from .renders import renders
 from .test_render_matrix import assert_exact, wrong_cells
 
 
@@ -90,3 +92,31 @@ def test_full_rows_keep_the_text_layout() -> None:
     fig = R.figures("2021", 2)
     text = formats.pdf_to_text(R.render(R.styled(R.blocks(fig), "plain"), "unruled_pdf"), "fig.pdf")
     assert "|" not in text
+
+
+def _pdfs() -> list[tuple[str, bytes]]:
+    out = [(n, d) for n, d in renders() if n.endswith(".pdf")]
+    out += [(p.name, p.read_bytes()) for p in sorted(CORPUS.iterdir()) if p.suffix == ".pdf"]
+    for template in ("2019", "2021"):
+        fig = R.figures(template, 3)
+        out.append((f"unruled_{template}.pdf", R.render(R.styled(R.blocks(fig), "blank"), "unruled_pdf")))
+    return out
+
+
+@pytest.mark.parametrize(("name", "data"), _pdfs(), ids=lambda v: v if isinstance(v, str) else "")
+def test_word_boxes_give_the_text_layouts_lines(name: str, data: bytes) -> None:
+    """The lines rebuilt with word boxes are the text layout's, character for character, on every
+    page (a band holding a table heading is written from them, rewritten or not)."""
+    doc = pdfium.open_document(data)
+    doctop = 0.0
+    try:
+        for i in range(len(doc)):
+            page = pdfium.read_page(doc, i, doctop)
+            doctop += doc.get_page_size(i)[1]
+            if page is None:
+                continue
+            lines = pdf_columns.lines_of(page.chars, page.bbox)
+            rebuilt = "\n".join(pdf_columns._line_text(line) for line in lines)
+            assert rebuilt == pdf_text.band_text(page.chars, page.bbox), f"{name} p{i + 1}"
+    finally:
+        doc.close()

@@ -194,7 +194,16 @@ _EXPAND: Final = str.maketrans(pdf_text.LIGATURES)
 
 
 def _line_text(line: Line) -> str:
-    return " ".join(w.text for w in line)
+    """The line as ``band_text`` writes it: one space before a word once the line holds a letter."""
+    parts: list[str] = []
+    length = 0
+    for w in line:
+        if length:
+            parts.append(" ")
+            length += 1
+        parts.append(w.text)
+        length += len(w.text)
+    return "".join(parts)
 
 
 # ------------------------------------------------------------------------------- headers
@@ -264,15 +273,11 @@ def band_text(chars: list[Char], bbox: tuple[float, float, float, float], carry:
     """:func:`pdf_text.band_text`, with the unruled tables it holds rewritten by column where
     that is unambiguous and needed (``carry``: the section open on the page before; without it
     the text layout's own text)."""
-    text = pdf_text.band_text(chars, bbox)
-    if carry is None or (carry.columns is None and not _HINT.search(text)):
-        return text
+    if carry is None or (carry.columns is None and not _HINT.search("".join([c[0] for c in chars]))):
+        return pdf_text.band_text(chars, bbox)
     lines = lines_of(chars, bbox)
-    if "\n".join(_line_text(line) for line in lines) != text:  # never a line set of its own
-        carry.columns = None
-        return text
     out = _rewrite(lines, carry)
-    return text if out is None else "\n".join(out)
+    return "\n".join(out if out is not None else [_line_text(line) for line in lines])
 
 
 def _rewrite(lines: list[Line], carry: Carry) -> list[str] | None:
