@@ -412,6 +412,7 @@ def _pdf(
     *,
     ruled: bool = True,
     aligned: Aligned | None = None,
+    cells: int = 0,
 ) -> bytes:
     from reportlab.lib.pagesizes import A4, landscape  # type: ignore[import-untyped]
     from reportlab.lib.styles import ParagraphStyle  # type: ignore[import-untyped]
@@ -423,6 +424,7 @@ def _pdf(
     if font not in pdfmetrics.getRegisteredFontNames():
         pdfmetrics.registerFont(UnicodeCIDFont(font))
     st = ParagraphStyle("cjk", fontName=font, fontSize=7, leading=9, wordWrap="CJK")
+    in_cell = ParagraphStyle("cell", st, alignment=cells)  # 0 left, 1 centre, 2 right
     page = pagesize or landscape(A4)
     buf = io.BytesIO()
     doc = SimpleDocTemplate(buf, pagesize=page, leftMargin=20, rightMargin=20, topMargin=30, bottomMargin=30)
@@ -433,7 +435,7 @@ def _pdf(
             continue
         width = max(len(r) for r in b.rows)
         data: list[list[object]] = [
-            [Paragraph(html.escape(c), st) if c else "" for c in r] for r in _padded(b)
+            [Paragraph(html.escape(c), in_cell) if c else "" for c in r] for r in _padded(b)
         ]
         style: list[tuple[Any, ...]] = [("GRID", (0, 0), (-1, -1), 0.5, (0, 0, 0))] if ruled else []
         for (i, j), how in (aligned or {}).get(b.table, {}).items():

@@ -32,6 +32,16 @@ def test_blank_cells_are_read_by_column(template: str, seed: int) -> None:
     assert any(f.check == "blank" for f in rec.findings)
 
 
+@pytest.mark.parametrize("template", ["2019", "2021"])
+@pytest.mark.parametrize("cells", [1, 2], ids=["centred", "right-aligned"])
+@pytest.mark.parametrize("seed", [2, 5])
+def test_centred_and_right_aligned_tables(template: str, cells: int, seed: int) -> None:
+    """Headings and numbers centred (or right-aligned) in their cells: a wrapped heading's lines
+    no longer start at one x (``未经复议直``/``接起诉``) and are joined by their overlap."""
+    fig = R.figures(template, seed)
+    assert_exact(_extract(R._pdf(R.styled(R.blocks(fig), "blank"), ruled=False, cells=cells)), fig)
+
+
 _PAGES = {"A4 portrait": portrait(A4), "A5 landscape": landscape(A5), "A4 landscape": landscape(A4)}
 
 

@@ -226,6 +226,31 @@ def _is_header(lines: list[Line], k: int) -> bool:
     return any(0 <= j < len(lines) and _heading_line(lines[j]) for j in (k - 1, k, k + 1))
 
 
+def _stacked(words: list[XWord]) -> list[XWord]:
+    """Words of successive lines (less than a line height apart) whose x-extents overlap, joined
+    top to bottom: a heading or a label wrapped in its cell (left-aligned, centred or right-aligned)."""
+    stacks: list[list[XWord]] = []
+    for w in sorted(words, key=lambda w: (w.top, w.x0)):
+        for stack in stacks:
+            last = stack[-1]
+            below = last.top + pdf_text.TOLERANCE < w.top < last.bottom + (last.bottom - last.top)
+            if below and w.x0 < last.x1 and last.x0 < w.x1:
+                stack.append(w)
+                break
+        else:
+            stacks.append([w])
+    return [
+        XWord(
+            "".join(w.text for w in ws),
+            min(w.x0 for w in ws),
+            max(w.x1 for w in ws),
+            ws[0].top,
+            ws[-1].bottom,
+        )
+        for ws in stacks
+    ]
+
+
 def _columns(block: list[Line]) -> Columns | None:
     """The columns a header block names, or None when its leaf headings make no known table."""
     exact: list[XWord] = []
@@ -234,13 +259,7 @@ def _columns(block: list[Line]) -> Columns | None:
         for w in line:
             k = _key(w.text)
             (exact if k in _LEAVES or k in _GROUPS else pieces).append(w)
-    for _, stack in itertools.groupby(
-        sorted(pieces, key=lambda w: (round(w.x0), w.top)), key=lambda w: round(w.x0)
-    ):
-        ws = list(stack)
-        exact.append(
-            XWord("".join(w.text for w in ws), ws[0].x0, max(w.x1 for w in ws), ws[0].top, ws[-1].bottom)
-        )
+    exact += _stacked(pieces)
     leaves = sorted((w for w in exact if _key(w.text) in _LEAVES), key=lambda w: w.x0)
     if any(_key(w.text) not in _LEAVES and _key(w.text) not in _GROUPS for w in exact) or not leaves:
         return None
@@ -388,13 +407,10 @@ def _blank_rows(lines: list[Line], start: int, end: int, cols: Columns, data: li
         if has_data[i]:
             continue
         words = [w for k in block for w in lines[k]]
-        stacks = itertools.groupby(
-            sorted(words, key=lambda w: (round(w.x0), w.top)), key=lambda w: round(w.x0)
-        )
         keys = (
             _key("".join(w.text for w in words)),
             _key("".join(w.text for w in words if not _HEADING_WORD.fullmatch(w.text))),
-            *(_key("".join(w.text for w in stack)) for _, stack in stacks),
+            *(_key(w.text) for w in _stacked(words)),
         )
         hit = {label for label in labels for key in keys if label in key}
         nxt = _key("".join(w.text for k in blocks[i + 1] for w in lines[k])) if i + 1 < len(blocks) else ""
