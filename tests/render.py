@@ -413,6 +413,7 @@ def _pdf(
     ruled: bool = True,
     aligned: Aligned | None = None,
     cells: int = 0,
+    curve: bool = False,
 ) -> bytes:
     from reportlab.lib.pagesizes import A4, landscape  # type: ignore[import-untyped]
     from reportlab.lib.styles import ParagraphStyle  # type: ignore[import-untyped]
@@ -445,6 +446,8 @@ def _pdf(
         flow.append(Spacer(1, 6))
 
     def furniture(canvas: Any, d: Any) -> None:
+        if curve:  # a Bézier curve: a page the pdfium reader hands to pdfplumber
+            canvas.circle(page[0] - 30, 15, 5)
         if footer:
             canvas.setFont(font, 8)
             canvas.drawString(page[0] / 2 - 30, 12, footer.format(n=d.page))

@@ -42,6 +42,18 @@ def test_centred_and_right_aligned_tables(template: str, cells: int, seed: int) 
     assert_exact(_extract(R._pdf(R.styled(R.blocks(fig), "blank"), ruled=False, cells=cells)), fig)
 
 
+@pytest.mark.parametrize("template", ["2019", "2021"])
+@pytest.mark.parametrize("seed", [1, 4])
+def test_pages_pdfium_hands_to_pdfplumber(template: str, seed: int) -> None:
+    """A Bézier curve on every page: pdfplumber lays the pages out, the columns are the same."""
+    fig = R.figures(template, seed)
+    data = R._pdf(R.styled(R.blocks(fig), "blank"), ruled=False, curve=True)
+    doc = pdfium.open_document(data)
+    assert all(pdfium.read_page(doc, i, 0.0) is None for i in range(len(doc)))
+    doc.close()
+    assert_exact(_extract(data), fig)
+
+
 _PAGES = {"A4 portrait": portrait(A4), "A5 landscape": landscape(A5), "A4 landscape": landscape(A4)}
 
 

@@ -136,8 +136,7 @@ def _read_pdf_page(
     except Exception as exc:  # pdfium raises on broken page trees and content
         raise InputError(path, f"cannot read PDF: {type(exc).__name__}: {exc}".rstrip(": ")) from exc
     if objects is None:
-        carry.columns = None  # pdfplumber's own layout: read as text
-        return fallback.page_text(index)
+        return fallback.page_text(index, carry)
     return page_text(objects, carry)
 
 

@@ -299,6 +299,19 @@ def band_text(chars: list[Char], bbox: tuple[float, float, float, float], carry:
     return "\n".join(out if out is not None else [_line_text(line) for line in lines])
 
 
+def laid_out_band(chars: list[Char], bbox: tuple[float, float, float, float], carry: Carry, text: str) -> str:
+    """The same for a band another layout wrote as ``text`` (pdfplumber's own, on a page pdfium
+    cannot describe): rewritten only where its lines are the lines of ``chars``."""
+    if carry.columns is None and not _HINT.search(text):
+        return text
+    lines = lines_of(chars, bbox)
+    if "\n".join(_line_text(line) for line in lines) != text:  # not upright, or not the same lines
+        carry.columns = None
+        return text
+    out = _rewrite(lines, carry)
+    return text if out is None else "\n".join(out)
+
+
 def _rewrite(lines: list[Line], carry: Carry) -> list[str] | None:
     out = [_line_text(line) for line in lines]
     changed = False

@@ -28,7 +28,7 @@ class PlumberPages:
         self.data, self.path = data, path
         self.pdf: Any = None
 
-    def page_text(self, index: int) -> str:
+    def page_text(self, index: int, carry: pdf_columns.Carry | None = None) -> str:
         import pdfplumber
         from pdfminer.pdfdocument import PDFPasswordIncorrect
         from pdfplumber.utils.exceptions import PdfminerException
@@ -36,7 +36,7 @@ class PlumberPages:
         try:
             if self.pdf is None:
                 self.pdf = pdfplumber.open(io.BytesIO(self.data))
-            return plumber_page_text(self.pdf.pages[index])
+            return plumber_page_text(self.pdf.pages[index], carry)
         except InputError:
             raise
         except Exception as exc:  # pdfminer raises many unrelated types on hostile input
@@ -216,7 +216,7 @@ def _extract(table: Any, mids: _Midpoints) -> list[list[str | None]]:
     return out
 
 
-def plumber_page_text(page: Any) -> str:
+def plumber_page_text(page: Any, carry: pdf_columns.Carry | None = None) -> str:
     # Table finding grows much faster than linearly with ruling edges: a page of hatching or
     # vector art is read as text only.
     found = page.find_tables() if len(page.edges) <= formats.MAX_PDF_EDGES else []
@@ -238,15 +238,22 @@ def plumber_page_text(page: Any) -> str:
         parts.append(_band_text(text_page, x0, x1, cursor, table.bbox[1]))
         parts.append(_pdf_table_text(table.extract()))
         cursor = max(cursor, table.bbox[3])
-    parts.append(_band_text(text_page, x0, x1, cursor, bottom))
+    parts.append(_band_text(text_page, x0, x1, cursor, bottom, None if tables else carry))
+    if carry is not None and tables:  # ruled tables: the page is read as pdfplumber lays it out
+        carry.columns = None
     return "\n".join(p for p in parts if p.strip())
 
 
-def _band_text(page: Any, x0: float, x1: float, top: float, bottom: float) -> str:
+def _band_text(
+    page: Any, x0: float, x1: float, top: float, bottom: float, carry: pdf_columns.Carry | None = None
+) -> str:
     if bottom - top < 0.5:
         return ""
     text: str = page.crop((x0, top, x1, bottom)).extract_text() or ""
-    return text
+    if carry is None:
+        return text
+    chars = [(c["text"], c["x0"], c["x1"], c["top"], c["bottom"]) for c in page.chars]
+    return pdf_columns.laid_out_band(chars, (x0, top, x1, bottom), carry, text)
 
 
 def _pdf_cell(text: str | None) -> str | None:
