@@ -7,12 +7,13 @@ stands under; :func:`band_text` does the same from the character boxes:
 
 * a *header block* is a run of lines made only of the templates' column headings (table 二's
   ``信息内容 本年新制作数量 …``, table 三's ``自然人 … 总计``, table 四's ``结果维持 … 总计``,
-  headings wrapped over lines joined by their x position). Its leaf headings are the columns;
+  headings wrapped over lines joined where their x-extents overlap). Its leaf headings are the columns;
   each column's x-band reaches half-way to its neighbours';
 * the lines below it, up to the first line that is not a table row, form a *section*: a data
-  line's numbers go into the band that wholly holds each (a margin kept from every edge), its
-  other words (the row label) stay text; a block of label lines without numbers that holds a
-  template row label and is followed by a data row is a row of blank cells;
+  line's numbers go into the band that wholly holds each (a margin kept from every edge) if they
+  also stand under its heading (their x-extents overlap); its other words (the row label) stay
+  text. A block of label lines without numbers (rows told apart by the gaps between line tops)
+  that holds a whole template row label is a row of blank cells;
 * a section is rewritten only where this is unambiguous and needed: every number in exactly one
   band, no band holding two numbers of a line, no word straddling the label/value border, and at
   least one row printing fewer numbers than columns. Then its data lines end in pipe cells
@@ -28,7 +29,7 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Final, NamedTuple
 
 from extractor.read import pdf_text
@@ -87,19 +88,11 @@ _GROUPS: Final = frozenset(
     )
 )
 _WIDTH: Final = {"applications": (7,), "review_litigation": (15,), "active_disclosure": (1, 2, 3)}
-_ROW_LABELS: Final[dict[str, tuple[str, ...]]] = {
-    table: tuple(
-        {
-            _key(p)
-            for rows in specs.values()
-            for r in rows
-            for p in (r.label, *r.patterns)
-            if len(_key(p)) >= 3
-        }
-    )
+#: a row of blank cells must hold its whole label (a piece of a wrapped label is not a row)
+_ROW_LABELS: Final[dict[str, frozenset[str]]] = {
+    table: frozenset(_key(r.label) for rows in specs.values() for r in rows)
     for table, specs in (("active_disclosure", ACTIVE_ROWS), ("applications", APPLICATION_ROWS))
 }
-_ROW_LABELS["active_disclosure"] += ("规章",)
 #: a group heading printed in the row of its first sub-row (``（四）无法提供 府信息``)
 _HEADING_WORD: Final = re.compile(
     r"[（(][一二三四五六七八九十][）)][\u3400-\u9fff]*|[一二三四五六七八九十]、[\u3400-\u9fff]*"
@@ -141,7 +134,6 @@ class Carry:
     """The section open at the end of the last page read (a table going on over the page)."""
 
     columns: Columns | None = None
-    pages: list[int] = field(default_factory=list)
 
 
 # ------------------------------------------------------------------------------- lines
@@ -407,11 +399,14 @@ def _blank_rows(lines: list[Line], start: int, end: int, cols: Columns, data: li
     if not labels or not kept:
         return []
     height = min(w.bottom - w.top for k in kept for w in lines[k])
+    pitches = [lines[b][0].top - lines[a][0].top for a, b in itertools.pairwise(kept)]
+    leading = min((p for p in pitches if p < _ROW_GAP * height), default=0.0)  # a wrapped cell's
+    gap = max(_ROW_GAP * height, leading + height / 2)
     blocks: list[list[int]] = [[kept[0]]]
-    for a, b in itertools.pairwise(kept):
-        if lines[b][0].top - lines[a][0].top > _ROW_GAP * height:
+    for k, pitch in zip(kept[1:], pitches, strict=True):
+        if pitch > gap:
             blocks.append([])
-        blocks[-1].append(b)
+        blocks[-1].append(k)
     has_data = [sum(k in data for k in block) for block in blocks]
     if max(has_data) > 1:
         return []
