@@ -414,6 +414,7 @@ def _pdf(
     aligned: Aligned | None = None,
     cells: int = 0,
     curve: bool = False,
+    leading: float = 9,
 ) -> bytes:
     from reportlab.lib.pagesizes import A4, landscape  # type: ignore[import-untyped]
     from reportlab.lib.styles import ParagraphStyle  # type: ignore[import-untyped]
@@ -424,7 +425,7 @@ def _pdf(
     font = "STSong-Light"
     if font not in pdfmetrics.getRegisteredFontNames():
         pdfmetrics.registerFont(UnicodeCIDFont(font))
-    st = ParagraphStyle("cjk", fontName=font, fontSize=7, leading=9, wordWrap="CJK")
+    st = ParagraphStyle("cjk", fontName=font, fontSize=7, leading=leading, wordWrap="CJK")
     in_cell = ParagraphStyle("cell", st, alignment=cells)  # 0 left, 1 centre, 2 right
     page = pagesize or landscape(A4)
     buf = io.BytesIO()

@@ -54,6 +54,15 @@ def test_pages_pdfium_hands_to_pdfplumber(template: str, seed: int) -> None:
     assert_exact(_extract(data), fig)
 
 
+@pytest.mark.parametrize("template", ["2019", "2021"])
+@pytest.mark.parametrize("leading", [12, 20])
+def test_widely_spaced_lines(template: str, leading: float) -> None:
+    """Cells with wide line spacing (7 pt text, 12 or 20 pt leading): rows are still told apart
+    from a wrapped label's lines, and table 三's header rows, cut by the page's end, are joined."""
+    fig = R.figures(template, 1)
+    assert_exact(_extract(R._pdf(R.styled(R.blocks(fig), "blank"), ruled=False, leading=leading)), fig)
+
+
 _PAGES = {"A4 portrait": portrait(A4), "A5 landscape": landscape(A5), "A4 landscape": landscape(A4)}
 
 

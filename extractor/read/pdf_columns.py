@@ -134,6 +134,7 @@ class Carry:
     """The section open at the end of the last page read (a table going on over the page)."""
 
     columns: Columns | None = None
+    header: list[Line] | None = None  # a header block cut by the page's end, its lines so far
 
 
 # ------------------------------------------------------------------------------- lines
@@ -219,14 +220,13 @@ def _is_header(lines: list[Line], k: int) -> bool:
 
 
 def _stacked(words: list[XWord]) -> list[XWord]:
-    """Words of successive lines (less than a line height apart) whose x-extents overlap, joined
-    top to bottom: a heading or a label wrapped in its cell (left-aligned, centred or right-aligned)."""
+    """Words of successive lines whose x-extents overlap, joined top to bottom: a heading or a
+    label wrapped in its cell (left-aligned, centred or right-aligned)."""
     stacks: list[list[XWord]] = []
     for w in sorted(words, key=lambda w: (w.top, w.x0)):
         for stack in stacks:
             last = stack[-1]
-            below = last.top + pdf_text.TOLERANCE < w.top < last.bottom + (last.bottom - last.top)
-            if below and w.x0 < last.x1 and last.x0 < w.x1:
+            if last.top + pdf_text.TOLERANCE < w.top and w.x0 < last.x1 and last.x0 < w.x1:
                 stack.append(w)
                 break
         else:
@@ -308,16 +308,19 @@ def _rewrite(lines: list[Line], carry: Carry) -> list[str] | None:
     out = [_line_text(line) for line in lines]
     changed = False
     cols, carry.columns = carry.columns, None
+    head, carry.header = carry.header or [], None
     i = 0
-    while cols is not None and i < min(len(lines), 3) and _RUNNING.search(_line_text(lines[i])):
+    while (cols or head) and i < min(len(lines), 3) and _RUNNING.search(_line_text(lines[i])):
         i += 1  # the page's running title over a table going on from the page before
     while i < len(lines):
         if cols is None:
             j = i
             while j < len(lines) and _is_header(lines, j):
                 j += 1
-            cols = _columns(lines[i:j]) if j > i else None
-            i = max(j, i + 1)
+            cols = _columns(head + lines[i:j]) if j > i else None
+            if cols is None and j == len(lines) > i:
+                carry.header = lines[i:j]
+            head, i = [], max(j, i + 1)
             if cols is None:
                 continue
         end, reason = _section_end(lines, i, cols)
@@ -400,7 +403,8 @@ def _blank_rows(lines: list[Line], start: int, end: int, cols: Columns, data: li
         return []
     height = min(w.bottom - w.top for k in kept for w in lines[k])
     pitches = [lines[b][0].top - lines[a][0].top for a, b in itertools.pairwise(kept)]
-    leading = min((p for p in pitches if p < _ROW_GAP * height), default=0.0)  # a wrapped cell's
+    # a wrapped cell's leading: the pitch of lines clearly closer together than the rows
+    leading = min(pitches, default=0.0) if pitches and min(pitches) < 0.8 * max(pitches) else 0.0
     gap = max(_ROW_GAP * height, leading + height / 2)
     blocks: list[list[int]] = [[kept[0]]]
     for k, pitch in zip(kept[1:], pitches, strict=True):
