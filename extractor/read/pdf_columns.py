@@ -102,7 +102,7 @@ _OTHER_SUB: Final = _key("逾期不补正")
 _VALUE: Final = re.compile(r"[+\-−]?\d[\d,.]*(?:万元|元|万)?|[/\-—–无]|--|——")
 _PAGE_MARK: Final = re.compile(r"[-—\s]*\d+[-—\s]*|\d+\s*/\s*\d+|第\s*\d+\s*页.*")
 #: text any header block of the three tables holds (also wrapped): bands without it are not read twice
-_HINT: Final = re.compile(r"信息内容|自然|商业|公益|结果|审结")
+_HINT: Final = re.compile(r"信息内容|商业|公益组|结果维|结果纠|尚未审")
 _RUNNING: Final = re.compile(r"年度报告|^[-—\s]*\d+[-—\s]*$|^\d+\s*/\s*\d+$|^第\s*\d+\s*页")
 _T2_BLOCK: Final = re.compile(r"第二十条第[（(]")
 
@@ -179,8 +179,10 @@ def _words(chars: list[Char]) -> list[XWord]:
 
 
 def _merge(word: list[Char]) -> XWord:
-    text = "".join(c[0] for c in word).translate(_EXPAND)
-    return XWord(text, word[0][1], max(c[2] for c in word), min(c[3] for c in word), max(c[4] for c in word))
+    text = "".join([c[0] for c in word]).translate(_EXPAND)
+    return XWord(
+        text, word[0][1], max([c[2] for c in word]), min([c[3] for c in word]), max([c[4] for c in word])
+    )
 
 
 _EXPAND: Final = str.maketrans(pdf_text.LIGATURES)
@@ -200,9 +202,14 @@ def _line_text(line: Line) -> str:
 
 
 # ------------------------------------------------------------------------------- headers
+#: every piece of every heading (a heading wrapped in its cell prints pieces of it)
+_PIECES: Final = frozenset(
+    h[i:j] for h in (*_LEAVES, *_GROUPS) for i in range(len(h)) for j in range(i + 1, len(h) + 1)
+)
+
+
 def _header_word(w: XWord) -> bool:
-    k = _key(w.text)
-    return bool(k) and any(k in label for label in (*_LEAVES, *_GROUPS))
+    return _key(w.text) in _PIECES
 
 
 def _heading_line(line: Line) -> bool:
