@@ -401,8 +401,20 @@ def _docx(bl: list[Block]) -> bytes:
     return buf.getvalue()
 
 
+#: per table, cells drawn as plain strings aligned as given: ``{table: {(row, col): "RIGHT"}}``
+Aligned = dict[str, dict[tuple[int, int], str]]
+
+
 def _pdf(
-    bl: list[Block], pagesize: tuple[float, float] | None = None, footer: str = "", *, ruled: bool = True
+    bl: list[Block],
+    pagesize: tuple[float, float] | None = None,
+    footer: str = "",
+    *,
+    ruled: bool = True,
+    aligned: Aligned | None = None,
+    cells: int = 0,
+    curve: bool = False,
+    leading: float = 9,
 ) -> bytes:
     from reportlab.lib.pagesizes import A4, landscape  # type: ignore[import-untyped]
     from reportlab.lib.styles import ParagraphStyle  # type: ignore[import-untyped]
@@ -413,7 +425,8 @@ def _pdf(
     font = "STSong-Light"
     if font not in pdfmetrics.getRegisteredFontNames():
         pdfmetrics.registerFont(UnicodeCIDFont(font))
-    st = ParagraphStyle("cjk", fontName=font, fontSize=7, leading=9, wordWrap="CJK")
+    st = ParagraphStyle("cjk", fontName=font, fontSize=7, leading=leading, wordWrap="CJK")
+    in_cell = ParagraphStyle("cell", st, alignment=cells)  # 0 left, 1 centre, 2 right
     page = pagesize or landscape(A4)
     buf = io.BytesIO()
     doc = SimpleDocTemplate(buf, pagesize=page, leftMargin=20, rightMargin=20, topMargin=30, bottomMargin=30)
@@ -423,17 +436,19 @@ def _pdf(
             flow.append(Paragraph(html.escape(b.text), st))
             continue
         width = max(len(r) for r in b.rows)
-        data = [[Paragraph(html.escape(c), st) if c else "" for c in r] for r in _padded(b)]
-        flow.append(
-            Table(
-                data,
-                colWidths=[(page[0] - 40) / width] * width,
-                style=[("GRID", (0, 0), (-1, -1), 0.5, (0, 0, 0))] if ruled else [],
-            )
-        )
+        data: list[list[object]] = [
+            [Paragraph(html.escape(c), in_cell) if c else "" for c in r] for r in _padded(b)
+        ]
+        style: list[tuple[Any, ...]] = [("GRID", (0, 0), (-1, -1), 0.5, (0, 0, 0))] if ruled else []
+        for (i, j), how in (aligned or {}).get(b.table, {}).items():
+            data[i][j] = b.rows[i][j]
+            style += [("ALIGN", (j, i), (j, i), how), ("FONT", (j, i), (j, i), font, 7)]
+        flow.append(Table(data, colWidths=[(page[0] - 40) / width] * width, style=style))
         flow.append(Spacer(1, 6))
 
     def furniture(canvas: Any, d: Any) -> None:
+        if curve:  # a Bézier curve: a page the pdfium reader hands to pdfplumber
+            canvas.circle(page[0] - 30, 15, 5)
         if footer:
             canvas.setFont(font, 8)
             canvas.drawString(page[0] / 2 - 30, 12, footer.format(n=d.page))
@@ -443,6 +458,6 @@ def _pdf(
     return buf.getvalue()
 
 
-def render_pdf(bl: list[Block], *, pagesize: tuple[float, float], footer: str) -> bytes:
+def render_pdf(bl: list[Block], *, pagesize: tuple[float, float], footer: str, ruled: bool = True) -> bytes:
     """A PDF whose tables run over several pages, with a footer and a running title per page."""
-    return _pdf(bl, pagesize, footer)
+    return _pdf(bl, pagesize, footer, ruled=ruled)

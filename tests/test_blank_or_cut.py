@@ -1,7 +1,8 @@
 """A row printing fewer numbers than cells, apart (``行政处罚   1      16`` for three cells): a blank
 cell or a number run together. Table 二 has no identity to tell them apart, so the row stays
 unread with a finding naming it — never the digit cut ``1 1 6`` accepted as `verified`. Where
-the layout shows the blank (tabs, pipes, HTML) it is read as 0; where an identity tells (tables
+the layout shows the blank (tabs, pipes, HTML, the x position of an unruled PDF's numbers) it is
+read as 0; where an identity tells (tables
 三 and 四), the one reading it keeps is taken."""
 
 from __future__ import annotations
@@ -61,7 +62,8 @@ def test_a_blank_or_a_cut_is_never_guessed(layout: str) -> None:
     rec = _extract(layout, _with_blank(fig, "行政处罚", 1))
     assert wrong_cells(rec, fig.tables) == []
     got = rec.tables["active_disclosure"]["punishment"]
-    if layout in ("tab", "html", "pdf"):  # the layout shows where the blank stands
+    # the layout shows where the blank stands (an unruled PDF: by the column each number stands under)
+    if layout in ("tab", "html", "pdf", "unruled pdf"):
         assert rec.status == "verified" and got == row
         assert any(f.check == "blank" and "punishment.change" in f.message for f in rec.findings)
         return

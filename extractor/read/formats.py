@@ -23,6 +23,7 @@ from extractor.errors import InputError, InputTooLargeError, UnsupportedFormatEr
 from extractor.read.normalise import SPAN
 
 if TYPE_CHECKING:
+    from extractor.read import pdf_columns
     from extractor.read.pdf_layout import PlumberPages
 
 MAX_PDF_PAGES: Final = 200
@@ -58,7 +59,7 @@ def pdf_to_text(data: bytes, path: str) -> str:
     """
     from pypdfium2 import PdfiumError
 
-    from extractor.read import pdfium
+    from extractor.read import pdf_columns, pdfium
     from extractor.read.pdf_layout import PlumberPages
 
     try:
@@ -73,8 +74,9 @@ def pdf_to_text(data: bytes, path: str) -> str:
         fallback = PlumberPages(data, path)
         pages: list[str] = []
         doctop = 0.0
+        carry = pdf_columns.Carry()
         for index in range(len(doc)):
-            pages.append(_read_pdf_page(doc, index, doctop, fallback, path))
+            pages.append(_read_pdf_page(doc, index, doctop, fallback, path, carry))
             doctop += doc.get_page_size(index)[1]
         fallback.close()
     finally:
@@ -117,7 +119,9 @@ def _inflated_size(data: bytes, pos: int, budget: int) -> int:
     return total
 
 
-def _read_pdf_page(doc: Any, index: int, doctop: float, fallback: PlumberPages, path: str) -> str:
+def _read_pdf_page(
+    doc: Any, index: int, doctop: float, fallback: PlumberPages, path: str, carry: pdf_columns.Carry
+) -> str:
     """One page's text (the place for per-page limits)."""
     from extractor.read import pdfium
     from extractor.read.pdf_layout import page_text
@@ -127,8 +131,8 @@ def _read_pdf_page(doc: Any, index: int, doctop: float, fallback: PlumberPages, 
     except Exception as exc:  # pdfium raises on broken page trees and content
         raise InputError(path, f"cannot read PDF: {type(exc).__name__}: {exc}".rstrip(": ")) from exc
     if objects is None:
-        return fallback.page_text(index)
-    return page_text(objects)
+        return fallback.page_text(index, carry)
+    return page_text(objects, carry)
 
 
 # ---------------------------------------------------------------------------------------- DOCX

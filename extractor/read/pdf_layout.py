@@ -13,7 +13,7 @@ import io
 from typing import Any
 
 from extractor.errors import InputError, UnsupportedFormatError
-from extractor.read import formats, pdf_text
+from extractor.read import formats, pdf_columns, pdf_text
 from extractor.read.formats import Grid, render_grid
 from extractor.read.pdf_text import Char
 
@@ -28,7 +28,7 @@ class PlumberPages:
         self.data, self.path = data, path
         self.pdf: Any = None
 
-    def page_text(self, index: int) -> str:
+    def page_text(self, index: int, carry: pdf_columns.Carry | None = None) -> str:
         import pdfplumber
         from pdfminer.pdfdocument import PDFPasswordIncorrect
         from pdfplumber.utils.exceptions import PdfminerException
@@ -36,7 +36,7 @@ class PlumberPages:
         try:
             if self.pdf is None:
                 self.pdf = pdfplumber.open(io.BytesIO(self.data))
-            return plumber_page_text(self.pdf.pages[index])
+            return plumber_page_text(self.pdf.pages[index], carry)
         except InputError:
             raise
         except Exception as exc:  # pdfminer raises many unrelated types on hostile input
@@ -53,8 +53,9 @@ class PlumberPages:
             self.pdf.close()
 
 
-def page_text(page: Any) -> str:
-    """A page's text from chars and edges (``PageObjects``), as pdfplumber lays it out."""
+def page_text(page: Any, carry: pdf_columns.Carry | None = None) -> str:
+    """A page's text from chars and edges (``PageObjects``), as pdfplumber lays it out; with
+    ``carry``, unruled tables read by column (:mod:`extractor.read.pdf_columns`)."""
     # Table finding grows much faster than linearly with ruling edges: a page of hatching or
     # vector art is read as text only.
     found = _find_tables(page) if len(page.edges) <= formats.MAX_PDF_EDGES else []
@@ -63,11 +64,13 @@ def page_text(page: Any) -> str:
     chars = mids.outside([t.bbox for t in tables])
     bands = _Bands(chars)
     x0, top, x1, bottom = page.bbox
+    if carry is not None and tables:  # ruled tables: the page is read as pdfplumber lays it out
+        carry.columns, carry = None, None
 
     def band(b_top: float, b_bottom: float) -> str:
         if b_bottom - b_top < 0.5:
             return ""
-        return pdf_text.band_text(bands.near(b_top, b_bottom), (x0, b_top, x1, b_bottom))
+        return pdf_columns.band_text(bands.near(b_top, b_bottom), (x0, b_top, x1, b_bottom), carry)
 
     parts: list[str] = []
     cursor = top
@@ -213,7 +216,7 @@ def _extract(table: Any, mids: _Midpoints) -> list[list[str | None]]:
     return out
 
 
-def plumber_page_text(page: Any) -> str:
+def plumber_page_text(page: Any, carry: pdf_columns.Carry | None = None) -> str:
     # Table finding grows much faster than linearly with ruling edges: a page of hatching or
     # vector art is read as text only.
     found = page.find_tables() if len(page.edges) <= formats.MAX_PDF_EDGES else []
@@ -235,15 +238,22 @@ def plumber_page_text(page: Any) -> str:
         parts.append(_band_text(text_page, x0, x1, cursor, table.bbox[1]))
         parts.append(_pdf_table_text(table.extract()))
         cursor = max(cursor, table.bbox[3])
-    parts.append(_band_text(text_page, x0, x1, cursor, bottom))
+    parts.append(_band_text(text_page, x0, x1, cursor, bottom, None if tables else carry))
+    if carry is not None and tables:  # ruled tables: the page is read as pdfplumber lays it out
+        carry.columns = None
     return "\n".join(p for p in parts if p.strip())
 
 
-def _band_text(page: Any, x0: float, x1: float, top: float, bottom: float) -> str:
+def _band_text(
+    page: Any, x0: float, x1: float, top: float, bottom: float, carry: pdf_columns.Carry | None = None
+) -> str:
     if bottom - top < 0.5:
         return ""
     text: str = page.crop((x0, top, x1, bottom)).extract_text() or ""
-    return text
+    if carry is None:
+        return text
+    chars = [(c["text"], c["x0"], c["x1"], c["top"], c["bottom"]) for c in page.chars]
+    return pdf_columns.laid_out_band(chars, (x0, top, x1, bottom), carry, text)
 
 
 def _pdf_cell(text: str | None) -> str | None:
