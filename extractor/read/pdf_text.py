@@ -58,31 +58,32 @@ _X0: Final = operator.itemgetter(1)
 def words(chars: list[Char]) -> list[Word]:
     """``WordExtractor().extract_words(chars)`` (default settings) as (text, top) pairs."""
     out: list[Word] = []
-    if not chars:
-        return out
-    for line in _lines(chars):
-        word: list[Char] = []
-        for c in line:
-            text = c[0]
-            if text.isspace():
-                if word:
-                    out.append(_merge(word))
-                word = []
-            elif text == "":  # ``text in split_at_punctuation`` with the default "": its own word
-                if word:
-                    out.append(_merge(word))
-                out.append(_merge([c]))
-                word = []
-            elif word and (
-                c[1] < (p := word[-1])[1] or c[1] > p[2] + TOLERANCE or abs(c[3] - p[3]) > TOLERANCE
-            ):
-                out.append(_merge(word))
-                word = [c]
-            else:
-                word.append(c)
-        if word:
-            out.append(_merge(word))
+    for line in _lines(chars) if chars else ():
+        _line_words(line, out)
     return out
+
+
+def _line_words(line: list[Char], out: list[Word]) -> None:
+    """The words of one line of chars sorted by x0, appended to ``out``."""
+    word: list[Char] = []
+    for c in line:
+        text = c[0]
+        if text.isspace():
+            if word:
+                out.append(_merge(word))
+            word = []
+        elif text == "":  # ``text in split_at_punctuation`` with the default "": its own word
+            if word:
+                out.append(_merge(word))
+            out.append(_merge([c]))
+            word = []
+        elif word and (c[1] < (p := word[-1])[1] or c[1] > p[2] + TOLERANCE or abs(c[3] - p[3]) > TOLERANCE):
+            out.append(_merge(word))
+            word = [c]
+        else:
+            word.append(c)
+    if word:
+        out.append(_merge(word))
 
 
 def _merge(word: list[Char]) -> Word:
@@ -96,6 +97,13 @@ _EXPAND: Final = str.maketrans(LIGATURES)
 
 def cell_text(chars: list[Char]) -> str:
     """``pdfplumber.utils.extract_text(chars)``'s lines as ``Table.extract`` joins them."""
+    tops = [c[3] for c in chars]
+    if tops and not max(tops) > min(tops) + TOLERANCE:
+        # all tops within 3 pt: one cluster of chars, so one of words (their tops are some of
+        # these), kept in extraction order: one line of words
+        out: list[Word] = []
+        _line_words(sorted(chars, key=_X0), out)
+        return " ".join([w[0] for w in out])
     found = words(chars)
     index = clusters(w[1] for w in found)
     ordered = sorted(found, key=lambda w: index[w[1]])

@@ -50,35 +50,49 @@ def read_page(doc: pdfium.PdfDocument, index: int, doctop: float) -> PageObjects
             return None
         if page.get_cropbox() != page.get_mediabox():
             return None
-        out = PageObjects((0, 0, width, height))
-        text_objects: list[int] = []
-        lines: list[Obj] = []
-        rects: list[Obj] = []
-        curves: list[Obj] = []
-        page_at = ctypes.cast(page.raw, _VOID).value
-        for i in range(raw.FPDFPage_CountObjects(page.raw)):
-            address = _page_object_address(page_at, i)
-            kind = _object_type(address)
-            if kind == _TEXT:
-                text_objects.append(address)
-            elif kind == _PATH:
-                obj = raw.FPDFPage_GetObject(page.raw, i)
-                if not _path_edges(obj, height, doctop, lines, rects, curves):
-                    return None
-            elif kind == _FORM:
-                return None
-        out.edges = lines + rects + curves
-        textpage = page.get_textpage()
+        page_at = ctypes.cast(page.raw, _VOID).value or 0
         try:
-            chars = _chars(textpage, height, set(text_objects))
+            textpage = page.get_textpage()
+        except Exception:
+            if _edges(page, page_at, height, doctop, None) is None:
+                return None  # a page pdfplumber reads anyway: its text page does not matter
+            raise
+        try:
+            found = _chars(textpage, height)
         finally:
             textpage.close()
-        if chars is None:
+        if found is None:
             return None
-        out.chars = chars
-        return out
+        chars, objects = found
+        edges = _edges(page, page_at, height, doctop, objects)
+        if edges is None:
+            return None
+        return PageObjects((0, 0, width, height), chars, edges)
     finally:
         page.close()
+
+
+def _edges(page: Any, page_at: int, height: float, doctop: float, texts: set[int] | None) -> list[Obj] | None:
+    """The page's ruling edges; None for a form XObject, a curve, or a text object not in
+    ``texts`` (the text objects of the page's chars: the text page left one out)."""
+    lines: list[Obj] = []
+    rects: list[Obj] = []
+    curves: list[Obj] = []
+    seen = 0
+    for i in range(raw.FPDFPage_CountObjects(page.raw)):
+        address = _page_object_address(page_at, i)
+        if texts is not None and address in texts:
+            seen += 1
+            continue
+        kind = _object_type(address)
+        if kind == _PATH:
+            if not _path_edges(raw.FPDFPage_GetObject(page.raw, i), height, doctop, lines, rects, curves):
+                return None
+        elif kind == _FORM or (kind == _TEXT and texts is not None):
+            return None
+    if texts is not None and seen != len(texts):
+        return None  # a char of an object that is not on the page
+    return lines + rects + curves
 
 
 def _by_address(fn: Any, restype: Any, *argtypes: Any) -> Any:
@@ -106,35 +120,43 @@ _font_descent = _by_address(
 )
 
 
-def _chars(textpage: Any, height: float, objects: set[int]) -> list[Char] | None:
+def _chars(textpage: Any, height: float) -> tuple[list[Char], set[int]] | None:
+    """The page's chars and the addresses of their text objects; None for a char pdfminer reads
+    its own way."""
     tp: int = ctypes.cast(textpage.raw, _VOID).value or 0
     box = ctypes.create_string_buffer(16)  # FS_RECTF: left, top, right, bottom (floats)
     box_at, loose_box, unpack = ctypes.addressof(box), _loose_char_box, _RECT.unpack_from
+    unicode_map_error, text_object, maybe_generated = (
+        _unicode_map_error,
+        _text_object_address,
+        _MAYBE_GENERATED,
+    )
     shape = _Shapes(tp, height)
     # per text object (one show operation): size, baseline and descent are the same for its chars
     shapes: dict[int, tuple[float, float] | None] = {}
     chars: list[Char] = []
     append = chars.append
+    last_key, found = -1, None
     for i, code in enumerate(_text_units(textpage.raw)):
-        if code in _MAYBE_GENERATED:
+        if code in maybe_generated:
             generated = _is_generated(tp, i)
             if generated == 1:
                 continue
             if generated:
                 return None
-        if _unicode_map_error(tp, i) or 0xD800 <= code < 0xE000:
+        if unicode_map_error(tp, i) or 0xD800 <= code < 0xE000:
             return None  # unmapped, or half of a surrogate pair: pdfminer reads these its own way
-        key = _text_object_address(tp, i) or 0
-        found = shapes[key] if key in shapes else shapes.setdefault(key, shape(i, key))
+        key = text_object(tp, i) or 0
+        if key != last_key:
+            found = shapes[key] if key in shapes else shapes.setdefault(key, shape(i, key))
+            last_key = key
         if code == 0 or found is None:
             return None  # unmapped glyph, or rotated/mirrored text: pdfminer's way is different
         loose_box(tp, i, box_at)
         left, _top, right, _bottom = unpack(box)
         size, bottom = found
         append((chr(code), left, right, bottom - size, bottom))
-    if set(shapes) != objects:  # a text object the text page left out
-        return None
-    return chars
+    return chars, set(shapes)
 
 
 _MAYBE_GENERATED: Final = frozenset({0x20, 0x0D, 0x0A, 0})
