@@ -86,20 +86,21 @@ class _Midpoints:
     def __init__(self, chars: list[Char]) -> None:
         self.chars = chars
         self.mids = [((c[1] + c[2]) / 2, (c[3] + c[4]) / 2) for c in chars]
-        self.order = sorted(range(len(chars)), key=lambda k: self.mids[k][1])
-        self.ys = [self.mids[k][1] for k in self.order]
+        ys = [m[1] for m in self.mids]
+        self.order = sorted(range(len(chars)), key=ys.__getitem__)
+        self.ys = [ys[k] for k in self.order]
 
-    def _between(self, lo: int, hi: int, x0: float, x1: float, right_open: bool) -> list[int]:
+    def _between(self, lo: int, hi: int, x0: float, x1: float) -> list[int]:
         mids = self.mids
-        if right_open:
-            return sorted(k for k in self.order[lo:hi] if x0 <= mids[k][0] < x1)
-        return sorted(k for k in self.order[lo:hi] if x0 <= mids[k][0] <= x1)
+        return [k for k in self.order[lo:hi] if x0 <= mids[k][0] <= x1]
 
     def row(self, bbox: Box) -> list[int]:
-        """Indices of the chars with ``x0 <= mid x < x1`` and ``top <= mid y < bottom``."""
+        """Indices of the chars with ``x0 <= mid x < x1`` and ``top <= mid y < bottom``, in no
+        particular order."""
         x0, top, x1, bottom = bbox
         lo, hi = bisect.bisect_left(self.ys, top), bisect.bisect_left(self.ys, bottom)
-        return self._between(lo, hi, x0, x1, right_open=True)
+        mids = self.mids
+        return [k for k in self.order[lo:hi] if x0 <= mids[k][0] < x1]
 
     def outside(self, boxes: list[Box]) -> list[Char]:
         """The chars whose midpoint is in none of ``boxes`` (edges included), in page order."""
@@ -108,7 +109,7 @@ class _Midpoints:
         inside: set[int] = set()
         for x0, top, x1, bottom in boxes:
             lo, hi = bisect.bisect_left(self.ys, top), bisect.bisect_right(self.ys, bottom)
-            inside.update(self._between(lo, hi, x0, x1, right_open=False))
+            inside.update(self._between(lo, hi, x0, x1))
         return [c for k, c in enumerate(self.chars) if k not in inside]
 
 
@@ -118,8 +119,9 @@ class _Bands:
 
     def __init__(self, chars: list[Char]) -> None:
         self.chars = chars
-        self.order = sorted(range(len(chars)), key=lambda k: chars[k][3])
-        self.tops = [chars[k][3] for k in self.order]
+        tops = [c[3] for c in chars]
+        self.order = sorted(range(len(chars)), key=tops.__getitem__)
+        self.tops = [tops[k] for k in self.order]
         # a char overlapping [top, bottom] has its top within its height above ``top``
         self.reach = max((c[4] - c[3] for c in chars), default=0.0) + 1.0
 
@@ -244,7 +246,8 @@ def _extract(table: Any, mids: _Midpoints) -> list[list[str | None]]:
     chars, points = mids.chars, mids.mids
     out: list[list[str | None]] = []
     for row in table.rows:
-        by_x = sorted(mids.row(row.bbox), key=lambda k: points[k][0])  # stable: page order kept
+        # by mid x: a cell's chars are a slice, put back in page order (ties in x do not matter)
+        by_x = sorted(mids.row(row.bbox), key=lambda k: points[k][0])
         xs = [points[k][0] for k in by_x]
         cells: list[str | None] = []
         for cell in row.cells:

@@ -66,22 +66,24 @@ def words(chars: list[Char]) -> list[Word]:
 def _line_words(line: list[Char], out: list[Word]) -> None:
     """The words of one line of chars sorted by x0, appended to ``out``."""
     word: list[Char] = []
+    p: Char | None = None  # the word's last char
     for c in line:
         text = c[0]
         if text.isspace():
             if word:
                 out.append(_merge(word))
-            word = []
+            word, p = [], None
         elif text == "":  # ``text in split_at_punctuation`` with the default "": its own word
             if word:
                 out.append(_merge(word))
             out.append(_merge([c]))
-            word = []
-        elif word and (c[1] < (p := word[-1])[1] or c[1] > p[2] + TOLERANCE or abs(c[3] - p[3]) > TOLERANCE):
+            word, p = [], None
+        elif p is not None and (c[1] < p[1] or c[1] > p[2] + TOLERANCE or abs(c[3] - p[3]) > TOLERANCE):
             out.append(_merge(word))
-            word = [c]
+            word, p = [c], c
         else:
             word.append(c)
+            p = c
     if word:
         out.append(_merge(word))
 
