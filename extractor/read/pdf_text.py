@@ -119,7 +119,12 @@ def band_text(chars: list[Char], bbox: tuple[float, float, float, float]) -> str
     lays it out without ``layout=True``: lines in extraction order, words one space apart."""
     bx0, btop, bx1, bbottom = bbox
     cropped: list[Char] = []
-    for text, x0, x1, top, bottom in chars:
+    for c in chars:
+        text, x0, x1, top, bottom = c
+        if bx0 <= x0 and x1 <= bx1 and btop <= top and bottom <= bbottom:  # inside: kept as it is
+            if bottom - top >= 0 and x1 - x0 >= 0 and (bottom - top) + (x1 - x0) > 0:
+                cropped.append(c)
+            continue
         left, right = max(x0, bx0), min(x1, bx1)
         upper, lower = max(top, btop), min(bottom, bbottom)
         width, height = right - left, lower - upper
