@@ -80,6 +80,7 @@ def _edges(page: Any, page_at: int, height: float, doctop: float, texts: set[int
     rects: list[Obj] = []
     curves: list[Obj] = []
     seen = 0
+    buf = ctypes.create_string_buffer(24)  # for _path_edges: one buffer for the page's paths
     for i in range(raw.FPDFPage_CountObjects(page.raw)):
         address = _page_object_address(page_at, i)
         if texts is not None and address in texts:
@@ -87,7 +88,7 @@ def _edges(page: Any, page_at: int, height: float, doctop: float, texts: set[int
             continue
         kind = _object_type(address)
         if kind == _PATH:
-            if not _path_edges(address, height, doctop, lines, rects, curves):
+            if not _path_edges(address, buf, height, doctop, lines, rects, curves):
                 return None
         elif kind == _FORM or (kind == _TEXT and texts is not None):
             return None
@@ -217,11 +218,10 @@ _TWO_INTS, _TWO_FLOATS = struct.Struct("=2i"), struct.Struct("=2f")
 
 
 def _path_edges(
-    obj: int, height: float, doctop: float, lines: list[Obj], rects: list[Obj], curves: list[Obj]
+    obj: int, buf: Any, height: float, doctop: float, lines: list[Obj], rects: list[Obj], curves: list[Obj]
 ) -> bool:
     """Append the path's edges as pdfminer/pdfplumber would; False when it has curves."""
-    buf = ctypes.create_string_buffer(24)  # the draw mode's two ints, a point's two floats, a matrix
-    at = ctypes.addressof(buf)
+    at = ctypes.addressof(buf)  # 24 bytes: the draw mode's two ints, a point's two floats, a matrix
     _draw_mode(obj, at, at + 4)
     fill, stroke = _TWO_INTS.unpack_from(buf)
     if not fill and not stroke:
