@@ -120,8 +120,9 @@ _loose_char_box = _by_address(raw.FPDFText_GetLooseCharBox, _INT, _VOID, _INT, _
 _char_matrix = _by_address(raw.FPDFText_GetMatrix, _INT, _VOID, _INT, _VOID)
 _char_origin = _by_address(raw.FPDFText_GetCharOrigin, _INT, _VOID, _INT, _VOID, _VOID)
 _font_size = _by_address(raw.FPDFText_GetFontSize, "double", _VOID, _INT)
-#: Native layouts of FS_RECTF/FS_MATRIX (floats) and a double, read in one call each.
-_RECT, _MATRIX, _DOUBLE = struct.Struct("=4f"), struct.Struct("=6f"), struct.Struct("=d")
+#: Native layouts of FS_RECTF (floats), FS_MATRIX (floats) and FS_MATRIX followed by a point of
+#: doubles (x skipped, y read), each read in one call.
+_RECT, _MATRIX, _SHAPE = struct.Struct("=4f"), struct.Struct("=6f"), struct.Struct("=6f8xd")
 _font_descent = _by_address(raw.FPDFFont_GetDescent, _INT, _VOID, "float", _VOID)
 
 
@@ -134,12 +135,7 @@ def _chars(textpage: Any, height: float) -> tuple[list[Char], set[int]] | None:
     buf = ctypes.create_string_buffer(56)
     at = ctypes.addressof(buf)
     box_at, matrix_at, origin_at, origin_y_at = at, at + 16, at + 40, at + 48
-    loose_box, unpack_box, unpack_matrix, unpack_double = (
-        _loose_char_box,
-        _RECT.unpack_from,
-        _MATRIX.unpack_from,
-        _DOUBLE.unpack_from,
-    )
+    loose_box, unpack_box, unpack_shape = _loose_char_box, _RECT.unpack_from, _SHAPE.unpack_from
     unicode_map_error, text_object, maybe_generated = (
         _unicode_map_error,
         _text_object_address,
@@ -168,18 +164,18 @@ def _chars(textpage: Any, height: float) -> tuple[list[Char], set[int]] | None:
             else:  # the object's (font size on the page, pdfminer's bottom); None if not upright
                 found = None
                 _char_matrix(tp, i, matrix_at)
-                a, b, c, d, _e, _f = unpack_matrix(buf, 16)
+                _char_origin(tp, i, origin_at, origin_y_at)
+                a, b, c, d, _e, _f, y = unpack_shape(buf, 16)  # the matrix and the origin's y
                 font = _font_address(key) if key else None
                 if font and not b and not c and a > 0 and d > 0:
                     descent = (
                         descents[font] if font in descents else descents.setdefault(font, _descent(font))
                     )
                     if descent is not None:
-                        _char_origin(tp, i, origin_at, origin_y_at)
                         size = _font_size(tp, i) * d
                         # pdfminer: the box runs from the font's descent below the baseline to
                         # one font size above
-                        found = size, height - (unpack_double(buf, 48)[0] + descent * size)
+                        found = size, height - (y + descent * size)
                 shapes[key] = found
         if code == 0 or found is None:
             return None  # unmapped glyph, or rotated/mirrored text: pdfminer's way is different
