@@ -99,6 +99,9 @@ _EXPAND: Final = str.maketrans(LIGATURES)
 
 def cell_text(chars: list[Char]) -> str:
     """``pdfplumber.utils.extract_text(chars)``'s lines as ``Table.extract`` joins them."""
+    if len(chars) == 1:  # a lone char is its own word, unless a space
+        text = chars[0][0]
+        return "" if text.isspace() else text.translate(_EXPAND)
     tops = [c[3] for c in chars]
     if tops and not max(tops) > min(tops) + TOLERANCE:
         # all tops within 3 pt: one cluster of chars, so one of words (their tops are some of
