@@ -59,7 +59,7 @@ def read_page(doc: pdfium.PdfDocument, index: int, doctop: float) -> PageObjects
                 return None  # a page pdfplumber reads anyway: its text page does not matter
             raise
         try:
-            found = _chars(textpage, height)
+            found = _page_chars(textpage, height)
         finally:
             textpage.close()
         if found is None:
@@ -126,7 +126,16 @@ _RECT, _MATRIX, _SHAPE = struct.Struct("=4f"), struct.Struct("=6f"), struct.Stru
 _font_descent = _by_address(raw.FPDFFont_GetDescent, _INT, _VOID, "float", _VOID)
 
 
-def _chars(textpage: Any, height: float) -> tuple[list[Char], set[int]] | None:
+def _chars(textpage: Any, height: float, objects: set[int]) -> list[Char] | None:
+    """The page's chars; None for a char pdfminer reads its own way or when their text objects
+    are not exactly ``objects`` (a text object the text page left out)."""
+    found = _page_chars(textpage, height)
+    if found is None or found[1] != objects:
+        return None
+    return found[0]
+
+
+def _page_chars(textpage: Any, height: float) -> tuple[list[Char], set[int]] | None:
     """The page's chars and the addresses of their text objects; None for a char pdfminer reads
     its own way."""
     tp: int = ctypes.cast(textpage.raw, ctypes.c_void_p).value or 0
