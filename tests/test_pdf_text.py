@@ -77,3 +77,19 @@ def test_scatter_has_the_hard_cases() -> None:
     assert any("fi" in t or "fl" in t for t in texts)
     assert sum(t.count("\n") for t in texts) > 40
     assert sum(t.count(" ") for t in texts) > 40
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_one_line_cell_text_is_pdfplumbers(seed: int) -> None:
+    """Cells whose tops all lie within 3 pt (the one-line shortcut), up to exactly 3 apart, with
+    spaces, steps back and gaps; and just over 3 apart (the general way)."""
+    rng = random.Random(seed)
+    spread = rng.choice([0.0, 0.25, 2.5, 3.0, 3.0000001, 5.5])
+    chars: list[Char] = []
+    x = 10.0
+    for _ in range(rng.randint(1, 12)):
+        x += rng.choice([0.0, 0.5, 3.0, 3.2, 8.0, -4.0])
+        top = 20.0 + rng.choice([0.0, spread, spread / 2])
+        chars.append((rng.choice(_LETTERS), x, x + 10.5, top, top + 10.5))
+        x += 10.5
+    assert pdf_text.cell_text(chars) == _plumber_cell(_dicts(chars))

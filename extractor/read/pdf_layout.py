@@ -89,20 +89,21 @@ class _Midpoints:
     def __init__(self, chars: list[Char]) -> None:
         self.chars = chars
         self.mids = [((c[1] + c[2]) / 2, (c[3] + c[4]) / 2) for c in chars]
-        self.order = sorted(range(len(chars)), key=lambda k: self.mids[k][1])
-        self.ys = [self.mids[k][1] for k in self.order]
+        ys = [m[1] for m in self.mids]
+        self.order = sorted(range(len(chars)), key=ys.__getitem__)
+        self.ys = [ys[k] for k in self.order]
 
-    def _between(self, lo: int, hi: int, x0: float, x1: float, right_open: bool) -> list[int]:
+    def _between(self, lo: int, hi: int, x0: float, x1: float) -> list[int]:
         mids = self.mids
-        if right_open:
-            return sorted(k for k in self.order[lo:hi] if x0 <= mids[k][0] < x1)
-        return sorted(k for k in self.order[lo:hi] if x0 <= mids[k][0] <= x1)
+        return [k for k in self.order[lo:hi] if x0 <= mids[k][0] <= x1]
 
     def row(self, bbox: Box) -> list[int]:
-        """Indices of the chars with ``x0 <= mid x < x1`` and ``top <= mid y < bottom``."""
+        """Indices of the chars with ``x0 <= mid x < x1`` and ``top <= mid y < bottom``, in no
+        particular order."""
         x0, top, x1, bottom = bbox
         lo, hi = bisect.bisect_left(self.ys, top), bisect.bisect_left(self.ys, bottom)
-        return self._between(lo, hi, x0, x1, right_open=True)
+        mids = self.mids
+        return [k for k in self.order[lo:hi] if x0 <= mids[k][0] < x1]
 
     def outside(self, boxes: list[Box]) -> list[Char]:
         """The chars whose midpoint is in none of ``boxes`` (edges included), in page order."""
@@ -111,7 +112,7 @@ class _Midpoints:
         inside: set[int] = set()
         for x0, top, x1, bottom in boxes:
             lo, hi = bisect.bisect_left(self.ys, top), bisect.bisect_right(self.ys, bottom)
-            inside.update(self._between(lo, hi, x0, x1, right_open=False))
+            inside.update(self._between(lo, hi, x0, x1))
         return [c for k, c in enumerate(self.chars) if k not in inside]
 
 
@@ -121,8 +122,9 @@ class _Bands:
 
     def __init__(self, chars: list[Char]) -> None:
         self.chars = chars
-        self.order = sorted(range(len(chars)), key=lambda k: chars[k][3])
-        self.tops = [chars[k][3] for k in self.order]
+        tops = [c[3] for c in chars]
+        self.order = sorted(range(len(chars)), key=tops.__getitem__)
+        self.tops = [tops[k] for k in self.order]
         # a char overlapping [top, bottom] has its top within its height above ``top``
         self.reach = max((c[4] - c[3] for c in chars), default=0.0) + 1.0
 
@@ -134,8 +136,9 @@ class _Bands:
 
 def _find_tables(page: Any) -> list[Any]:
     """``TableFinder(page, TableSettings()).tables`` (the "lines" strategies, no explicit lines),
-    with :func:`_cells` for pdfplumber's ``intersections_to_cells``."""
-    from pdfplumber.table import Table, TableSettings, cells_to_tables, edges_to_intersections, merge_edges
+    with :func:`_cells` and :func:`_tables` for pdfplumber's ``intersections_to_cells`` and
+    ``cells_to_tables``."""
+    from pdfplumber.table import Table, TableSettings, edges_to_intersections, merge_edges
     from pdfplumber.utils.geometry import filter_edges
 
     s = TableSettings()
@@ -150,22 +153,29 @@ def _find_tables(page: Any) -> list[Any]:
     )
     edges = filter_edges(edges, min_length=s.edge_min_length)
     points = edges_to_intersections(edges, s.intersection_x_tolerance, s.intersection_y_tolerance)
-    return [Table(page, group) for group in cells_to_tables(_cells(points))]
+    return [Table(page, group) for group in _tables(_cells(points))]
 
 
 def _cells(intersections: dict[Point, dict[str, list[dict[str, Any]]]]) -> list[Box]:
-    """``pdfplumber.table.intersections_to_cells``: each point's edge boxes made into sets once
-    (not at every test), and the points below/right of a point looked up, not searched."""
-    boxes = {
-        pt: tuple({(e["x0"], e["top"], e["x1"], e["bottom"]) for e in d[k]} for k in ("v", "h"))
-        for pt, d in intersections.items()
-    }
+    """``pdfplumber.table.intersections_to_cells``: two points are joined when their edge sets
+    share a bbox; each point's edge bboxes are made into a bit mask once (bit = distinct bbox),
+    so a test is one ``&``, and the points below/right of a point are looked up, not searched."""
+    bits: dict[Box, int] = {}
+    of_edge: dict[int, int] = {}  # id(edge dict) → its bbox's bit (an edge meets many points)
 
-    def connects(p1: Point, p2: Point) -> bool:
-        return (p1[0] == p2[0] and not boxes[p1][0].isdisjoint(boxes[p2][0])) or (
-            p1[1] == p2[1] and not boxes[p1][1].isdisjoint(boxes[p2][1])
-        )
+    def mask(edges: list[dict[str, Any]]) -> int:
+        m = 0
+        for e in edges:
+            bit = of_edge.get(id(e))
+            if bit is None:
+                bit = of_edge[id(e)] = 1 << bits.setdefault(
+                    (e["x0"], e["top"], e["x1"], e["bottom"]), len(bits)
+                )
+            m |= bit
+        return m
 
+    v = {pt: mask(d["v"]) for pt, d in intersections.items()}
+    h = {pt: mask(d["h"]) for pt, d in intersections.items()}
     points = sorted(intersections)
     same_x: dict[float, list[Point]] = {}
     same_y: dict[float, list[Point]] = {}
@@ -175,27 +185,63 @@ def _cells(intersections: dict[Point, dict[str, list[dict[str, Any]]]]) -> list[
     cells: list[Box] = []
     for pt in points:
         column, row = same_x[pt[0]], same_y[pt[1]]
-        below = column[column.index(pt) + 1 :]
-        right = row[row.index(pt) + 1 :]
-        cell = _smallest_cell(pt, below, right, boxes, connects)
+        cell = _smallest_cell(pt, column[column.index(pt) + 1 :], row[row.index(pt) + 1 :], v, h)
         if cell is not None:
             cells.append(cell)
     return cells
 
 
 def _smallest_cell(
-    pt: Point, below: list[Point], right: list[Point], boxes: dict[Point, Any], connects: Any
+    pt: Point, below: list[Point], right: list[Point], v: dict[Point, int], h: dict[Point, int]
 ) -> Box | None:
+    # a point below shares x (and not y) with ``pt``: pdfplumber's edge_connects is the vertical
+    # test alone; a point to the right, the horizontal one; the corner likewise with each
+    pv, ph = v[pt], h[pt]
     for below_pt in below:
-        if not connects(pt, below_pt):
+        if not pv & v[below_pt]:
             continue
         for right_pt in right:
-            if not connects(pt, right_pt):
+            if not ph & h[right_pt]:
                 continue
             corner = (right_pt[0], below_pt[1])
-            if corner in boxes and connects(corner, right_pt) and connects(corner, below_pt):
+            if corner in v and v[corner] & v[right_pt] and h[corner] & h[below_pt]:
                 return (pt[0], pt[1], corner[0], corner[1])
     return None
+
+
+def _tables(cells: list[Box]) -> list[list[Box]]:
+    """``pdfplumber.table.cells_to_tables``: passes over the cells left, each taking those that
+    share a corner with the group so far, until a pass takes none; corners made once per cell."""
+    corners = {c: ((c[0], c[1]), (c[0], c[3]), (c[2], c[1]), (c[2], c[3])) for c in cells}
+    remaining = list(cells)
+    group_corners: set[Point] = set()
+    group: list[Box] = []
+    tables: list[list[Box]] = []
+    while remaining:
+        before = len(group)
+        left: list[Box] = []
+        for cell in remaining:
+            a, b, c, d = corners[cell]
+            if (
+                not group
+                or a in group_corners
+                or b in group_corners
+                or c in group_corners
+                or d in group_corners
+            ):
+                group_corners.update((a, b, c, d))
+                group.append(cell)
+            else:
+                left.append(cell)
+        remaining = left
+        if len(group) == before:
+            tables.append(group)
+            group_corners = set()
+            group = []
+    if group:
+        tables.append(group)
+    tables.sort(key=lambda t: min((c[1], c[0]) for c in t))
+    return [t for t in tables if len(t) > 1]
 
 
 def _extract(table: Any, mids: _Midpoints) -> list[list[str | None]]:
@@ -203,15 +249,18 @@ def _extract(table: Any, mids: _Midpoints) -> list[list[str | None]]:
     chars, points = mids.chars, mids.mids
     out: list[list[str | None]] = []
     for row in table.rows:
-        in_row = mids.row(row.bbox)
+        # by mid x: a cell's chars are a slice, put back in page order (ties in x do not matter)
+        by_x = sorted(mids.row(row.bbox), key=lambda k: points[k][0])
+        xs = [points[k][0] for k in by_x]
         cells: list[str | None] = []
         for cell in row.cells:
             if cell is None:
                 cells.append(None)
                 continue
             cx0, ctop, cx1, cbottom = cell
-            found = [chars[k] for k in in_row if cx0 <= points[k][0] < cx1 and ctop <= points[k][1] < cbottom]
-            cells.append(pdf_text.cell_text(found) if found else "")
+            lo, hi = bisect.bisect_left(xs, cx0), bisect.bisect_left(xs, cx1)  # cx0 <= mid x < cx1
+            found = sorted(k for k in by_x[lo:hi] if ctop <= points[k][1] < cbottom)
+            cells.append(pdf_text.cell_text([chars[k] for k in found]) if found else "")
         out.append(cells)
     return out
 

@@ -58,31 +58,34 @@ _X0: Final = operator.itemgetter(1)
 def words(chars: list[Char]) -> list[Word]:
     """``WordExtractor().extract_words(chars)`` (default settings) as (text, top) pairs."""
     out: list[Word] = []
-    if not chars:
-        return out
-    for line in _lines(chars):
-        word: list[Char] = []
-        for c in line:
-            text = c[0]
-            if text.isspace():
-                if word:
-                    out.append(_merge(word))
-                word = []
-            elif text == "":  # ``text in split_at_punctuation`` with the default "": its own word
-                if word:
-                    out.append(_merge(word))
-                out.append(_merge([c]))
-                word = []
-            elif word and (
-                c[1] < (p := word[-1])[1] or c[1] > p[2] + TOLERANCE or abs(c[3] - p[3]) > TOLERANCE
-            ):
-                out.append(_merge(word))
-                word = [c]
-            else:
-                word.append(c)
-        if word:
-            out.append(_merge(word))
+    for line in _lines(chars) if chars else ():
+        _line_words(line, out)
     return out
+
+
+def _line_words(line: list[Char], out: list[Word]) -> None:
+    """The words of one line of chars sorted by x0, appended to ``out``."""
+    word: list[Char] = []
+    p: Char | None = None  # the word's last char
+    for c in line:
+        text = c[0]
+        if text.isspace():
+            if word:
+                out.append(_merge(word))
+            word, p = [], None
+        elif text == "":  # ``text in split_at_punctuation`` with the default "": its own word
+            if word:
+                out.append(_merge(word))
+            out.append(_merge([c]))
+            word, p = [], None
+        elif p is not None and (c[1] < p[1] or c[1] > p[2] + TOLERANCE or abs(c[3] - p[3]) > TOLERANCE):
+            out.append(_merge(word))
+            word, p = [c], c
+        else:
+            word.append(c)
+            p = c
+    if word:
+        out.append(_merge(word))
 
 
 def _merge(word: list[Char]) -> Word:
@@ -96,6 +99,16 @@ _EXPAND: Final = str.maketrans(LIGATURES)
 
 def cell_text(chars: list[Char]) -> str:
     """``pdfplumber.utils.extract_text(chars)``'s lines as ``Table.extract`` joins them."""
+    if len(chars) == 1:  # a lone char is its own word, unless a space
+        text = chars[0][0]
+        return "" if text.isspace() else text.translate(_EXPAND)
+    tops = [c[3] for c in chars]
+    if tops and not max(tops) > min(tops) + TOLERANCE:
+        # all tops within 3 pt: one cluster of chars, so one of words (their tops are some of
+        # these), kept in extraction order: one line of words
+        out: list[Word] = []
+        _line_words(sorted(chars, key=_X0), out)
+        return " ".join([w[0] for w in out])
     found = words(chars)
     index = clusters(w[1] for w in found)
     ordered = sorted(found, key=lambda w: index[w[1]])
@@ -109,7 +122,12 @@ def band_text(chars: list[Char], bbox: tuple[float, float, float, float]) -> str
     lays it out without ``layout=True``: lines in extraction order, words one space apart."""
     bx0, btop, bx1, bbottom = bbox
     cropped: list[Char] = []
-    for text, x0, x1, top, bottom in chars:
+    for c in chars:
+        text, x0, x1, top, bottom = c
+        if bx0 <= x0 and x1 <= bx1 and btop <= top and bottom <= bbottom:  # inside: kept as it is
+            if bottom - top >= 0 and x1 - x0 >= 0 and (bottom - top) + (x1 - x0) > 0:
+                cropped.append(c)
+            continue
         left, right = max(x0, bx0), min(x1, bx1)
         upper, lower = max(top, btop), min(bottom, bbottom)
         width, height = right - left, lower - upper
