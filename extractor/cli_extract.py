@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from extractor.cli_support import err, fail, hook_factory, llm_hook, summary
 from extractor.errors import ExtractorError
 from extractor.llm.options import LLMOptions
+from extractor.read.load import shown_path
 
 if TYPE_CHECKING:
     from extractor.run.bulk import Outcome
@@ -186,7 +187,7 @@ class _Run:
                     progress.console.print(f"error {rec.path}: {rec.error}", highlight=False, markup=False)
 
             try:
-                for m in self.inputs.missing:
+                for m in map(shown_path, self.inputs.missing):
                     if m not in self.done.paths:
                         rec = error_record(m, InputError(m, "no such file, folder or glob match"))
                         self.writer.write(rec)

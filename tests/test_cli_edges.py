@@ -93,3 +93,32 @@ def test_utf16_without_bom_is_read(tmp_path: Path) -> None:
     res = runner.invoke(app, ["show", str(p), "--json"])
     assert res.exit_code == 0, res.output
     assert json.loads(res.output)["status"] == "verified"
+
+
+def test_a_file_name_that_is_no_utf8_is_a_record_not_a_crash(tmp_path: Path) -> None:
+    """A name from another system (bytes that are no UTF-8) stopped the whole run with a
+    UnicodeEncodeError when its record was written; it is now shown with ``\\xff`` escapes, and
+    ``--resume`` knows it."""
+    import os
+    import subprocess
+    import sys
+
+    src = tmp_path / "in"
+    src.mkdir()
+    shutil.copy(seed("000"), src / "good.txt")
+    bad = os.path.join(os.fsencode(src), b"bad\xff.txt")
+    with open(bad, "wb") as fh:
+        fh.write(seed("001").read_bytes())
+    out = tmp_path / "r.jsonl"
+    missing = os.path.join(os.fsencode(tmp_path), b"gone\xfe.txt")
+    cmd = [os.fsencode(sys.executable), b"-m", b"extractor", b"extract", os.fsencode(src), missing,
+           b"-o", os.fsencode(out), b"-q"]  # fmt: skip
+    done = subprocess.run(cmd, capture_output=True, check=False)
+    assert done.returncode == 0, done.stderr.decode("utf-8", "replace")
+    recs = {r["path"]: r for r in map(json.loads, out.read_text(encoding="utf-8").splitlines())}
+    assert recs[f"{src}/bad\\xff.txt"]["status"] == "verified"
+    assert recs[f"{src}/good.txt"]["status"] == "verified"
+    assert "no such file" in recs[f"{tmp_path}/gone\\xfe.txt"]["error"]
+    again = subprocess.run([*cmd, b"--resume"], capture_output=True, check=False)
+    assert again.returncode == 0 and b"2 of 2 inputs already in" in again.stderr, again.stderr
+    assert len(out.read_text(encoding="utf-8").splitlines()) == 3

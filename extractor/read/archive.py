@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import IO, Final
 
 from extractor.errors import InputError, InputTooLargeError, UnsupportedFormatError
+from extractor.read.load import shown_path
 
 _CHUNK: Final = 64 * 1024
 _RATIO_FLOOR: Final = 1024 * 1024  # below this many output bytes the ratio is not judged
@@ -172,7 +173,7 @@ def iter_zip(
     ``max_total_bytes`` is exceeded, one last error item is yielded and iteration stops. A file
     that is not a readable zip gives a single ``(str(path), InputError)``.
     """
-    shown = str(path)
+    shown = shown_path(str(path))
     limits = _Limits(shown, max_members, max_member_bytes, max_ratio, bytes_left=max_total_bytes)
     outer = _open_zip(path, shown)
     if isinstance(outer, InputError):

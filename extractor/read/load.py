@@ -80,6 +80,17 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def shown_path(path: str) -> str:
+    """A file name as records and messages show it: bytes that are no UTF-8 (a name from an old
+    archive or another system, kept by Python as surrogate escapes) as ``\\xff`` escapes, so it
+    can be written as JSON."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return path
+
+
 def sha256_file(p: Path, size: int | None = None) -> str | None:
     """SHA-256 of a regular file within the size limit, a small one in one read and a big one in
     1 MiB pieces; None for anything else. ``size``: what :func:`check_regular_file` returned, when

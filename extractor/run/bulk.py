@@ -24,6 +24,7 @@ from extractor.errors import InputError
 from extractor.llm.options import LLMOptions
 from extractor.models import Record
 from extractor.pipeline import Prepared, TableHook
+from extractor.read.load import shown_path
 from extractor.run.jsonl import LineSink, RecordSink
 from extractor.run.runner import (
     FILE_TIMEOUT_S,
@@ -163,7 +164,9 @@ def run(
     """
     outcome = Outcome()
     dedup = _Dedup(writer, outcome, Callbacks(on_record, on_done), done_paths, done_shas or {})
-    todo = (f for f in files if str(f) not in dedup.done_paths) if dedup.done_paths else iter(files)
+    todo = (
+        (f for f in files if shown_path(str(f)) not in dedup.done_paths) if dedup.done_paths else iter(files)
+    )
     items = (it for it in iter_items(todo) if dedup.wanted(it))  # done ones are skipped unread
     try:
         if engine == "ray":

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
-from extractor.read.load import HTML_SUFFIXES, SCRIPT_SUFFIXES, TEXT_SUFFIXES, UNSUPPORTED
+from extractor.read.load import HTML_SUFFIXES, SCRIPT_SUFFIXES, TEXT_SUFFIXES, UNSUPPORTED, shown_path
 
 #: Suffixes picked up when walking a folder. Other files in a folder are counted as skipped.
 REPORT_SUFFIXES: Final = (
@@ -181,7 +181,7 @@ class InputFiles:
 
     def count_in(self, paths: Container[str]) -> int:
         """How many of the files are in ``paths`` (e.g. done in an earlier run): one more walk."""
-        return sum(1 for f in self if str(f) in paths)
+        return sum(1 for f in self if shown_path(str(f)) in paths)
 
 
 @dataclass

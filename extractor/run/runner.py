@@ -29,6 +29,7 @@ from extractor.read.load import (
     check_regular_file,
     sha256_bytes,
     sha256_file,
+    shown_path,
 )
 from extractor.run.inputs import REPORT_SUFFIXES as REPORT_SUFFIXES  # re-exported for scripts
 from extractor.run.inputs import Inputs as Inputs
@@ -94,13 +95,13 @@ def deadline(seconds: float | None) -> Iterator[None]:
 
 def _file_item(f: Path) -> Item:
     """A file's work item; what is not a regular file of a readable size is refused unread."""
-    shown = str(f)
+    shown = shown_path(str(f))
     try:
         size = check_regular_file(f, shown)
     except InputError as exc:
         return Item(shown, error=exc)
     sha = sha256_file(f, size)  # None: the reader says why, in the file's error record
-    return Item(shown, path=shown, suffix=f.suffix.lower(), sha256=sha, size=size)
+    return Item(shown, path=str(f), suffix=f.suffix.lower(), sha256=sha, size=size)
 
 
 def iter_items(files: Iterable[Path]) -> Iterator[Item]:
