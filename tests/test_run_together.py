@@ -52,16 +52,22 @@ def _unflagged_wrong_cells(rec: Record, fig: R.Figures) -> list[str]:
     return [w for w in wrong_cells(rec, fig.tables) if tuple(w.split(".")[:2]) not in flagged]
 
 
+def _glued_report(template: str, seed: int, style: str, layout: str) -> tuple[R.Figures, Record]:
+    """The figures and the record of their report printed run together in ``layout``; no wrong
+    cell stands in a row that no error finding names."""
+    fig = R.figures(template, seed)
+    data, suffix = LAYOUTS[layout](_glued_lines(R.styled(R.blocks(fig), style)))
+    rec = extract_bytes(data, f"fig{suffix}", suffix=suffix)
+    assert _unflagged_wrong_cells(rec, fig) == [], (seed, rec.status)
+    return fig, rec
+
+
 @pytest.mark.parametrize("layout", LAYOUTS)
 @pytest.mark.parametrize("template", ["2019", "2021"])
 def test_a_comma_left_between_digits_is_never_a_cell_boundary(layout: str, template: str) -> None:
     grouped_rows = 0
     for seed in range(1, 9):
-        fig = R.figures(template, seed)
-        lines = _glued_lines(R.styled(R.blocks(fig), "thousands"))
-        data, suffix = LAYOUTS[layout](lines)
-        rec = extract_bytes(data, f"fig{suffix}", suffix=suffix)
-        assert _unflagged_wrong_cells(rec, fig) == [], (seed, rec.status)
+        rec = _glued_report(template, seed, "thousands", layout)[1]
         named = [f for f in rec.findings if f.message.endswith(GROUPED_COMMAS)]
         for f in named:
             assert f.severity == "error" and f.row and f.table
@@ -96,11 +102,7 @@ def test_a_comma_before_fewer_than_three_digits_still_parts_cells(
 def test_no_cut_stands_in_a_report_that_leaves_cells_blank(layout: str, template: str) -> None:
     proved = 0
     for seed in range(1, 9):
-        fig = R.figures(template, seed)
-        lines = _glued_lines(R.styled(R.blocks(fig), "blank"))
-        data, suffix = LAYOUTS[layout](lines)
-        rec = extract_bytes(data, f"fig{suffix}", suffix=suffix)
-        assert _unflagged_wrong_cells(rec, fig) == [], (seed, rec.status)
+        rec = _glued_report(template, seed, "blank", layout)[1]
         hidden = [f for f in rec.findings if "in a report that leaves cells blank" in f.message]
         if any(FEWER_DIGITS in f.message for f in rec.findings):
             proved += 1

@@ -140,15 +140,7 @@ class Carry:
 # ------------------------------------------------------------------------------- lines
 def lines_of(chars: list[Char], bbox: tuple[float, float, float, float]) -> list[Line]:
     """:func:`pdf_text.band_text`'s lines as words with their boxes (same crop, same words)."""
-    bx0, btop, bx1, bbottom = bbox
-    cropped: list[Char] = []
-    for text, x0, x1, top, bottom in chars:
-        left, right = max(x0, bx0), min(x1, bx1)
-        upper, lower = max(top, btop), min(bottom, bbottom)
-        width, height = right - left, lower - upper
-        if height >= 0 and width >= 0 and height + width > 0:
-            cropped.append((text, left, right, upper, lower))
-    found = _words(cropped)
+    found = _words(pdf_text.crop(chars, bbox))
     index = pdf_text.clusters(w.top for w in found)
     return [list(line) for _, line in itertools.groupby(found, key=lambda w: index[w.top])]
 

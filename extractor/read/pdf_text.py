@@ -117,9 +117,8 @@ def cell_text(chars: list[Char]) -> str:
     )
 
 
-def band_text(chars: list[Char], bbox: tuple[float, float, float, float]) -> str:
-    """The text of the chars overlapping ``bbox``, clipped to it (``crop_to_bbox``), as pdfplumber
-    lays it out without ``layout=True``: lines in extraction order, words one space apart."""
+def crop(chars: list[Char], bbox: tuple[float, float, float, float]) -> list[Char]:
+    """The chars overlapping ``bbox``, clipped to it, as pdfplumber's ``crop_to_bbox`` keeps them."""
     bx0, btop, bx1, bbottom = bbox
     cropped: list[Char] = []
     for c in chars:
@@ -133,7 +132,13 @@ def band_text(chars: list[Char], bbox: tuple[float, float, float, float]) -> str
         width, height = right - left, lower - upper
         if height >= 0 and width >= 0 and height + width > 0:
             cropped.append((text, left, right, upper, lower))
-    found = words(cropped)
+    return cropped
+
+
+def band_text(chars: list[Char], bbox: tuple[float, float, float, float]) -> str:
+    """The text of the chars overlapping ``bbox``, clipped to it (``crop_to_bbox``), as pdfplumber
+    lays it out without ``layout=True``: lines in extraction order, words one space apart."""
+    found = words(crop(chars, bbox))
     index = clusters(w[1] for w in found)
     lines: list[str] = []
     for _, line in itertools.groupby(found, key=lambda w: index[w[1]]):  # order kept (presorted)
