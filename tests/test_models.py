@@ -7,12 +7,14 @@ import json
 import math
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
+from extractor import models
 from extractor.models import Finding, LLMUsage, Record, finding
 from extractor.pipeline import extract_bytes
 
@@ -38,6 +40,21 @@ AWKWARD: list[Any] = [
 ]
 
 
+@pytest.fixture(params=["standard", "pydantic-core"])
+def encoder(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Each of the two encoders ``to_json`` uses: the standard one (a process's first object)
+    and pydantic-core's (every later one); both must give the same bytes."""
+    saved = models._Rust.encode, models._Rust.calls
+    if request.param == "standard":
+        models._Rust.encode, models._Rust.calls = None, -(10**9)
+    else:
+        from pydantic_core import to_json
+
+        models._Rust.encode = to_json
+    yield request.param
+    models._Rust.encode, models._Rust.calls = saved
+
+
 def _pydantic(obj: Any) -> str:
     return TypeAdapter(type(obj)).dump_json(obj).decode()
 
@@ -54,13 +71,13 @@ def _rich_record(expected: Any) -> Record:
 
 
 @pytest.mark.parametrize("value", AWKWARD, ids=repr)
-def test_json_is_pydantics_for_awkward_values(value: Any) -> None:
+def test_json_is_pydantics_for_awkward_values(value: Any, encoder: str) -> None:
     rec = _rich_record(value)
     assert rec.to_json() == _pydantic(rec)
     assert rec.findings[0].to_json() == _pydantic(rec.findings[0])
 
 
-def test_json_of_real_records_is_pydantics() -> None:
+def test_json_of_real_records_is_pydantics(encoder: str) -> None:
     inputs = [(p.name, p.read_bytes()) for p in [*SEEDS, *sorted(CORPUS.glob("*.txt"))]]
     inputs += [(f"{i}.html", to_html(p.read_text(encoding="utf-8")).encode()) for i, p in enumerate(SEEDS)]
     inputs += [("bad.pdf", b"%PDF-1.4 not a pdf"), ("empty.txt", b"")]
