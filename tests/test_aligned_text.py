@@ -20,7 +20,8 @@ import pytest
 from extractor.models import Record
 from extractor.pipeline import extract_bytes
 from extractor.read.aligned import align_space_tables
-from extractor.tables.cells import SPLIT_OR_BLANKS, atoms_of, fit
+from extractor.tables.atoms import atoms_of
+from extractor.tables.cells import SPLIT_OR_BLANKS, fit
 
 from . import render as R
 from .test_render_matrix import wrong_cells

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import random
 
-from extractor.tables.cells import Atom, _well_formed
+from extractor.tables.atoms import Atom
+from extractor.tables.cells import _well_formed
 
 
 def _well_formed_by_cell(items: list[Atom]) -> bool:

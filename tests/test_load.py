@@ -75,7 +75,7 @@ def test_load_path_reports_missing_file(tmp_path: Path) -> None:
 
 
 def test_circled_and_superscript_digits_are_not_numbers() -> None:
-    from extractor.tables.cells import atoms_of
+    from extractor.tables.atoms import atoms_of
     from extractor.tables.values import to_value
 
     assert [a.kind for a in atoms_of("\t①\t²\t3\t")] == ["num"]

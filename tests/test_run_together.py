@@ -17,7 +17,8 @@ import pytest
 
 from extractor.models import Record
 from extractor.pipeline import extract_bytes
-from extractor.tables.cells import FEWER_DIGITS, GROUPED_COMMAS, atoms_of, fit
+from extractor.tables.atoms import atoms_of
+from extractor.tables.cells import FEWER_DIGITS, GROUPED_COMMAS, fit
 
 from . import render as R
 from .test_render_matrix import wrong_cells

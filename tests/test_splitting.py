@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from extractor.tables.applications import read_applications
-from extractor.tables.cells import atoms_of, fit
+from extractor.tables.atoms import atoms_of
+from extractor.tables.cells import fit
 from extractor.tables.splitting import NUMBER_TOKEN, parse_token, split_tokens
 
 

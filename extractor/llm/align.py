@@ -21,7 +21,8 @@ from typing import Final
 from extractor.llm.schema import Answer, AnswerRow, CanonRow
 from extractor.models import CellValue, Finding, finding
 from extractor.read.normalise import edit_distance, fold_for_match, normalise_text
-from extractor.tables.cells import Atom, CellSpan, atoms_of
+from extractor.tables.atoms import Atom, atoms_of
+from extractor.tables.cells import CellSpan
 from extractor.tables.rules import LabelHit, SqueezedText, TableRead
 from extractor.tables.values import to_value
 

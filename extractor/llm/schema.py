@@ -47,7 +47,7 @@ from extractor.spec import (
     TEXT_COLUMNS,
     PrintedText,
 )
-from extractor.tables.cells import clean_segment
+from extractor.tables.atoms import clean_segment
 from extractor.tables.rules import LabelHit, TableRead
 from extractor.tables.values import MARKERS, to_value
 

@@ -16,14 +16,8 @@ from typing import Final
 from extractor.models import CellValue, Finding, TableValues, finding
 from extractor.read.normalise import has_cjk
 from extractor.spec import APPLICANT_COLUMN_LABELS, APPLICANT_COLUMNS, APPLICATION_ROWS, OUTCOME_ROWS, RowSpec
-from extractor.tables.cells import (
-    Atom,
-    Fit,
-    atoms_of,
-    clean_segment,
-    empty_lines_lazily,
-    fit,
-)
+from extractor.tables.atoms import Atom, atoms_of, clean_segment
+from extractor.tables.cells import Fit, empty_lines_lazily, fit
 from extractor.tables.columns import printed_order
 from extractor.tables.rules import (
     MAX_COMBINATIONS,

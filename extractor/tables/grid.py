@@ -13,7 +13,7 @@ from typing import Final
 
 from extractor.read.normalise import SPAN
 from extractor.spec import RowSpec
-from extractor.tables.cells import Atom, atoms_of
+from extractor.tables.atoms import Atom, atoms_of
 from extractor.tables.values import MARKERS
 
 _DATA_LINE: Final = re.compile(r"\d|(?:^|[\t|])[ \t]*(?:/|-|—|无)[ \t]*(?:[\t|]|$)")

@@ -23,13 +23,12 @@ from extractor.spec import (
     REVIEW_GROUPS,
     RowSpec,
 )
+from extractor.tables.atoms import Atom, atoms_of
 from extractor.tables.cells import (
     AMBIGUOUS_BLANKS,
     SPLIT_OR_BLANKS,
-    Atom,
     CellSpan,
     Fit,
-    atoms_of,
     cell_spans,
     empty_lines_lazily,
     fit,

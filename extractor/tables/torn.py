@@ -21,7 +21,8 @@ from typing import Final
 
 from extractor.read.normalise import SPAN, fold_for_match, has_cjk
 from extractor.spec import RowSpec
-from extractor.tables.cells import Atom, Fit, atoms_of, fit
+from extractor.tables.atoms import Atom, atoms_of
+from extractor.tables.cells import Fit, fit
 
 _RULE: Final = re.compile(r"^\s*\|?(?:\s*:?-{3,}:?\s*\|)+\s*$")
 
