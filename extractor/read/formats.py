@@ -1,9 +1,10 @@
 """Binary input formats: PDF and DOCX → report text (zip archives: :mod:`extractor.read.archive`).
 
-Tables come out as ``| a | b | c |`` rows, one grid row per line, exactly like the HTML loader
-(:func:`extractor.read.load._render`): a grid position covered by a merged cell (rowspan/colspan,
-DOCX ``gridSpan``/``vMerge``, pdfplumber's ``None``) holds :data:`extractor.read.normalise.SPAN`; a
-real empty cell is empty. Everything else is text in reading order.
+Tables come out as ``| a | b | c |`` rows, one grid row per line, rendered by the one grid
+renderer the HTML loader uses too (:func:`extractor.read.grid.render_grid`): a grid position
+covered by a merged cell (DOCX ``gridSpan``/``vMerge``, pdfplumber's ``None``) holds
+:data:`extractor.read.normalise.SPAN`; a real empty cell is empty. Everything else is text in
+reading order.
 
 * :func:`pdf_to_text` returns ``""`` for a PDF without a text layer (a scan): the caller turns
   that into a ``needs_review`` record. A corrupt or encrypted PDF raises :class:`InputError`.
@@ -20,7 +21,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Final
 
 from extractor.errors import InputError, InputTooLargeError, UnsupportedFormatError
-from extractor.read.normalise import SPAN
+from extractor.read.grid import Grid, render_grid
 
 if TYPE_CHECKING:
     from extractor.read import pdf_columns
@@ -34,19 +35,6 @@ _STREAM: Final = re.compile(rb"stream\r?\n")
 #: Upper bound on the declared uncompressed size of a DOCX package (python-docx reads parts whole).
 MAX_DOCX_UNPACKED: Final = 256 * 1024 * 1024
 _CHUNK: Final = 64 * 1024
-
-Grid = list[list[str | None]]
-
-
-def render_grid(rows: Grid) -> str:
-    """Rows of cells (``None`` = covered by a merged cell) → ``| a | b |`` lines."""
-    width = max((len(r) for r in rows), default=0)
-    lines = []
-    for row in rows:
-        cells = [SPAN if c is None else " ".join(c.split()).replace("|", "/") for c in row]
-        cells += [SPAN] * (width - len(cells))
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
 
 
 # ----------------------------------------------------------------------------------------- PDF
@@ -331,5 +319,4 @@ __all__: Final[list[str]] = [
     "docx_to_text",
     "is_pdf",
     "pdf_to_text",
-    "render_grid",
 ]

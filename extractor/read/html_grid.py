@@ -12,7 +12,7 @@ from html import unescape
 from typing import Final
 
 from extractor.errors import InputTooLargeError
-from extractor.read.normalise import SPAN
+from extractor.read.grid import Grid, cell_text, render_grid
 
 #: Upper bound on the cells of one HTML table once row/col spans are expanded.
 MAX_GRID_CELLS: Final = 250_000
@@ -208,15 +208,14 @@ def check_grid_size(table: _Table, path: str) -> None:
 
 def _cell_text(cell: _Cell) -> str:
     parts = cell.parts
-    text = parts[0] if len(parts) == 1 else "".join(parts)
-    return " ".join(text.split()).replace("|", "/")
+    return cell_text(parts[0] if len(parts) == 1 else "".join(parts))
 
 
 def _render(table: _Table, path: str = "<html>") -> str:
     """Expand row/col spans into a grid; render rows as ``| a | b |`` with blank span copies."""
     if not table.spanned:
         return _render_plain(table.rows, path)
-    grid: dict[tuple[int, int], str] = {}
+    grid: dict[tuple[int, int], str | None] = {}
     width = 0
     for r, row in enumerate(table.rows):
         c = 0
@@ -226,17 +225,14 @@ def _render(table: _Table, path: str = "<html>") -> str:
             text = _cell_text(cell)
             for dr in range(cell.rowspan):
                 for dc in range(cell.colspan):
-                    grid[(r + dr, c + dc)] = text if dr == 0 and dc == 0 else SPAN
+                    grid[(r + dr, c + dc)] = text if dr == 0 and dc == 0 else None
             c += cell.colspan
             width = max(width, c)
     nrows = max((r for r, _ in grid), default=-1) + 1
     if nrows * width > MAX_GRID_CELLS:
         raise InputTooLargeError(path, f"an HTML table spans {nrows} × {width} cells, over {MAX_GRID_CELLS}")
-    lines = []
-    for r in range(nrows):
-        cells = [grid.get((r, c), SPAN) for c in range(width)]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+    rows: Grid = [[grid.get((r, c)) for c in range(width)] for r in range(nrows)]
+    return render_grid(rows, clean=False)
 
 
 def _render_plain(rows: list[list[_Cell]], path: str) -> str:
@@ -248,13 +244,7 @@ def _render_plain(rows: list[list[_Cell]], path: str) -> str:
     width = max(map(len, rows), default=0)
     if nrows * width > MAX_GRID_CELLS:
         raise InputTooLargeError(path, f"an HTML table spans {nrows} × {width} cells, over {MAX_GRID_CELLS}")
-    lines = []
-    for row in rows[:nrows]:
-        cells = [_cell_text(cell) for cell in row]
-        if len(cells) < width:
-            cells += [SPAN] * (width - len(cells))
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+    return render_grid([[_cell_text(cell) for cell in row] for row in rows[:nrows]], clean=False)
 
 
 def html_to_text(html: str, path: str = "<html>") -> str:

@@ -14,7 +14,7 @@ from typing import Any
 
 from extractor.errors import InputError, UnsupportedFormatError
 from extractor.read import formats, pdf_columns, pdf_text
-from extractor.read.formats import Grid, render_grid
+from extractor.read.grid import Grid, render_grid
 from extractor.read.pdf_text import Char
 
 Point = tuple[float, float]
