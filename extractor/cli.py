@@ -83,9 +83,10 @@ def extract(
     """Extract every report under PATHS into a JSONL file, one record per report."""
     from extractor.cli_extract import ExtractArgs, run_extract
 
-    args = ExtractArgs(paths, output, resume, overwrite, jobs, engine, ray_address, model, base_url,
-                       api_key_env, llm, config, cache_dir, no_cache, concurrency, file_timeout,
-                       quiet)  # fmt: skip
+    args = ExtractArgs.of(paths, output=output, resume=resume, overwrite=overwrite, jobs=jobs, engine=engine,
+                          ray_address=ray_address, model=model, base_url=base_url, api_key_env=api_key_env,
+                          llm=llm, config=config, cache_dir=cache_dir, no_cache=no_cache,
+                          concurrency=concurrency, file_timeout=file_timeout, quiet=quiet)  # fmt: skip
     code = run_extract(args)
     if code:
         raise typer.Exit(code)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from extractor.cli_support import err, fail, hook_factory, llm_hook, summary
 from extractor.errors import ExtractorError
@@ -27,7 +27,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class ExtractArgs:
-    """The command line of ``extract``; the defaults are the CLI's (a test holds them equal)."""
+    """The command line of ``extract``; the defaults are the CLI's (a test holds them equal). Its
+    LLM flags are one :class:`LLMOptions` (``--no-cache`` is ``use_cache=False``)."""
 
     paths: list[str]
     output: Path = Path("results.jsonl")
@@ -36,22 +37,22 @@ class ExtractArgs:
     jobs: int = 1
     engine: str = "local"
     ray_address: str | None = None
-    model: str | None = None
-    base_url: str | None = None
-    api_key_env: str | None = None
-    llm: str | None = None
-    config: Path | None = None
-    cache_dir: str | None = None
-    no_cache: bool = False
     concurrency: int = 4
     file_timeout: float = 120.0
     quiet: bool = False
+    llm: LLMOptions = field(default_factory=LLMOptions)
 
-    def llm_options(self) -> LLMOptions:
-        """Options → the LLM settings (file < environment < these flags; see LLMOptions)."""
-        return LLMOptions.from_cli(model=self.model, base_url=self.base_url, api_key_env=self.api_key_env,
-                                   llm=self.llm, config=self.config, cache_dir=self.cache_dir,
-                                   use_cache=False if self.no_cache else None)  # fmt: skip
+    @classmethod
+    def of(cls, paths: list[str], /, *, no_cache: bool = False, **options: Any) -> ExtractArgs:
+        """From the options as the command line names them (the LLM flags among them, see
+        :data:`LLM_FLAGS`; the environment's ``EXTRACTOR_LLM_*`` read now)."""
+        flags = {k: options.pop(k) for k in LLM_FLAGS if k in options}
+        llm = LLMOptions.from_cli(**flags, use_cache=False if no_cache else None)
+        return cls(paths, **options, llm=llm)
+
+
+#: The ``extract`` options that are LLM flags (:class:`LLMOptions` fields; and ``--no-cache``).
+LLM_FLAGS: Final = ("model", "base_url", "api_key_env", "llm", "config", "cache_dir")
 
 
 _FLAG_VALUES = frozenset({"true", "false", "yes", "no", "on", "off", "1", "0"})
@@ -61,8 +62,8 @@ def check_usage(args: ExtractArgs) -> None:
     """Usage errors of ``extract``, each one clear line and exit 2 (before anything is written)."""
     if args.engine not in ("local", "ray"):
         raise fail(f"--engine must be local or ray, not {args.engine!r}")
-    if args.llm not in (None, "auto", "always", "off"):
-        raise fail(f"--llm must be auto, always or off, not {args.llm!r}")
+    if args.llm.llm not in (None, "auto", "always", "off"):
+        raise fail(f"--llm must be auto, always or off, not {args.llm.llm!r}")
     for p in args.paths:
         if p.lower() in _FLAG_VALUES and not Path(p).exists():
             raise fail(f"{p!r} is not an input: --overwrite, --resume and --quiet take no value")
@@ -233,7 +234,7 @@ def run_extract(args: ExtractArgs) -> int:
 
     check_usage(args)
     inputs = expand_inputs(args.paths)
-    options = args.llm_options()
+    options = args.llm
     try:
         hook = llm_hook(options)
     except ExtractorError as exc:

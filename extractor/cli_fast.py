@@ -24,7 +24,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-#: option → (ExtractArgs field, kind). Kinds: flag, str, path, int1 (an int ≥ 1), float1 (≥ 1).
+#: option → (ExtractArgs.of keyword, kind). Kinds: flag, str, path, int1 (an int ≥ 1), float1 (≥ 1).
 EXTRACT_OPTIONS: dict[str, tuple[str, str]] = {
     "-o": ("output", "path"),
     "--output": ("output", "path"),
@@ -84,7 +84,7 @@ def _value(kind: str, text: str) -> Any:
 
 
 def parse_extract(argv: list[str]) -> dict[str, Any] | None:
-    """The ExtractArgs fields of a plain ``extract`` command line; None: leave it to typer."""
+    """The :meth:`ExtractArgs.of` arguments of a plain ``extract`` command line; None: leave it to typer."""
     if not argv or argv[0] != "extract" or "_EXTRACTOR_COMPLETE" in os.environ:
         return None
     fields: dict[str, Any] = {}
@@ -213,7 +213,7 @@ def _run(argv: list[str], prog_name: str | None) -> None:
     from extractor.cli_extract import ExtractArgs, run_extract
 
     try:
-        code = run_extract(ExtractArgs(**fields))
+        code = run_extract(ExtractArgs.of(fields.pop("paths"), **fields))
     except KeyboardInterrupt:  # as typer does: exit 130, no traceback
         code = 130
     except EOFError:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self, TypeVar
 
@@ -92,13 +93,14 @@ def _to_json(value: Any, obj: Any) -> str:
     return text
 
 
-class _Json:
+class _Json(ABC):
     """Reading (validated) and writing of the dataclasses below."""
 
     __slots__ = ()
 
+    @abstractmethod
     def _plain(self) -> dict[str, Any]:
-        raise NotImplementedError
+        """The object as plain dicts and lists, in the field order pydantic writes."""
 
     def to_json(self) -> str:
         """The JSON object, compact (the JSONL line of a record)."""

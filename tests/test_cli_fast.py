@@ -5,6 +5,7 @@ the same bytes, writes the same file and exits with the same code as the typer a
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import os
 import subprocess
 import sys
@@ -16,8 +17,9 @@ import pytest
 import typer.main
 
 from extractor import cli
-from extractor.cli_extract import ExtractArgs
+from extractor.cli_extract import LLM_FLAGS, ExtractArgs
 from extractor.cli_fast import APP_HELP, COMMANDS, EXTRACT_OPTIONS, TOP_OPTIONS, parse_extract, top_help
+from extractor.llm.options import LLMOptions
 from tests.helpers import SAMPLES
 
 _KIND = {bool: "flag", int: "int1", float: "float1", Path: "path", str: "str"}
@@ -35,7 +37,12 @@ def test_the_option_table_is_the_typer_commands() -> None:
     command = typer.main.get_command(cli.app).commands["extract"]  # type: ignore[attr-defined]
     hints = typing.get_type_hints(cli.extract, include_extras=True)
     seen: dict[str, tuple[str, str]] = {}
-    defaults = {f.name: f.default for f in dataclasses.fields(ExtractArgs)}
+    # the command line's defaults as ExtractArgs.of takes them: its own fields, the LLM flags'
+    # (LLMOptions fields) and --no-cache
+    defaults = {f.name: f.default for f in dataclasses.fields(ExtractArgs) if f.name != "llm"}
+    llm_defaults = {f.name: f.default for f in dataclasses.fields(LLMOptions)}
+    defaults |= {k: llm_defaults[k] for k in LLM_FLAGS}
+    defaults["no_cache"] = inspect.signature(ExtractArgs.of).parameters["no_cache"].default
     for param in command.params:
         if param.name == "paths":
             assert param.required and param.nargs == -1

@@ -43,6 +43,7 @@ import os
 import shutil
 import sqlite3
 import tempfile
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Final, Literal, Protocol
@@ -174,7 +175,7 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-class _Batched:
+class _Batched(ABC):
     """A sink that holds each table's rows and hands them to its ``_flush`` ``_BATCH`` at a time."""
 
     pending: dict[str, list[Row]]
@@ -185,8 +186,9 @@ class _Batched:
         if len(batch) >= _BATCH:
             self._flush(table)
 
+    @abstractmethod
     def _flush(self, table: str) -> None:
-        raise NotImplementedError
+        """Write the table's pending rows and empty its batch."""
 
 
 class _SqliteSink(_Batched):
