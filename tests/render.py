@@ -142,8 +142,7 @@ def _active_rows(fig: Figures) -> list[list[str]]:
             for col in spec.columns:
                 v = vals[col]
                 cells.append(vals["amount_text"] if col == "amount" else _signed(col, v))
-            rows.append([spec.label, *cells])
-            _DATA.add(id(rows[-1]))
+            rows.append(_DataRow([spec.label, *cells]))
     return rows
 
 
@@ -168,8 +167,7 @@ def _apps_rows(fig: Figures) -> list[list[str]]:
         item = (f"{spec.number}." if spec.number else "") + _printed(spec.label)
         labels = _T3_LABELS.get(spec.key) or ["", "", item]
         vals = fig.tables["applications"][spec.key]
-        rows.append([*labels, *(_num(vals[c]) for c in APPLICANT_COLUMNS)])
-        _DATA.add(id(rows[-1]))
+        rows.append(_DataRow([*labels, *(_num(vals[c]) for c in APPLICANT_COLUMNS)]))
     return rows
 
 
@@ -180,8 +178,7 @@ def _printed(label: str) -> str:
 def _review_rows(fig: Figures) -> list[list[str]]:
     sub = ["结果维持", "结果纠正", "其他结果", "尚未审结", "总计"]
     rev = fig.tables["review_litigation"]
-    data = [_num(rev[g][c]) for g in REVIEW_GROUPS for c in REVIEW_COLUMNS]
-    _DATA.add(id(data))
+    data = _DataRow(_num(rev[g][c]) for g in REVIEW_GROUPS for c in REVIEW_COLUMNS)
     return [
         ["行政复议", "", "", "", "", "行政诉讼", *[""] * 9],
         ["", "", "", "", "", "未经复议直接起诉", "", "", "", "", "复议后起诉", "", "", "", ""],
@@ -190,11 +187,12 @@ def _review_rows(fig: Figures) -> list[list[str]]:
     ]
 
 
-_DATA: set[int] = set()
+class _DataRow(list[str]):
+    """A row of figures (not a header row): the layouts mark it (e.g. a PDF's data rows)."""
 
 
 def _table(rows: list[list[str]], table: str, n: int) -> Block:
-    return Block("table", rows=rows, table=table, value_cols=n, data=[id(r) in _DATA for r in rows])
+    return Block("table", rows=rows, table=table, value_cols=n, data=[isinstance(r, _DataRow) for r in rows])
 
 
 def blocks(fig: Figures) -> list[Block]:
