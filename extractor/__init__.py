@@ -14,7 +14,10 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
+from extractor import _native
 from extractor._version import __version__
+
+_native.install()  # the compiled hot modules, unless their sources changed since the build
 
 if TYPE_CHECKING:
     from extractor.api import extract_bytes, extract_file, extract_text

@@ -17,8 +17,11 @@ from pathlib import Path
 
 import pytest
 
+from extractor import _native
 from tests.helpers import CORPUS, ROOT
 from tests.llm_server import ScriptedServer, answer_rows, dump, rule_truth
+
+_PURE = os.environ.get("EXTRACTOR_PURE") == "1"
 
 
 @pytest.fixture(scope="module")
@@ -35,6 +38,18 @@ def test_wheel_ships_prompts_and_license(wheel: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     assert all(f"extractor/prompts/tables_v{i}.toml" in names for i in (1, 2, 3))
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
+
+
+def test_wheel_ships_the_compiled_modules_and_their_sources(wheel: Path) -> None:
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for module in _native.COMPILED:
+        path = module.replace(".", "/")
+        assert f"{path}.py" in names
+        if not _PURE:
+            assert any(n.startswith(f"{path}.cpython-") and n.endswith(".so") for n in names), path
+    if not _PURE:
+        assert f"extractor/{_native.MANIFEST}" in names
+        assert any(n.startswith(f"{_native.GROUP}.cpython-") for n in names)
 
 
 def test_installed_wheel_runs_the_llm_path(wheel: Path, tmp_path: Path, llm_server: ScriptedServer) -> None:
@@ -61,8 +76,9 @@ def test_installed_wheel_runs_the_llm_path(wheel: Path, tmp_path: Path, llm_serv
         llm_server.default[t] = dump(answer_rows(reads[t], located.template))
     out = tmp_path / "r.jsonl"
     code = (
-        "import sys; sys.path.insert(0, sys.argv[1]); import extractor;"
+        "import sys; sys.path.insert(0, sys.argv[1]); import extractor, extractor._native as n;"
         "assert extractor.__file__.startswith(sys.argv[1]), extractor.__file__;"
+        f"assert n.status() == {'pure' if _PURE else 'compiled'!r}, n.status();"
         "from extractor.cli import app; sys.argv = ['extractor', *sys.argv[2:]]; app()"
     )
     args = ["extract", str(report), "-o", str(out), "-q", "--llm", "always", "--model", "scripted",
