@@ -24,10 +24,15 @@ from pathlib import Path
 from types import ModuleType
 from typing import Final
 
-#: Compiled together (one mypyc group): the table readers, their cells and digit cuts, the page
-#: furniture, the locator, the text folding and the pure verifier — the rule path's CPU.
+#: Compiled together (one mypyc group): the HTML scanner and the plain-text grids, the table
+#: readers, their cells and digit cuts, the page furniture, the locator, the text folding and the
+#: pure verifier — the rule path's CPU.
 COMPILED: Final = (
     "extractor.read.normalise",
+    "extractor.read.html_grid",
+    "extractor.read.plain",
+    "extractor.read.aligned",
+    "extractor.read.grid",
     "extractor.tables.atoms",
     "extractor.tables.cells",
     "extractor.tables.columns",
