@@ -11,7 +11,8 @@ Re-pinned records (reader texts unchanged): seed 002's renderings (issue 9: tabl
 order finding); issue 10's readings — the seed 000–003 ``_boxed.pdf`` renderings (three
 misprinted labels read as near-misses; the truncated 2021 sub-rows no longer read as a 2019
 single row ``other``), the seed 004 PDFs (findings only) and corpus 016 in every layout (torn
-rows paired). No cell read on main changed its value.
+rows paired). No cell read on main changed its value. The DOCX renderings' records (only their
+``sha256``) since :func:`tests.renders.fixed_zip` writes deflated members, as Word does.
 """
 
 from __future__ import annotations
