@@ -26,6 +26,7 @@ from pathlib import Path
 
 from extractor.pipeline import extract_bytes
 from extractor.read import formats
+from extractor.read.docx import docx_to_text
 
 from .helpers import CORPUS, ROOT, SEEDS, relayout, to_html
 from .renders import renders
@@ -59,7 +60,7 @@ def outputs(name: str, data: bytes) -> tuple[str, str]:
     if name.endswith(".pdf"):
         text = formats.pdf_to_text(data, name)
     elif name.endswith(".docx"):
-        text = formats.docx_to_text(data, name)
+        text = docx_to_text(data, name)
     record = extract_bytes(data, name)
     # Fields other issues add (issue 9's cell evidence) are left out: the fingerprints pin what
     # main's readers gave before them.
