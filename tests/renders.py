@@ -156,12 +156,13 @@ def fixed_zip(data: bytes) -> bytes:
     return out.getvalue()
 
 
-def renders() -> Iterator[tuple[str, bytes]]:
-    """``(name, bytes)`` for every seed in every PDF and DOCX layout; names end in the suffix."""
+def renders(*, pdf: bool = True) -> Iterator[tuple[str, bytes]]:
+    """``(name, bytes)`` for every seed in every PDF and DOCX layout; names end in the suffix.
+    ``pdf=False``: the DOCX layouts only."""
     for path in SEEDS:
         text = path.read_text(encoding="utf-8")
         sid = path.name[:3]
-        for layout, fn in _PDF_LAYOUTS.items():
+        for layout, fn in _PDF_LAYOUTS.items() if pdf else ():
             yield f"{sid}_{layout}.pdf", fn(text)
         for layout, fn in _DOCX_LAYOUTS.items():
             yield f"{sid}_{layout}.docx", fixed_zip(fn(text))
