@@ -11,6 +11,7 @@ rows and cells, frame tables, nested tables, tabs inside and outside runs, break
 from __future__ import annotations
 
 import random
+import re
 
 import pytest
 from lxml import etree
@@ -258,3 +259,26 @@ def test_cases_the_xslt_must_get_right() -> None:
     assert (reader, fast) == ("xslt", walk)
     assert walk.startswith("框\n\n| ")  # the frame stands for its content; the nested grid is a table
     assert walk.endswith("\nx\t")
+
+
+def test_flat_form() -> None:
+    """Rows and cells carry nothing but their b/a/g/m properties before the field end."""
+    m = "\ue010-\ue01f"
+    row = re.compile(
+        f"{docx._ROW}(?:[ba][^{m}]*{docx._SEP})*{docx._SEP}(?=[{docx._CELL}{docx._ROW}{docx._END}])"
+    )
+    cell = re.compile(
+        f"{docx._CELL}(?:[gm][^{m}]*{docx._SEP})*{docx._SEP}[^{m}]*(?=[{docx._CELL}{docx._ROW}{docx._END}])"
+    )
+    raw = _doc(
+        _Gen(7).table(0) + _GRID + "<w:tbl><w:tr><w:trPr><w:gridBefore w:val='2'/></w:trPr>" + _GRID[11:]
+    )
+    seen = 0
+    for flat in [str(docx._stylesheet()(body_of(raw).getroottree()))] + [
+        str(docx._stylesheet()(docx._docx_body(data, name)[0].getroottree()))
+        for name, data in renders(pdf=False)
+    ]:
+        assert flat.count(docx._ROW) == len(row.findall(flat))
+        assert flat.count(docx._CELL) == len(cell.findall(flat))
+        seen += flat.count(docx._CELL)
+    assert seen > 1000

@@ -240,19 +240,20 @@ _XSL: Final = f"""<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/199
 <xsl:otherwise>{_UNSURE}</xsl:otherwise></xsl:choose></xsl:template>
 <xsl:template match="*" mode="r"/>
 <xsl:template match="{_WRAP}" mode="r"><xsl:apply-templates select="*" mode="r"/></xsl:template>
-<xsl:template match="w:tr" mode="r">{_ROW}<xsl:apply-templates select="w:trPr/w:gridBefore|w:trPr/w:gridAfter"
+<xsl:template match="w:tr" mode="r">{_ROW}<xsl:apply-templates select="w:trPr/*"
  mode="g"/>{_SEP}<xsl:apply-templates select="*" mode="c"/></xsl:template>
 <xsl:template match="*" mode="c"/>
 <xsl:template match="{_WRAP}" mode="c"><xsl:apply-templates select="*" mode="c"/></xsl:template>
-<xsl:template match="w:tc" mode="c">{_CELL}<xsl:apply-templates select="w:tcPr/w:gridSpan|w:tcPr/w:vMerge"
+<xsl:template match="w:tc" mode="c">{_CELL}<xsl:apply-templates select="w:tcPr/*"
  mode="g"/>{_SEP}<xsl:for-each select=".//w:p"><xsl:text> </xsl:text><xsl:call-template name="p"/>
 </xsl:for-each></xsl:template>
+<xsl:template match="*" mode="g"/>
 <xsl:template match="w:gridBefore" mode="g">b<xsl:value-of select="@w:val"/>{_SEP}</xsl:template>
 <xsl:template match="w:gridAfter" mode="g">a<xsl:value-of select="@w:val"/>{_SEP}</xsl:template>
 <xsl:template match="w:gridSpan" mode="g">g<xsl:value-of select="@w:val"/>{_SEP}</xsl:template>
 <xsl:template match="w:vMerge" mode="g">m<xsl:value-of select="@w:val"/>{_SEP}</xsl:template>
-<xsl:template name="p"><xsl:apply-templates select=".//w:t|.//w:tab|.//w:br|.//w:cr|.//w:p" mode="x"/>
-</xsl:template>
+<xsl:template name="p"><xsl:apply-templates select="descendant::*" mode="x"/></xsl:template>
+<xsl:template match="*" mode="x"/>
 <xsl:template match="w:t" mode="x"><xsl:value-of select="node()[1][self::text()]"/></xsl:template>
 <xsl:template match="w:tab" mode="x"><xsl:if test="parent::w:r"><xsl:text>&#9;</xsl:text></xsl:if>
 </xsl:template>
