@@ -34,6 +34,7 @@ from extractor.errors import InputError, InputTooLargeError, UnsupportedFormatEr
 from extractor.models import Record
 from extractor.pipeline import extract_bytes, extract_document, extract_path
 from extractor.read import archive, formats
+from extractor.read.docx import docx_to_text
 from extractor.read.load import Document, load_bytes, sha256_bytes
 from extractor.read.normalise import SPAN, normalise_text
 
@@ -174,7 +175,7 @@ def seed_refs() -> dict[str, tuple[str, Record]]:
 def test_docx_rendering_reproduces_seed_tables(sid: str, seed_refs: dict[str, tuple[str, Record]]) -> None:
     text, ref = seed_refs[sid]
     data = to_docx(text)
-    out = formats.docx_to_text(data, f"{sid}.docx")
+    out = docx_to_text(data, f"{sid}.docx")
     rec = _simulated_load(out, data, f"{sid}.docx", "docx")
     assert rec.tables == ref.tables, _errors(rec)
     assert rec.status == ref.status and rec.template == ref.template
@@ -193,7 +194,7 @@ def test_docx_through_extract_bytes(sid: str, seed_refs: dict[str, tuple[str, Re
 def test_docx_merged_cells_become_span_and_blanks_stay_blank(
     seed_refs: dict[str, tuple[str, Record]],
 ) -> None:
-    lines = formats.docx_to_text(to_docx(seed_refs["000"][0]), "000.docx").splitlines()
+    lines = docx_to_text(to_docx(seed_refs["000"][0]), "000.docx").splitlines()
     # 第二十条第（一）项 + 3 blank cells in the seed: a real row of 4 cells (blanks stay blank).
     assert "| 第二十条第（一）项 |  |  |  |" in lines
     # The vMerge of 三、本年度办理结果: its first row holds the label, the rows below a SPAN.
@@ -201,7 +202,7 @@ def test_docx_merged_cells_become_span_and_blanks_stay_blank(
     assert lines[i + 1].startswith(f"| {SPAN} | (二) 部分公开")
     assert lines[i + 2].startswith(f"| {SPAN} | (三) 不予公开 | 1.属于国家秘密 | 0 |")
     # Seed 003 mixes 8- and 9-cell rows in table 三: the 8-cell rows end in a gridSpan of 2.
-    lines = formats.docx_to_text(to_docx(seed_refs["003"][0]), "003.docx").splitlines()
+    lines = docx_to_text(to_docx(seed_refs["003"][0]), "003.docx").splitlines()
     assert f"| 一、本年新收政府信息公开申请数量 | 0 | 0 | 0 | 0 | 0 | 0 | 0 | {SPAN} |" in lines
 
 
@@ -215,7 +216,7 @@ def test_docx_keeps_document_order_and_tabs() -> None:
     p.add_run("\t跟")
     buf = io.BytesIO()
     d.save(buf)
-    out = formats.docx_to_text(buf.getvalue(), "x.docx")
+    out = docx_to_text(buf.getvalue(), "x.docx")
     assert out.index("一、总体情况") < out.index("| a/b |  |") < out.index("后\t跟")
 
 
@@ -231,7 +232,7 @@ def test_docx_layout_table_is_unwrapped(seed_refs: dict[str, tuple[str, Record]]
             cell.append(child)
     buf = io.BytesIO()
     outer.save(buf)
-    out = formats.docx_to_text(buf.getvalue(), "framed.docx")
+    out = docx_to_text(buf.getvalue(), "framed.docx")
     assert "| 信息内容 | 本年制发件数 | 本年废止件数 | 现行有效件数 |" in out.splitlines()
     rec = _simulated_load(out, buf.getvalue(), "framed.docx", "docx")
     assert rec.tables == ref.tables
@@ -255,12 +256,12 @@ def test_a_docx_without_its_suffix_is_opened_once(monkeypatch: pytest.MonkeyPatc
 
 def test_docx_errors() -> None:
     with pytest.raises(InputError, match="not a valid DOCX"):
-        formats.docx_to_text(b"PK\x03\x04 broken", "bad.docx")
+        docx_to_text(b"PK\x03\x04 broken", "bad.docx")
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
         zf.writestr("xl/workbook.xml", "<x/>")
     with pytest.raises(UnsupportedFormatError, match=r"word/document\.xml"):
-        formats.docx_to_text(buf.getvalue(), "sheet.docx")
+        docx_to_text(buf.getvalue(), "sheet.docx")
     probe, sheet = archive.open_package(_PROBE_DOCX), archive.open_package(buf.getvalue())
     assert archive.is_docx(probe, "") and not archive.is_docx(sheet, "") and archive.is_docx(None, ".docx")
     assert archive.open_package(b"PK\x03\x04 broken") is None and not archive.is_docx(None, "")
@@ -268,7 +269,7 @@ def test_docx_errors() -> None:
     with zipfile.ZipFile(buf2, "w") as zf:
         zf.writestr("word/document.xml", "<not-a-docx")
     with pytest.raises(InputError, match="cannot read DOCX"):
-        formats.docx_to_text(buf2.getvalue(), "broken.docx")
+        docx_to_text(buf2.getvalue(), "broken.docx")
 
 
 # -------------------------------------------------------------------------------------- PDF

@@ -3,7 +3,7 @@
 * :func:`iter_zip` yields ``("archive.zip!inner/path", bytes | InputError)`` and never trusts the
   sizes a zip header claims: members are read in chunks and cut off at the limits.
 * :func:`open_package` opens bytes as a zip once, so :func:`is_docx` can look at its names and the
-  DOCX reader (:func:`extractor.read.formats.docx_to_text`) read its parts from the same archive.
+  DOCX reader (:func:`extractor.read.docx.docx_to_text`) read its parts from the same archive.
 """
 
 from __future__ import annotations

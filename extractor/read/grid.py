@@ -1,8 +1,9 @@
 """The one form every reader gives a table in: a grid of cells, rendered as ``| a | b |`` lines.
 
-HTML (:mod:`extractor.read.html_grid`), DOCX and ruled PDF tables (:mod:`extractor.read.formats`,
-:mod:`extractor.read.pdf_layout`) build a :data:`Grid`; a cell a merged cell covers is ``None``
-and is written as the span mark, so a blank cell stays a blank cell and a covered one is no cell.
+HTML (:mod:`extractor.read.html_grid`), DOCX (:mod:`extractor.read.docx`) and ruled PDF tables
+(:mod:`extractor.read.formats`, :mod:`extractor.read.pdf_layout`) build a :data:`Grid`; a cell a
+merged cell covers is ``None`` and is written as the span mark, so a blank cell stays a blank
+cell and a covered one is no cell.
 The table readers (:mod:`extractor.tables`) read these lines, one way for every format.
 """
 

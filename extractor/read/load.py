@@ -158,7 +158,7 @@ def load_bytes(data: bytes, path: str, *, suffix: str = "") -> Document:
         raise UnsupportedFormatError(
             path, f"unsupported format: {UNSUPPORTED[suffix]}; convert it to DOCX, PDF or HTML"
         )
-    from extractor.read import formats  # PDF/DOCX libraries load only when such a file turns up
+    from extractor.read import formats  # PDF libraries load only when such a file turns up
 
     notes: list[str] = []
     if formats.is_pdf(data, suffix):
@@ -183,12 +183,12 @@ def load_bytes(data: bytes, path: str, *, suffix: str = "") -> Document:
 
 def _docx_text(data: bytes, path: str, suffix: str) -> str:
     """A zip container's text when it is a DOCX (opened once, to sniff and to read), else refused."""
-    from extractor.read import archive, formats
+    from extractor.read import archive, docx
 
     package = archive.open_package(data)
     try:
         if archive.is_docx(package, suffix):
-            return formats.docx_to_text(package or data, path)
+            return docx.docx_to_text(package or data, path)
     finally:
         if package is not None:
             package.close()
