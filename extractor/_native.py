@@ -8,6 +8,8 @@ editable install) is never shadowed by its stale build: then, or when ``EXTRACTO
 set, or when nothing was compiled (no C compiler at install time), every module below loads
 from its source. The two give the same records (``tests/test_native.py``).
 
+A compiled class cannot be subclassed by interpreted code (mypyc): tests wrap, not subclass.
+
 This module uses the standard library only: ``setup.py`` loads it by path at build time.
 """
 
