@@ -192,6 +192,9 @@ class _Watch:
             while self.todo and self.lines >= self.todo[0]:
                 s.at[self.todo.pop(0)] = s.peak_kb
             time.sleep(0.05)
+        self._count_lines()  # the last records land just before the run ends: count them too
+        while self.todo and self.lines >= self.todo[0]:
+            s.at[self.todo.pop(0)] = s.peak_kb
 
 
 def measure(cmd: list[str], output: Path | None = None, checkpoints: list[int] | None = None) -> Sample:
@@ -237,7 +240,7 @@ def _bench(args: argparse.Namespace, n: int) -> None:
     print(f"\n{made} reports generated in {time.perf_counter() - t0:.1f} s under {archive}")
     exe = [sys.executable, "-m", "extractor", "extract", str(archive), "-q", "--overwrite"]
     print(HEADER)
-    marks = sorted({m for m in (1000, 10_000, 100_000, n) if m <= n})
+    marks = sorted({m for m in (1000, 10_000, 50_000, 100_000, n) if m <= n})
     last: Path | None = None
     for name in [r for r in args.runs if r in RUNS]:
         out = args.workdir / f"{name}-{n}.jsonl"
