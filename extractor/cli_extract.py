@@ -211,7 +211,7 @@ class _Run:
     def report(self, outcome: Outcome) -> None:
         """The summary on stderr: the status table, the failed checks, a broken endpoint, a stop."""
         w, output, client = self.writer, self.args.output, self.client
-        err.print(summary(w.statuses, len(self.inputs.skipped), f"{w.count} records → {output}"))
+        err.print(summary(w.statuses, self.inputs.skipped, f"{w.count} records → {output}"))
         if self.reasons:
             top = ", ".join(f"{check} ({n})" for check, n in self.reasons.most_common(6))
             err.print(f"reports not verified, by check that failed: {top}", highlight=False, markup=False)

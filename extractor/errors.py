@@ -61,6 +61,20 @@ class ResultsFileError(ExtractorError):
         return type(self), (self.path, self.problem)
 
 
+class RunIndexError(ExtractorError):
+    """The run's on-disk index of the inputs it has seen could not be written (a full disk)."""
+
+    def __init__(self, problem: str) -> None:
+        self.problem = problem
+        super().__init__(
+            f"the run's index of seen inputs (a temporary file; set TMPDIR to move it): {problem}; "
+            "the records written so far are kept: free space and run again with --resume"
+        )
+
+    def __reduce__(self) -> tuple[type[RunIndexError], tuple[str]]:
+        return type(self), (self.problem,)
+
+
 class GoldenError(ExtractorError):
     """The golden set is missing, unreadable, or a case has no source."""
 

@@ -80,16 +80,24 @@ class Callbacks:
     on_done: Callable[[Done], None] | None = None
 
 
+#: What an earlier run did: its paths, and each input SHA-256's first record (sink key).
+DonePaths = Collection[str] | SeenPaths
+DoneShas = Mapping[str, int] | FirstRecords
+
+
 class _Dedup:
     """Identical inputs (same SHA-256) are extracted once; later copies get the first record."""
 
-    def __init__(self, writer: RecordSink, outcome: Outcome, calls: Callbacks,
-                 done_paths: Collection[str], done_shas: Mapping[str, int]) -> None:  # fmt: skip
+    def __init__(self, writer: RecordSink, outcome: Outcome, calls: Callbacks, done_paths: DonePaths,
+                 done_shas: DoneShas) -> None:  # fmt: skip
         self.writer, self.outcome, self.calls = writer, outcome, calls
         # a JSONL sink takes the worker's line as it is, unless the caller wants the Record anyway
         self.lines = writer if isinstance(writer, LineSink) and calls.on_record is None else None
+        # the indexes given are the caller's; the ones made here are closed by ``close``
         self.done_paths = done_paths if isinstance(done_paths, SeenPaths) else SeenPaths(done_paths)
-        self.first = FirstRecords(done_shas.items())
+        self.first = done_shas if isinstance(done_shas, FirstRecords) else FirstRecords(done_shas.items())
+        made = ((self.done_paths, done_paths), (self.first, done_shas))
+        self.owned = [index for index, given in made if index is not given]
         self.in_flight: dict[str, list[Item]] = {}
 
     def emit(self, done: Done, sha: str | None, rec: Record | None = None) -> str:
@@ -133,6 +141,10 @@ class _Dedup:
             self.in_flight[sha] = []
         return True
 
+    def close(self) -> None:
+        for index in self.owned:
+            index.close()
+
     def waiting(self) -> int:
         """Copies of in-flight items still waiting for their original's record."""
         return sum(len(v) for v in self.in_flight.values())
@@ -147,8 +159,8 @@ def run(
     concurrency: int = 1,
     on_record: Callable[[Record], None] | None = None,
     on_done: Callable[[Done], None] | None = None,
-    done_paths: Collection[str] = (),
-    done_shas: Mapping[str, int] | None = None,
+    done_paths: DonePaths = (),
+    done_shas: DoneShas | None = None,
     engine: str = "local",
     ray_address: str | None = None,
     file_timeout: float = FILE_TIMEOUT_S,
@@ -184,6 +196,8 @@ def run(
         if not is_stop(exc):
             raise
         outcome.stopped = True
+    finally:
+        dedup.close()
     outcome.undone += dedup.waiting()
     return outcome
 

@@ -187,14 +187,15 @@ class InputFiles:
 @dataclass
 class Inputs:
     files: InputFiles
-    skipped: list[Path] = field(default_factory=list)
+    #: How many files in the folders are not reports (a count: an archive may hold millions).
+    skipped: int = 0
     missing: list[str] = field(default_factory=list)
 
 
 def expand_inputs(args: Iterable[str]) -> Inputs:
     """Files as given, folders recursively (report suffixes only), globs expanded; sorted, unique.
 
-    One walk counts the files and collects the skipped files and the missing arguments; the
+    One walk counts the files and the skipped files and collects the missing arguments; the
     files themselves are walked again, lazily, when :attr:`Inputs.files` is iterated.
     """
     files = InputFiles(tuple(args))
@@ -204,7 +205,7 @@ def expand_inputs(args: Iterable[str]) -> Inputs:
             files.count += 1
             files.zips += Path(f).suffix.lower() == ".zip"
         elif kind == "skipped":
-            inputs.skipped.append(Path(f))
+            inputs.skipped += 1
         else:
             inputs.missing.append(str(f))
     return inputs

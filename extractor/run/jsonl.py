@@ -28,6 +28,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from extractor.errors import ResultsFileError
 from extractor.models import Record
+from extractor.run.seen import FirstRecords, SeenPaths
 
 
 def iter_lines(path: Path) -> Iterator[tuple[int, int, bytes]]:
@@ -70,9 +71,9 @@ class ResumeState:
     """What an earlier run left: what is done, and the lines that could not be kept."""
 
     #: The paths of the records kept (their inputs are not read again).
-    paths: set[str] = field(default_factory=set)
+    paths: SeenPaths = field(default_factory=SeenPaths)
     #: Input SHA-256 → byte offset of its first non-error record (a later copy gets that record).
-    first_at: dict[str, int] = field(default_factory=dict)
+    first_at: FirstRecords = field(default_factory=FirstRecords)
     kept: int = 0
     dropped: list[int] = field(default_factory=list)
     dropped_to: Path | None = None
@@ -94,7 +95,7 @@ def _scan(path: Path) -> tuple[ResumeState, list[tuple[int, int]]]:
         state.paths.add(obj["path"])
         sha = obj.get("sha256")
         if isinstance(sha, str) and obj.get("status") != "error":
-            state.first_at.setdefault(sha, kept_bytes)
+            state.first_at.add(sha, kept_bytes, resumed=True)
         kept_bytes += len(raw)
         state.kept += 1
     return state, good
