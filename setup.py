@@ -57,7 +57,7 @@ class BuildExt(build_ext):
         super().run()
         if not self.extensions:
             return
-        target = Path(self.get_ext_fullpath("extractor._native_manifest")).parent / native.MANIFEST
+        target = self._manifest()
         if self._failed:
             target.unlink(missing_ok=True)
             print(f"extractor: {', '.join(self._failed)} did not compile; pure Python", file=sys.stderr)
@@ -72,8 +72,12 @@ class BuildExt(build_ext):
             self._failed.append(ext.name)
 
     def get_outputs(self) -> list[str]:
-        manifest = Path(self.get_ext_fullpath("extractor._native_manifest")).parent / native.MANIFEST
+        manifest = self._manifest()
         return [*super().get_outputs(), *([str(manifest)] if manifest.exists() else [])]
+
+    def _manifest(self) -> Path:
+        """Where the manifest goes: beside the package's built modules (in place or in build/)."""
+        return Path(self.get_ext_fullpath("extractor._native_manifest")).parent / native.MANIFEST
 
 
 setup(ext_modules=_extensions(), cmdclass={"build_ext": BuildExt})
